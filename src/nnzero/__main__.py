@@ -1,0 +1,6 @@
+"""`python -m nnzero ...` is the same as the `nnzero` command (torchrun uses this form)."""
+
+from nnzero.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

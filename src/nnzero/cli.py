@@ -1,0 +1,76 @@
+"""The `nnzero` command: one subcommand per module in ``nnzero.commands``.
+
+    nnzero train mnist                      # the main job: train the default CNN
+    nnzero models --summary                 # every registered model, layer by layer
+    nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
+    nnzero predict runs/NAME/best.pt my_digit.jpg
+    nnzero --lang zh train mnist --help     # 中文帮助
+
+Each subcommand module has ``register(subparsers)``; adding a command is adding its
+module name to COMMANDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from nnzero import __version__
+from nnzero.errors import NnzeroError
+from nnzero.i18n import LANGS, set_lang, tr
+
+COMMANDS = [
+    "nnzero.commands.models",
+]
+
+
+def _lang_from_argv(argv: list[str]) -> str | None:
+    """--lang must be known before the parser is built, since help texts depend on it."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in LANGS else None
+        if arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+            return value if value in LANGS else None
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnzero",
+        description=tr("Neural networks from zero: train, evaluate and use image classifiers.",
+                       "从零开始的神经网络: 训练、评估和使用图像分类器。"),
+        epilog=tr("Example: nnzero train mnist   (then: nnzero <command> --help)",
+                  "示例: nnzero train mnist   (更多: nnzero <命令> --help)"),
+    )
+    parser.add_argument("--version", action="version", version=f"nnzero {__version__}")
+    parser.add_argument("--lang", choices=LANGS, help=tr("language of messages (or NNZERO_LANG=zh)",
+                                                         "消息语言 (或设置 NNZERO_LANG=zh)"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_lang(_lang_from_argv(argv))
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except NnzeroError as e:
+        print(tr("error: {msg}", "错误: {msg}", msg=e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(tr("interrupted", "已中断"), file=sys.stderr)
+        return 130
+    finally:
+        set_lang(None)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())

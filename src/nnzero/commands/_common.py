@@ -1,0 +1,47 @@
+"""What every subcommand shares: help with a pasteable example, --json, --dry-run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from nnzero.i18n import tr
+
+
+def add_command(sub, name: str, help_en: str, help_zh: str, examples: list[str], run) -> argparse.ArgumentParser:
+    """A subparser whose help ends with examples the user can paste."""
+    epilog = tr("examples:", "示例:") + "\n" + "\n".join(f"  {e}" for e in examples)
+    parser = sub.add_parser(name, help=tr(help_en, help_zh), description=tr(help_en, help_zh), epilog=epilog,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help=tr("print machine-readable JSON instead of text", "输出机器可读的 JSON"))
+
+
+def add_dry_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help=tr("check everything on one small batch, in seconds, and write nothing lasting",
+                                "只用一小批数据检查整个流程 (几秒钟), 不保留结果"))
+
+
+def emit_json(obj) -> None:
+    """One JSON object on its own line of stdout."""
+    print(json.dumps(obj, ensure_ascii=False, default=_plain), flush=True)
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def say(args, message: str) -> None:
+    """Human progress text: on stdout normally, on stderr under --json so stdout stays parseable."""
+    print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)

@@ -1,0 +1,128 @@
+"""Settings for data, model and training, as frozen dataclasses with commented defaults.
+
+A run's settings are built in three layers: the defaults below, then the defaults the
+chosen model registers (a CNN wants augmentation, an MLP does not), then what the user
+typed. Unknown keys and values of the wrong type are errors, and what was overridden
+is printed, so a run's log says exactly how it differs from the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, fields
+
+from nnzero.errors import NnzeroError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs
+    data_dir: str | None = None  # None: MNIST's copy shipped inside the package
+    val_fraction: float = 0.1  # share of the training set held out for validation
+    image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
+    limit: int | None = None  # use only the first N training images (quick runs, tests)
+    augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "cnn"  # a name from `nnzero models`
+    num_classes: int = 10  # set from the data set
+    in_channels: int = 1  # 1 grey, 3 colour; set from the data set
+    image_size: int = 28  # set from the data set
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3  # passes over the training set
+    batch_size: int = 128  # images per gradient step (global, over all processes)
+    optimizer: str = "adam"  # adam | adamw | sgd
+    lr: float = 3e-3  # peak learning rate
+    momentum: float = 0.9  # sgd only
+    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
+    schedule: str = "onecycle"  # onecycle | cosine | constant
+    warmup: float = 0.2  # onecycle: share of the steps spent rising to the peak
+    label_smoothing: float = 0.0  # 0 is plain cross-entropy
+    patience: int = 0  # early stopping: epochs without a better val accuracy; 0 never stops
+    seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
+    device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
+    eval_batch_size: int = 1000  # images per forward pass in evaluation
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+CHOICES = {
+    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs"),
+    ("train", "optimizer"): ("adam", "adamw", "sgd"),
+    ("train", "schedule"): ("onecycle", "cosine", "constant"),
+}
+
+
+def _allowed_types(annotation) -> tuple[type, ...]:
+    hint = eval(annotation, {}) if isinstance(annotation, str) else annotation  # noqa: S307 - our own annotations
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return tuple(typing.get_args(hint))
+    return (hint,)
+
+
+def _coerce(section: str, key: str, value, annotation):
+    """Turn a value (maybe a string from the command line) into the field's type, or fail clearly."""
+    allowed = _allowed_types(annotation)
+    if value is None or (isinstance(value, str) and value.lower() == "none"):
+        if type(None) in allowed:
+            return None
+        raise NnzeroError(f"{section}.{key} cannot be empty")
+    for kind in allowed:
+        if kind is type(None):
+            continue
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+            continue
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return value
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return kind(value)
+            except ValueError:
+                continue
+    names = " or ".join(k.__name__ for k in allowed if k is not type(None))
+    raise NnzeroError(f"{section}.{key} must be {names}, got {value!r}")
+
+
+def replace(config, section: str, **changes):
+    """A copy of ``config`` with ``changes``; unknown keys, wrong types and bad choices are errors."""
+    known = {f.name: f for f in fields(config)}
+    clean = {}
+    for key, value in changes.items():
+        if key not in known:
+            raise NnzeroError(f"unknown setting {section}.{key}; known: {', '.join(sorted(known))}")
+        value = _coerce(section, key, value, known[key].type)
+        choices = CHOICES.get((section, key))
+        if choices and value not in choices:
+            raise NnzeroError(f"{section}.{key} must be one of {', '.join(choices)}, got {value!r}")
+        clean[key] = value
+    return dataclasses.replace(config, **clean)
+
+
+def overridden(config) -> dict:
+    """The fields whose value differs from the class default."""
+    default = type(config)()
+    return {f.name: getattr(config, f.name) for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)}
+
+
+def to_dict(**sections) -> dict:
+    return {name: dataclasses.asdict(cfg) for name, cfg in sections.items()}
+
+
+def from_dict(raw: dict) -> dict:
+    """{'data': DataConfig, 'model': ModelConfig, 'train': TrainConfig} from a saved config.json."""
+    unknown = set(raw) - set(SECTIONS)
+    if unknown:
+        raise NnzeroError(f"unknown config sections: {', '.join(sorted(unknown))}")
+    return {name: replace(cls(), name, **raw.get(name, {})) for name, cls in SECTIONS.items()}

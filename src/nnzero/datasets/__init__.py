@@ -1,0 +1,25 @@
+"""Data sets as in-memory uint8 arrays: MNIST (shipped), Fashion-MNIST, image folders, photos."""
+
+from __future__ import annotations
+
+from nnzero.datasets.base import ImageSet, channel_stats
+from nnzero.datasets.mnist import KNOWN as IDX_DATASETS
+from nnzero.datasets.mnist import load_arrays, load_idx_dataset
+
+
+def load_dataset(data, split: str) -> ImageSet:
+    """The 'train' or 'test' split of the data set a DataConfig names."""
+    if data.dataset in IDX_DATASETS:
+        return load_idx_dataset(split, data.dataset, data.data_dir)
+    if data.dataset == "imagefolder":
+        from nnzero.datasets.imagefolder import load_imagefolder
+
+        return load_imagefolder(data.data_dir, split, data.image_size)
+    if data.dataset == "catsdogs":
+        from nnzero.datasets.photos import load_photos
+
+        return load_photos(data.data_dir, split, data.image_size)
+    raise ValueError(f"unknown data set {data.dataset!r}")
+
+
+__all__ = ["ImageSet", "channel_stats", "load_arrays", "load_dataset", "load_idx_dataset", "IDX_DATASETS"]

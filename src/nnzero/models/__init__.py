@@ -1,0 +1,25 @@
+"""Registered models: ``create_model(name)``, ``list_models()``, ``@register_model``.
+
+Importing this package registers every built-in model.
+"""
+
+from nnzero.models._registry import (
+    ModelEntry,
+    count_parameters,
+    create_model,
+    list_models,
+    model_entry,
+    register_model,
+)
+from nnzero.models import digits  # noqa: F401,E402  (registers the MNIST models)
+from nnzero.models.summary import summarize  # noqa: E402
+
+__all__ = [
+    "ModelEntry",
+    "count_parameters",
+    "create_model",
+    "list_models",
+    "model_entry",
+    "register_model",
+    "summarize",
+]

@@ -1,0 +1,44 @@
+"""Run folders: ``runs/<name>/`` holds everything one training run wrote.
+
+Torch-free, so the NumPy engine's runs use the same folders and files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
+
+
+def default_run_name(dataset: str, model: str) -> str:
+    return f"{dataset}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def new_run_dir(root: str | Path, name: str | None, dataset: str, model: str) -> Path:
+    """Create and return ``root/name``; an existing run is never overwritten."""
+    run_dir = Path(root) / (name or default_run_name(dataset, model))
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise NnzeroError(tr("{path} already holds a run; choose another --name, or continue it with --resume {path}",
+                             "{path} 已有一次训练; 请换一个 --name, 或用 --resume {path} 继续",
+                             path=run_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def write_json(path: Path, obj) -> None:
+    """Write through a temporary file, so a crash never leaves half a JSON file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise NnzeroError(tr("{path} not found", "找不到 {path}", path=path)) from e
+    except json.JSONDecodeError as e:
+        raise NnzeroError(f"{path}: not valid JSON ({e})") from e
