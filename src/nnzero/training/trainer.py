@@ -79,10 +79,12 @@ def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimize
             momentum=cfg.momentum,
             weight_decay=cfg.weight_decay,
             nesterov=cfg.momentum > 0,
+            foreach=True,
         )
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+    ## foreach: one fused update over all weight tensors instead of a Python loop (measurably faster on CPU)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
 
 
 class Trainer:
