@@ -87,7 +87,7 @@ class Layer:
     def _check_dtype(self, x: np.ndarray) -> None:
         want = self.dtype
         if want is None:
-            if not np.issubdtype(x.dtype, np.floating):
+            if x.dtype.kind != "f":
                 raise ShapeError(
                     tr(
                         "{layer}: input must be float32 or float64, got {got}; convert with "

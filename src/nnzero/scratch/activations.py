@@ -57,9 +57,8 @@ class LeakyReLU(Activation):
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: e^-|x| is never larger than 1."""
-    z = np.exp(-np.abs(x))  # (same as x) in (0, 1]
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    """1 / (1 + e^-x), written as e^-log(1 + e^-x): ``logaddexp`` computes log(1 + e^-x) without overflow."""
+    return np.exp(-np.logaddexp(0, -x))  # (same as x)
 
 
 class Sigmoid(Activation):

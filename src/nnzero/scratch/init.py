@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-INITS = ("he", "xavier")
+INITS = ("he", "xavier", "zeros")
 
 
 def he_normal(shape: tuple[int, ...], fan_in: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
@@ -35,10 +35,14 @@ def initial_weights(
     rng: np.random.Generator | None,
     dtype=np.float32,
 ) -> np.ndarray:
-    """Weights of ``shape`` drawn by the scheme named ``kind`` ("he" or "xavier")."""
+    """Weights of ``shape`` drawn by the scheme named ``kind`` ("he", "xavier" or "zeros")."""
     rng = rng if rng is not None else np.random.default_rng()
     if kind == "he":
         return he_normal(shape, fan_in, rng, dtype)
     if kind == "xavier":
         return xavier_uniform(shape, fan_in, fan_out, rng, dtype)
+    if kind == "zeros":
+        ## Safe only for a network with one layer of weights (softmax regression): with
+        ## no hidden units there is no symmetry to break.
+        return np.zeros(shape, dtype)
     raise ValueError(f"unknown init {kind!r}; choose from {', '.join(INITS)}")

@@ -111,6 +111,11 @@ class Conv2d(Layer):
             "init": self.init,
         }
 
+    def __repr__(self) -> str:
+        k, s, p = self.kernel_size, self.stride, self.padding
+        extra = (f", stride {s}" if s != 1 else "") + (f", padding {p}" if p else "")
+        return f"Conv2d({self.in_channels} -> {self.out_channels}, {k}x{k}{extra})"
+
     def _out_size(self, H: int, W: int) -> tuple[int, int]:
         k, s, p = self.kernel_size, self.stride, self.padding
         return (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1

@@ -46,21 +46,19 @@ TRAIN_DEFAULTS = {
 
 
 def toy(hidden: int = 4, dtype=np.float64, seed: int = 1) -> Sequential:
-    """The course's case 1: 3 inputs, ``hidden`` sigmoid units, 1 sigmoid output, no biases.
+    """The course's case 1: 3 inputs, ``hidden`` sigmoid units (0: none), 1 sigmoid output, no biases.
 
     ## No bias is needed: the third input is always 1, so its weights act as biases.
     ## The starting weights are drawn as the course draws them: uniform in [-1, 1).
     """
     rng = np.random.default_rng(seed)
-    net = Sequential(
-        Linear(3, hidden, bias=False, init="xavier", dtype=dtype),
-        Sigmoid(),
-        Linear(hidden, 1, bias=False, init="xavier", dtype=dtype),
-        Sigmoid(),
-    )
-    net.layers[0].params["W"][...] = 2 * rng.random((3, hidden)) - 1  # (3, hidden)
-    net.layers[2].params["W"][...] = 2 * rng.random((hidden, 1)) - 1  # (hidden, 1)
-    return net
+    sizes = [3, hidden, 1] if hidden else [3, 1]
+    net_layers = []
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        linear = Linear(a, b, bias=False, dtype=dtype)
+        linear.params["W"][...] = 2 * rng.random((a, b)) - 1  # (a, b)
+        net_layers += [linear, Sigmoid()]
+    return Sequential(*net_layers)
 
 
 def build(
@@ -76,7 +74,8 @@ def build(
     pixels = image_size * image_size
     if name == "softmax":
         ## One weight per pixel per digit: the logit of digit k is a weighted sum of pixels.
-        return Sequential(Flatten(), Linear(pixels, classes, init="xavier", dtype=dtype, rng=rng))
+        ## Starting from zeros, every weight in the pictures is something it learned.
+        return Sequential(Flatten(), Linear(pixels, classes, init="zeros", dtype=dtype, rng=rng))
     if name == "mlp":
         sizes = [pixels, *hidden, classes]
         net_layers = [Flatten()]
