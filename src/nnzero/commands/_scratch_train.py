@@ -7,10 +7,12 @@ weights.png for softmax and mlp, and explain.txt with --explain.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -161,22 +163,40 @@ def _pictures(net, model: str, run_dir: Path, classes: list[str]) -> str | None:
     )
 
 
-def run_train(args) -> int:
-    from nnzero.scratch import OPTIMIZERS, SoftmaxCrossEntropy
-    from nnzero.scratch.trainer import TrainingDiverged, evaluate, lr_at, train_epoch
+@dataclass
+class _Run:
+    """Everything one training run holds."""
+
+    args: argparse.Namespace
+    cfg: dict
+    data: tuple  # x, y, test x, test y (normalised float arrays and int labels)
+    classes: list[str]
+    net: object
+    opt: object
+    run_dir: Path
+    temporary: bool
+    log: object
+
+    @property
+    def steps(self) -> int:
+        return 1 if self.args.dry_run else -(-len(self.data[0]) // self.cfg["batch_size"])
+
+
+def _start(args) -> _Run:
+    from nnzero.scratch import OPTIMIZERS
     from nnzero.scratch.zoo import build
     from nnzero.training.logging import RunLog
     from nnzero.training.rundir import new_run_dir, write_json
 
-    start, cfg = time.perf_counter(), settings(args)
-    dtype = np.dtype(cfg["dtype"])
+    cfg = settings(args)
     hidden = tuple(int(h) for h in args.hidden.split(",") if h)
-    x, y, xt, yt, classes, spec = _data(args, dtype)
-    net = build(args.model, dtype=dtype, seed=args.seed, hidden=hidden, classes=len(classes))
-    loss_fn = SoftmaxCrossEntropy()
+    *data, classes, spec = _data(args, np.dtype(cfg["dtype"]))
+    net = build(args.model, dtype=np.dtype(cfg["dtype"]), seed=args.seed, hidden=hidden, classes=len(classes))
     opt = OPTIMIZERS[cfg["optimizer"]](net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-")) if args.dry_run else None
-    run_dir = tmp if tmp else new_run_dir(args.runs_dir, args.name, f"{args.dataset}-scratch", args.model)
+    if args.dry_run:
+        run_dir = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-"))
+    else:
+        run_dir = new_run_dir(args.runs_dir, args.name, f"{args.dataset}-scratch", args.model)
     config = {
         "engine": "scratch",
         "data": {"dataset": args.dataset, "data_dir": args.data_dir, "limit": args.limit},
@@ -185,20 +205,6 @@ def run_train(args) -> int:
         "architecture": net.architecture(),
     }
     write_json(run_dir / "config.json", config)
-    say(
-        args,
-        tr(
-            "{model}: {n:,} parameters; {t:,} training and {v:,} test images; settings: {s}",
-            "{model}: {n:,} 个参数; 训练图像 {t:,} 张, 测试图像 {v:,} 张; 设置: {s}",
-            model=args.model,
-            n=net.num_parameters(),
-            t=len(x),
-            v=len(xt),
-            s=", ".join(f"{k}={v}" for k, v in cfg.items()),
-        ),
-    )
-    steps = -(-len(x) // cfg["batch_size"])
-    log, rng, metrics = RunLog(run_dir), np.random.default_rng(args.seed), {}
     net.meta = {
         "model": args.model,
         "dataset": args.dataset,
@@ -206,89 +212,117 @@ def run_train(args) -> int:
         "input_spec": spec,
         "config": config,
     }
+    say(
+        args,
+        tr(
+            "{model}: {n:,} parameters; {t:,} training and {v:,} test images; settings: {s}",
+            "{model}: {n:,} 个参数; 训练图像 {t:,} 张, 测试图像 {v:,} 张; 设置: {s}",
+            model=args.model,
+            n=net.num_parameters(),
+            t=len(data[0]),
+            v=len(data[2]),
+            s=", ".join(f"{k}={v}" for k, v in cfg.items()),
+        ),
+    )
+    return _Run(args, cfg, tuple(data), classes, net, opt, run_dir, args.dry_run, RunLog(run_dir))
+
+
+def _epoch(run: _Run, epoch: int, rng: np.random.Generator) -> dict:
+    """Train one epoch, test, log and save; the metrics.csv row."""
+    from nnzero.scratch import SoftmaxCrossEntropy
+    from nnzero.scratch.trainer import TrainingDiverged, evaluate, lr_at, train_epoch
+
+    args, cfg, (x, y, xt, yt) = run.args, run.cfg, run.data
+    loss_fn, epochs = SoftmaxCrossEntropy(), cfg["epochs"]
+    bar = _Bar(run.steps, f"epoch {epoch}/{epochs}", not (args.quiet or args.json))
+    t = time.perf_counter()
     try:
-        for epoch in range(1, cfg["epochs"] + 1):
-            bar = _Bar(
-                1 if args.dry_run else steps, f"epoch {epoch}/{cfg['epochs']}", not (args.quiet or args.json)
-            )
-            t = time.perf_counter()
-            try:
-                loss, acc = train_epoch(
-                    net,
-                    loss_fn,
-                    opt,
-                    x,
-                    y,
-                    cfg["batch_size"],
-                    rng,
-                    lambda s: lr_at(s, cfg["epochs"] * steps, cfg["lr"], cfg["schedule"]),
-                    bar,
-                    1 if args.dry_run else None,
-                )
-            except TrainingDiverged as e:
-                path = None if tmp else net.save(run_dir / "model.npz")
-                raise NnzeroError(
-                    f"{e} " + (tr("Last good weights: {p}", "最后的有效权重: {p}", p=path) if path else "")
-                ) from e
-            seconds = time.perf_counter() - t
-            bar(steps - 1 if not args.dry_run else 0, loss, final=True)
-            test_loss, test_acc = evaluate(net, loss_fn, xt, yt)
-            ## The val columns hold the test set: nothing is chosen by them (the last epoch's
-            ## weights are kept), so the test score stays an honest estimate.
-            row = {
-                "epoch": epoch,
-                "train_loss": loss,
-                "train_accuracy": acc,
-                "val_loss": test_loss,
-                "val_accuracy": test_acc,
-                "lr": opt.lr,
-                "seconds": round(seconds, 3),
-                "images_per_s": round(
-                    min(len(x), cfg["batch_size"] * (1 if args.dry_run else steps)) / seconds, 1
-                ),
-            }
-            log.log_epoch(row)
-            say(
-                args,
-                tr(
-                    "epoch {e}/{n} | loss {l:.4f} acc {a:.4f} | test loss {tl:.4f} test acc {ta:.4f} | {s:.1f} s",
-                    "第 {e}/{n} 轮 | 损失 {l:.4f} 准确率 {a:.4f} | 测试损失 {tl:.4f} 测试准确率 {ta:.4f} | {s:.1f} 秒",
-                    e=epoch,
-                    n=cfg["epochs"],
-                    l=loss,
-                    a=acc,
-                    tl=test_loss,
-                    ta=test_acc,
-                    s=seconds,
-                ),
-            )
-            metrics = {
-                "epoch": epoch,
-                "train_loss": loss,
-                "train_accuracy": acc,
-                "test_loss": test_loss,
-                "test_accuracy": test_acc,
-            }
-            net.meta["metrics"] = metrics
-            checkpoint = net.save(run_dir / "model.npz")
-        log.plot()
-        pictures = _pictures(net, args.model, run_dir, classes)
+        loss, acc = train_epoch(
+            run.net,
+            loss_fn,
+            run.opt,
+            x,
+            y,
+            cfg["batch_size"],
+            rng,
+            lambda s: lr_at(s, epochs * run.steps, cfg["lr"], cfg["schedule"]),
+            bar,
+            run.steps if args.dry_run else None,
+        )
+    except TrainingDiverged as e:
+        if run.temporary:
+            raise
+        path = run.net.save(run.run_dir / "model.npz")
+        raise NnzeroError(f"{e} " + tr("Last good weights: {p}", "最后的有效权重: {p}", p=path)) from e
+    seconds = time.perf_counter() - t
+    bar(run.steps - 1, loss, final=True)
+    test_loss, test_acc = evaluate(run.net, loss_fn, xt, yt)
+    ## The val columns hold the test set: nothing is chosen by them (the last epoch's
+    ## weights are kept), so the test score stays an honest estimate.
+    row = {
+        "epoch": epoch,
+        "train_loss": loss,
+        "train_accuracy": acc,
+        "val_loss": test_loss,
+        "val_accuracy": test_acc,
+        "lr": run.opt.lr,
+        "seconds": round(seconds, 3),
+        "images_per_s": round(min(len(x), cfg["batch_size"] * run.steps) / seconds, 1),
+    }
+    run.log.log_epoch(row)
+    say(
+        args,
+        tr(
+            "epoch {e}/{n} | loss {l:.4f} acc {a:.4f} | test loss {tl:.4f} test acc {ta:.4f} | {s:.1f} s",
+            "第 {e}/{n} 轮 | 损失 {l:.4f} 准确率 {a:.4f} | 测试损失 {tl:.4f} 测试准确率 {ta:.4f} | {s:.1f} 秒",
+            e=epoch,
+            n=epochs,
+            l=loss,
+            a=acc,
+            tl=test_loss,
+            ta=test_acc,
+            s=seconds,
+        ),
+    )
+    run.net.meta["metrics"] = {
+        "epoch": epoch,
+        "train_loss": loss,
+        "train_accuracy": acc,
+        "test_loss": test_loss,
+        "test_accuracy": test_acc,
+    }
+    run.net.save(run.run_dir / "model.npz")
+    return row
+
+
+def run_train(args) -> int:
+    start = time.perf_counter()
+    run = _start(args)
+    rng = np.random.default_rng(args.seed)
+    try:
+        for epoch in range(1, run.cfg["epochs"] + 1):
+            _epoch(run, epoch, rng)
+        run.log.plot()
+        pictures = _pictures(run.net, args.model, run.run_dir, run.classes)
         if args.explain:
             from nnzero.scratch.explain import explain
 
-            lines = explain(net, xt[:1], int(yt[0]), opt, classes, lr=cfg["lr"])
-            (run_dir / "explain.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            xt, yt = run.data[2:]
+            lines = explain(run.net, xt[:1], int(yt[0]), run.opt, run.classes, lr=run.cfg["lr"])
+            (run.run_dir / "explain.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
             say(args, "\n".join(lines))
     finally:
-        log.close()
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        run.log.close()
+        if run.temporary:
+            shutil.rmtree(run.run_dir, ignore_errors=True)
+    kept = not run.temporary
+    metrics = run.net.meta["metrics"]
     result = {
-        "run_dir": None if tmp else str(run_dir),
-        "checkpoint": None if tmp else str(checkpoint),
-        "weights_png": None if tmp else pictures,
+        "run_dir": str(run.run_dir) if kept else None,
+        "checkpoint": str(run.run_dir / "model.npz") if kept else None,
+        "weights_png": pictures if kept else None,
         "model": args.model,
-        "parameters": net.num_parameters(),
+        "parameters": run.net.num_parameters(),
         **metrics,
         "seconds": round(time.perf_counter() - start, 2),
         "dry_run": bool(args.dry_run),

@@ -17,31 +17,11 @@ MODELS = ("softmax", "mlp", "lenet")
 
 ## Settings that reach the targets of docs/scratch.md on MNIST; any can be overridden
 ## on the command line.
+_ADAM = {"optimizer": "adam", "weight_decay": 0.0}
 TRAIN_DEFAULTS = {
-    "softmax": {
-        "epochs": 5,
-        "batch_size": 128,
-        "optimizer": "adam",
-        "lr": 1e-3,
-        "schedule": "constant",
-        "weight_decay": 0.0,
-    },
-    "mlp": {
-        "epochs": 10,
-        "batch_size": 64,
-        "optimizer": "adam",
-        "lr": 2e-3,
-        "schedule": "cosine",
-        "weight_decay": 0.0,
-    },
-    "lenet": {
-        "epochs": 10,
-        "batch_size": 64,
-        "optimizer": "adam",
-        "lr": 2e-3,
-        "schedule": "cosine",
-        "weight_decay": 0.0,
-    },
+    "softmax": {**_ADAM, "epochs": 5, "batch_size": 128, "lr": 1e-3, "schedule": "constant"},
+    "mlp": {**_ADAM, "epochs": 10, "batch_size": 64, "lr": 2e-3, "schedule": "cosine"},
+    "lenet": {**_ADAM, "epochs": 10, "batch_size": 64, "lr": 2e-3, "schedule": "cosine"},
 }
 
 
