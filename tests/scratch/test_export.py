@@ -21,7 +21,9 @@ def test_images():
     return normalise(images[:500], 0.1307, 0.3081), labels[:500]
 
 
-@pytest.mark.parametrize(("model", "registered"), [("softmax", "softmax"), ("mlp", "mlp128"), ("lenet", "lenet5")])
+@pytest.mark.parametrize(
+    ("model", "registered"), [("softmax", "softmax"), ("mlp", "mlp128"), ("lenet", "lenet5")]
+)
 def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, model, registered):
     from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -34,7 +36,13 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
 
     ckpt = load_checkpoint(out)  # weights_only=True inside
     assert ckpt["model_name"] == registered and ckpt["classes"] == [str(d) for d in range(10)]
-    assert ckpt["input_spec"] == {"kind": "digits", "channels": 1, "size": 28, "mean": [0.1307], "std": [0.3081]}
+    assert ckpt["input_spec"] == {
+        "kind": "digits",
+        "channels": 1,
+        "size": 28,
+        "mean": [0.1307],
+        "std": [0.3081],
+    }
     torch_model = model_from_checkpoint(ckpt)
     x, _ = test_images
     net = Sequential.load(tmp_path / model / "model.npz")
@@ -45,8 +53,27 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
 
 
 def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
-    assert main(["scratch", "train", "mnist", "--model", "softmax", "--epochs", "1", "--limit", "5000",
-                 "--runs-dir", str(tmp_path), "--name", "s", "--json"]) == 0
+    assert (
+        main(
+            [
+                "scratch",
+                "train",
+                "mnist",
+                "--model",
+                "softmax",
+                "--epochs",
+                "1",
+                "--limit",
+                "5000",
+                "--runs-dir",
+                str(tmp_path),
+                "--name",
+                "s",
+                "--json",
+            ]
+        )
+        == 0
+    )
     scratch_accuracy = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["test_accuracy"]
     assert main(["scratch", "export", str(tmp_path / "s"), "--out", str(tmp_path / "s.pt")]) == 0
     capsys.readouterr()
@@ -57,16 +84,54 @@ def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
 
 
 def test_a_network_without_a_registered_twin_is_refused(tmp_path, capsys):
-    assert main(["scratch", "train", "mnist", "--hidden", "32", "--epochs", "1", "--limit", "500", "--quiet",
-                 "--runs-dir", str(tmp_path), "--name", "odd"]) == 0
+    assert (
+        main(
+            [
+                "scratch",
+                "train",
+                "mnist",
+                "--hidden",
+                "32",
+                "--epochs",
+                "1",
+                "--limit",
+                "500",
+                "--quiet",
+                "--runs-dir",
+                str(tmp_path),
+                "--name",
+                "odd",
+            ]
+        )
+        == 0
+    )
     assert main(["scratch", "export", str(tmp_path / "odd"), "--out", str(tmp_path / "odd.pt")]) == 2
     assert "no registered PyTorch model has the layers" in capsys.readouterr().err
     assert not (tmp_path / "odd.pt").exists()
 
 
 def test_export_dry_run_writes_nothing(tmp_path, capsys):
-    assert main(["scratch", "train", "mnist", "--model", "lenet", "--epochs", "1", "--limit", "500", "--quiet",
-                 "--runs-dir", str(tmp_path), "--name", "l"]) == 0
+    assert (
+        main(
+            [
+                "scratch",
+                "train",
+                "mnist",
+                "--model",
+                "lenet",
+                "--epochs",
+                "1",
+                "--limit",
+                "500",
+                "--quiet",
+                "--runs-dir",
+                str(tmp_path),
+                "--name",
+                "l",
+            ]
+        )
+        == 0
+    )
     assert main(["scratch", "export", str(tmp_path / "l" / "model.npz"), "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["checkpoint"] is None
     assert not (tmp_path / "l" / "model.pt").exists()
