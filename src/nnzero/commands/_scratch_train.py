@@ -49,7 +49,11 @@ def register_train(inner) -> None:
     )
     p.add_argument("--epochs", type=int, help=tr("passes over the training set", "训练轮数"))
     p.add_argument("--batch-size", type=int, help=tr("images per step", "每步图像数"))
-    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS))
+    p.add_argument(
+        "--optimizer",
+        choices=tuple(OPTIMIZERS),
+        help=tr("update rule (default adam)", "更新规则 (默认 adam)"),
+    )
     p.add_argument("--lr", type=float, help=tr("(peak) learning rate", "(最大) 学习率"))
     p.add_argument(
         "--schedule", choices=("constant", "cosine"), help=tr("learning-rate schedule", "学习率调度")
@@ -58,7 +62,12 @@ def register_train(inner) -> None:
     p.add_argument(
         "--seed", type=int, default=0, help=tr("seeds weights and shuffling", "权重和打乱顺序的随机种子")
     )
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help=tr("number type of weights and data", "权重和数据的数值类型"),
+    )
     p.add_argument(
         "--limit", type=int, help=tr("use only the first N training images", "只用前 N 张训练图像")
     )
