@@ -133,7 +133,7 @@ def main() -> None:
         return
     from nnzero.scratch.zoo import TRAIN_DEFAULTS
 
-    rows = []
+    rows, load_before = [], os.getloadavg()
     for model in ("mlp", "lenet"):
         epochs = 1 if args.quick else TRAIN_DEFAULTS[model]["epochs"]
         pair = {engine: run_child(engine, model, epochs, args.threads) for engine in ("scratch", "torch")}
@@ -159,12 +159,14 @@ def main() -> None:
         "scratch",
         {
             "machine": {**machine(), "threads": args.threads},
+            ## The load of other processes on the machine, before and after (1, 5, 15 minutes).
+            "load_average": {"before": load_before, "after": os.getloadavg()},
             "quick": args.quick,
             "rows": rows,
             "targets": targets,
         },
     )
-    print(f"wrote {path}")
+    print(f"load average before {load_before}, after {os.getloadavg()}; wrote {path}")
 
 
 if __name__ == "__main__":
