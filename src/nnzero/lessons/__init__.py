@@ -31,22 +31,53 @@ class Topic:
         return self.summary_zh if lang() == "zh" else self.summary
 
 
-TOPICS = {t.name: t for t in (
-    Topic("neuron", "neuron", "the perceptron: 'work overtime today?' with weights, bias and a step, then a sigmoid",
-          "感知机: 用权重、偏置和阶跃函数回答「今天加班吗?」, 再换成 sigmoid"),
-    Topic("activations", "activations", "sigmoid, tanh, ReLU, leaky ReLU and their derivatives; vanishing gradients",
-          "sigmoid、tanh、ReLU、leaky ReLU 及其导数; 梯度消失"),
-    Topic("softmax", "softmax", "logits turned into probabilities that sum to 1, and the temperature",
-          "把 logits 变成和为 1 的概率, 以及温度的作用"),
-    Topic("loss", "loss", "0-1, squared and cross-entropy loss; why cross-entropy trains better",
-          "0-1 损失、平方损失和交叉熵; 为什么交叉熵训练得更好"),
-    Topic("gradient-descent", "gradient_descent", "SGD, momentum and Adam on a loss surface with four valleys",
-          "SGD、动量和 Adam 在有四个山谷的损失曲面上"),
-    Topic("backprop", "backprop", "a 2-2-1 network: every forward value and gradient, checked by finite differences",
-          "2-2-1 网络: 每个前向值和梯度, 用有限差分验证"),
-    Topic("conv", "conv", "a real MNIST digit through edge kernels and max pooling",
-          "真实的 MNIST 数字经过边缘卷积核和最大池化"),
-)}
+TOPICS = {
+    t.name: t
+    for t in (
+        Topic(
+            "neuron",
+            "neuron",
+            "the perceptron: 'work overtime today?' with weights, bias and a step, then a sigmoid",
+            "感知机: 用权重、偏置和阶跃函数回答「今天加班吗?」, 再换成 sigmoid",
+        ),
+        Topic(
+            "activations",
+            "activations",
+            "sigmoid, tanh, ReLU, leaky ReLU and their derivatives; vanishing gradients",
+            "sigmoid、tanh、ReLU、leaky ReLU 及其导数; 梯度消失",
+        ),
+        Topic(
+            "softmax",
+            "softmax",
+            "logits turned into probabilities that sum to 1, and the temperature",
+            "把 logits 变成和为 1 的概率, 以及温度的作用",
+        ),
+        Topic(
+            "loss",
+            "loss",
+            "0-1, squared and cross-entropy loss; why cross-entropy trains better",
+            "0-1 损失、平方损失和交叉熵; 为什么交叉熵训练得更好",
+        ),
+        Topic(
+            "gradient-descent",
+            "gradient_descent",
+            "SGD, momentum and Adam on a loss surface with four valleys",
+            "SGD、动量和 Adam 在有四个山谷的损失曲面上",
+        ),
+        Topic(
+            "backprop",
+            "backprop",
+            "a 2-2-1 network: every forward value and gradient, checked by finite differences",
+            "2-2-1 网络: 每个前向值和梯度, 用有限差分验证",
+        ),
+        Topic(
+            "conv",
+            "conv",
+            "a real MNIST digit through edge kernels and max pooling",
+            "真实的 MNIST 数字经过边缘卷积核和最大池化",
+        ),
+    )
+}
 
 
 def lesson_module(name: str) -> ModuleType:

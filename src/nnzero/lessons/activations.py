@@ -1,6 +1,6 @@
 """Activation functions, their slopes, and why deep stacks of sigmoids stop learning.
 
-    nnzero lesson activations
+nnzero lesson activations
 """
 
 from __future__ import annotations
@@ -70,39 +70,64 @@ def compute(x0: float = X0, depths=DEPTHS) -> ActivationsResult:
     slopes = {n: np.asarray(df(x), dtype=np.float64) for n, (_, df) in FUNCTIONS.items()}
     factors = {n: stack_factors(n, x0, max(depths)) for n in FUNCTIONS}
     products = {n: np.cumprod(f) for n, f in factors.items()}
-    return ActivationsResult(x, values, slopes, {n: float(s.max()) for n, s in slopes.items()},
-                             float(x0), factors, products, tuple(depths))
+    return ActivationsResult(
+        x,
+        values,
+        slopes,
+        {n: float(s.max()) for n, s in slopes.items()},
+        float(x0),
+        factors,
+        products,
+        tuple(depths),
+    )
 
 
 def explain(r: ActivationsResult) -> list[str]:
     lines = [tr("Largest slope of each activation (x from -5 to 5):", "各激活函数的最大斜率 (x 从 -5 到 5):")]
     lines += [f"  {n:<11} max f'(x) = {m:.4f}" for n, m in r.max_slope.items()]
-    lines += ["", tr("Send x0 = {x0} through n stacked layers h_k = f(h_(k-1)) (weights 1). By the chain rule",
-                     "把 x0 = {x0} 送过 n 层叠加的 h_k = f(h_(k-1)) (权重为 1)。由链式法则,", x0=r.x0),
-              tr("  d h_n / d x0 = f'(h_0) · f'(h_1) · ... · f'(h_(n-1))",
-                 "  d h_n / d x0 = f'(h_0) · f'(h_1) · ... · f'(h_(n-1))")]
+    lines += [
+        "",
+        tr(
+            "Send x0 = {x0} through n stacked layers h_k = f(h_(k-1)) (weights 1). By the chain rule",
+            "把 x0 = {x0} 送过 n 层叠加的 h_k = f(h_(k-1)) (权重为 1)。由链式法则,",
+            x0=r.x0,
+        ),
+        tr(
+            "  d h_n / d x0 = f'(h_0) · f'(h_1) · ... · f'(h_(n-1))",
+            "  d h_n / d x0 = f'(h_0) · f'(h_1) · ... · f'(h_(n-1))",
+        ),
+    ]
     s = r.factors["sigmoid"][:5]
     lines.append("  sigmoid: " + " · ".join(f"{v:.4f}" for v in s) + f" = {np.prod(s):.3e}")
     lines.append("")
     lines.append(f"{tr('depth', '层数'):<6}" + "".join(f"{n:>13}" for n in FUNCTIONS) + f"{'0.25^n':>13}")
     for d in r.depths:
-        lines.append(f"{d:<6}" + "".join(f"{r.products[n][d - 1]:>13.3e}" for n in FUNCTIONS)
-                     + f"{0.25 ** d:>13.3e}")
+        lines.append(
+            f"{d:<6}" + "".join(f"{r.products[n][d - 1]:>13.3e}" for n in FUNCTIONS) + f"{0.25**d:>13.3e}"
+        )
     lines.append("")
-    lines.append(tr("A sigmoid's slope is at most 0.25, so every layer shrinks the gradient at least 4 times: "
-                    "after 10 layers less than a millionth is left and the first layers barely learn "
-                    "(the vanishing gradient). ReLU's slope is 1 wherever it is active, so the gradient "
-                    "passes through unchanged.",
-                    "sigmoid 的斜率最大只有 0.25, 每经过一层梯度至少缩小 4 倍: 10 层之后剩下不到百万分之一, "
-                    "前面的层几乎学不动 (梯度消失)。ReLU 在激活区的斜率是 1, 梯度原样传回去。"))
+    lines.append(
+        tr(
+            "A sigmoid's slope is at most 0.25, so every layer shrinks the gradient at least 4 times: "
+            "after 10 layers less than a millionth is left and the first layers barely learn "
+            "(the vanishing gradient). ReLU's slope is 1 wherever it is active, so the gradient "
+            "passes through unchanged.",
+            "sigmoid 的斜率最大只有 0.25, 每经过一层梯度至少缩小 4 倍: 10 层之后剩下不到百万分之一, "
+            "前面的层几乎学不动 (梯度消失)。ReLU 在激活区的斜率是 1, 梯度原样传回去。",
+        )
+    )
     return lines
 
 
 def key_numbers(r: ActivationsResult) -> dict:
-    return {"max_slope": r.max_slope, "x0": r.x0,
-            "gradient_through_stack": {str(d): {n: float(p[d - 1]) for n, p in r.products.items()}
-                                       for d in r.depths},
-            "sigmoid_bound": {str(d): 0.25 ** d for d in r.depths}}
+    return {
+        "max_slope": r.max_slope,
+        "x0": r.x0,
+        "gradient_through_stack": {
+            str(d): {n: float(p[d - 1]) for n, p in r.products.items()} for d in r.depths
+        },
+        "sigmoid_bound": {str(d): 0.25**d for d in r.depths},
+    }
 
 
 def figure(r: ActivationsResult, zh: bool):
@@ -121,8 +146,13 @@ def figure(r: ActivationsResult, zh: bool):
         axes[2].semilogy(depth, r.products[n], "o--" if n == "leaky_relu" else "o-", label=n)
     for d in r.depths:
         axes[2].axvline(d, color="gray", ls=":", lw=1)
-        axes[2].annotate(f"{r.products['sigmoid'][d - 1]:.1e}", (d, r.products["sigmoid"][d - 1]),
-                         textcoords="offset points", xytext=(-40, -12), fontsize=8)
+        axes[2].annotate(
+            f"{r.products['sigmoid'][d - 1]:.1e}",
+            (d, r.products["sigmoid"][d - 1]),
+            textcoords="offset points",
+            xytext=(-40, -12),
+            fontsize=8,
+        )
     axes[2].set_xlabel(t("layers stacked", "叠加的层数"))
     axes[2].set_title(t("gradient reaching the input (vanishing gradient)", "传回输入的梯度 (梯度消失)"))
     for ax in axes:

@@ -1,7 +1,7 @@
 """Convolution on a real MNIST digit: vertical and horizontal edge kernels, then max pooling.
 
-    nnzero lesson conv
-    nnzero lesson conv --index 0      # another test image (0 is a 7)
+nnzero lesson conv
+nnzero lesson conv --index 0      # another test image (0 is a 7)
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class ConvResult:
     maps: dict[str, np.ndarray]  # kernel -> (26, 26) signed response
     pooled: dict[str, np.ndarray]  # kernel -> (13, 13) max pool of ReLU(response)
     strength: dict[str, float]  # kernel -> Σ|response|
-    worked: dict[str, tuple[int, int, np.ndarray, float]]  # kernel -> (row, col, 3x3 patch, value) at its peak
+    worked: dict[
+        str, tuple[int, int, np.ndarray, float]
+    ]  # kernel -> (row, col, 3x3 patch, value) at its peak
 
 
 def compute(index: int = INDEX) -> ConvResult:
@@ -53,8 +55,14 @@ def compute(index: int = INDEX) -> ConvResult:
     if not 0 <= index < len(images):
         from nnzero.errors import NnzeroError
 
-        raise NnzeroError(tr("--index must be between 0 and {n}, got {i}", "--index 必须在 0 到 {n} 之间, 现在是 {i}",
-                             n=len(images) - 1, i=index))
+        raise NnzeroError(
+            tr(
+                "--index must be between 0 and {n}, got {i}",
+                "--index 必须在 0 到 {n} 之间, 现在是 {i}",
+                n=len(images) - 1,
+                i=index,
+            )
+        )
     image = images[index].astype(np.float64) / 255.0  # (28, 28)
     maps = {name: conv2d(image, k) for name, k in KERNELS.items()}
     ## A CNN follows the convolution with ReLU (keep positive responses) and pooling.
@@ -62,9 +70,16 @@ def compute(index: int = INDEX) -> ConvResult:
     worked = {}
     for name, m in maps.items():
         i, j = np.unravel_index(int(np.argmax(m)), m.shape)
-        worked[name] = (int(i), int(j), image[i:i + 3, j:j + 3].copy(), float(m[i, j]))
-    return ConvResult(index, int(labels[index]), image, maps, pooled,
-                      {n: float(np.abs(m).sum()) for n, m in maps.items()}, worked)
+        worked[name] = (int(i), int(j), image[i : i + 3, j : j + 3].copy(), float(m[i, j]))
+    return ConvResult(
+        index,
+        int(labels[index]),
+        image,
+        maps,
+        pooled,
+        {n: float(np.abs(m).sum()) for n, m in maps.items()},
+        worked,
+    )
 
 
 def _names() -> dict[str, str]:
@@ -76,33 +91,74 @@ def explain(r: ConvResult) -> list[str]:
     h, w = r.image.shape
     m = r.maps["vertical"].shape
     p = r.pooled["vertical"].shape
-    lines = [tr("MNIST test image {i} (a {d}), pixels scaled to 0..1: {h}x{w}",
-                "MNIST 测试图像 {i} (数字 {d}), 像素缩放到 0..1: {h}x{w}", i=r.index, d=r.label, h=h, w=w),
-             tr("3x3 kernel, no padding -> {a}x{b}; ReLU; {k}x{k} max pooling -> {c}x{d}",
-                "3x3 卷积核, 不填充 -> {a}x{b}; ReLU; {k}x{k} 最大池化 -> {c}x{d}",
-                a=m[0], b=m[1], k=POOL, c=p[0], d=p[1])]
+    lines = [
+        tr(
+            "MNIST test image {i} (a {d}), pixels scaled to 0..1: {h}x{w}",
+            "MNIST 测试图像 {i} (数字 {d}), 像素缩放到 0..1: {h}x{w}",
+            i=r.index,
+            d=r.label,
+            h=h,
+            w=w,
+        ),
+        tr(
+            "3x3 kernel, no padding -> {a}x{b}; ReLU; {k}x{k} max pooling -> {c}x{d}",
+            "3x3 卷积核, 不填充 -> {a}x{b}; ReLU; {k}x{k} 最大池化 -> {c}x{d}",
+            a=m[0],
+            b=m[1],
+            k=POOL,
+            c=p[0],
+            d=p[1],
+        ),
+    ]
     for name, (i, j, patch, value) in r.worked.items():
         k = KERNELS[name]
-        lines += ["", tr("{n}: kernel {k}; strongest response at ({i}, {j}):",
-                         "{n}: 卷积核 {k}; 最强响应在 ({i}, {j}):", n=names[name],
-                         k=k.astype(int).tolist(), i=i, j=j)]
-        for row_p, row_k in zip(patch, k):
-            lines.append("  " + " ".join(f"{v:.2f}" for v in row_p) + "   ×   "
-                         + " ".join(f"{int(v):>2}" for v in row_k))
-        terms = " + ".join(f"{v:.2f}·{int(c)}" if c > 0 else f"{v:.2f}·({int(c)})"
-                           for v, c in zip(patch.ravel(), k.ravel()) if c != 0)
+        lines += [
+            "",
+            tr(
+                "{n}: kernel {k}; strongest response at ({i}, {j}):",
+                "{n}: 卷积核 {k}; 最强响应在 ({i}, {j}):",
+                n=names[name],
+                k=k.astype(int).tolist(),
+                i=i,
+                j=j,
+            ),
+        ]
+        for row_p, row_k in zip(patch, k, strict=True):
+            lines.append(
+                "  "
+                + " ".join(f"{v:.2f}" for v in row_p)
+                + "   ×   "
+                + " ".join(f"{int(v):>2}" for v in row_k)
+            )
+        terms = " + ".join(
+            f"{v:.2f}·{int(c)}" if c > 0 else f"{v:.2f}·({int(c)})"
+            for v, c in zip(patch.ravel(), k.ravel(), strict=True)
+            if c != 0
+        )
         lines.append(f"  = {terms} = {value:.2f}")
-    lines += ["", tr("Total |response|: vertical {v:.1f}, horizontal {h:.1f}. Each map lights up only where the "
-                     "digit has strokes of its direction; pooling keeps the strongest response of each 2x2 block.",
-                     "响应绝对值之和: 垂直 {v:.1f}, 水平 {h:.1f}。每张特征图只在数字有对应方向笔画的地方亮起; "
-                     "池化保留每个 2x2 区域里最强的响应。", v=r.strength["vertical"], h=r.strength["horizontal"])]
+    lines += [
+        "",
+        tr(
+            "Total |response|: vertical {v:.1f}, horizontal {h:.1f}. Each map lights up only where the "
+            "digit has strokes of its direction; pooling keeps the strongest response of each 2x2 block.",
+            "响应绝对值之和: 垂直 {v:.1f}, 水平 {h:.1f}。每张特征图只在数字有对应方向笔画的地方亮起; "
+            "池化保留每个 2x2 区域里最强的响应。",
+            v=r.strength["vertical"],
+            h=r.strength["horizontal"],
+        ),
+    ]
     return lines
 
 
 def key_numbers(r: ConvResult) -> dict:
-    return {"index": r.index, "label": r.label, "map_shape": list(r.maps["vertical"].shape),
-            "pooled_shape": list(r.pooled["vertical"].shape), "strength": r.strength,
-            "peak": {n: {"row": i, "col": j, "value": round(v, 6)} for n, (i, j, _, v) in r.worked.items()}}
+    return {
+        "index": r.index,
+        "label": r.label,
+        "map_shape": list(r.maps["vertical"].shape),
+        "pooled_shape": list(r.pooled["vertical"].shape),
+        "strength": r.strength,
+        "peak": {n: {"row": i, "col": j, "value": round(v, 6)} for n, (i, j, _, v) in r.worked.items()},
+    }
 
 
 def figure(r: ConvResult, zh: bool):
@@ -116,22 +172,36 @@ def figure(r: ConvResult, zh: bool):
         shown = axes[0, col].imshow(m, cmap="bwr", vmin=-limit, vmax=limit)
         axes[0, col].set_title(names[name])
         axes[1, col].imshow(r.pooled[name], cmap="magma", vmin=0, vmax=limit)
-        axes[1, col].set_title(t("{n}: ReLU + 2x2 max pool", "{n}: ReLU + 2x2 最大池化").format(n=names[name]))
+        axes[1, col].set_title(
+            t("{n}: ReLU + 2x2 max pool", "{n}: ReLU + 2x2 最大池化").format(n=names[name])
+        )
     fig.colorbar(shown, ax=axes[:, 2].tolist(), shrink=0.6, label=t("response", "响应"))
     ax = axes[1, 0]
     ax.axis("off")
     ax.set_xlim(0, 9)
     ax.set_ylim(0, 5)
-    for left, (name, k) in zip((0.5, 5.0), KERNELS.items()):  # each kernel as a grid of numbers
+    for left, (name, k) in zip((0.5, 5.0), KERNELS.items(), strict=True):  # each kernel as a grid of numbers
         ax.text(left + 1.5, 4.4, names[name], ha="center", fontsize=11)
         for (i, j), v in np.ndenumerate(k):
-            ax.text(left + 0.5 + j, 3.2 - i, f"{int(v)}", ha="center", va="center", fontsize=14,
-                    color="tab:red" if v > 0 else ("tab:blue" if v < 0 else "gray"))
+            ax.text(
+                left + 0.5 + j,
+                3.2 - i,
+                f"{int(v)}",
+                ha="center",
+                va="center",
+                fontsize=14,
+                color="tab:red" if v > 0 else ("tab:blue" if v < 0 else "gray"),
+            )
     ax.set_title(t("3x3 kernels", "3x3 卷积核"))
     for a in axes.flat[1:]:
         a.set_xticks([])
         a.set_yticks([])
     axes[0, 0].set_xticks([])
     axes[0, 0].set_yticks([])
-    fig.suptitle(t("convolution: original image / vertical edges / horizontal edges", "卷积: 原始图像 / 垂直边缘 / 水平边缘"))
+    fig.suptitle(
+        t(
+            "convolution: original image / vertical edges / horizontal edges",
+            "卷积: 原始图像 / 垂直边缘 / 水平边缘",
+        )
+    )
     return fig

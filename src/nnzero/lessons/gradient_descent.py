@@ -95,46 +95,89 @@ def compute(start=START) -> DescentResult:
         dist = {k: float(np.linalg.norm(path[-1] - q)) for k, q in minima.items()}
         nearest = min(dist, key=dist.get)
         ended[name] = nearest if dist[nearest] < 0.05 else None
-    return DescentResult(np.asarray(start, dtype=np.float64), minima, minima_loss,
-                         min(minima_loss, key=minima_loss.get), paths,
-                         {n: loss_and_grad(p)[0] for n, p in paths.items()}, ended)
+    return DescentResult(
+        np.asarray(start, dtype=np.float64),
+        minima,
+        minima_loss,
+        min(minima_loss, key=minima_loss.get),
+        paths,
+        {n: loss_and_grad(p)[0] for n, p in paths.items()},
+        ended,
+    )
 
 
 def explain(r: DescentResult) -> list[str]:
-    lines = [tr("Valleys of L(w1, w2) (bottom found by descending from each centre):",
-                "L(w1, w2) 的山谷 (从各山谷中心下降找到谷底):")]
+    lines = [
+        tr(
+            "Valleys of L(w1, w2) (bottom found by descending from each centre):",
+            "L(w1, w2) 的山谷 (从各山谷中心下降找到谷底):",
+        )
+    ]
     for k, p in r.minima.items():
-        kind = tr("global minimum", "全局最小值") if k == r.global_valley else tr("local minimum", "局部最小值")
+        kind = (
+            tr("global minimum", "全局最小值") if k == r.global_valley else tr("local minimum", "局部最小值")
+        )
         lines.append(f"  {k}: w = ({p[0]:+.3f}, {p[1]:+.3f})  L = {r.minima_loss[k]:+.4f}  {kind}")
-    lines += ["", tr("All three start at w = ({x:+.2f}, {y:+.2f}), L = {l:+.4f}, for {n} steps:",
-                     "三个优化器都从 w = ({x:+.2f}, {y:+.2f}), L = {l:+.4f} 出发, 走 {n} 步:",
-                     x=r.start[0], y=r.start[1], l=r.losses["sgd"][0], n=STEPS),
-              cell(tr("optimizer", "优化器"), 10, left=True) + cell("lr", 6) + cell(tr("end w", "终点 w"), 22)
-              + cell(tr("end L", "终点 L"), 10) + "  " + tr("valley", "山谷")]
+    lines += [
+        "",
+        tr(
+            "All three start at w = ({x:+.2f}, {y:+.2f}), L = {l:+.4f}, for {n} steps:",
+            "三个优化器都从 w = ({x:+.2f}, {y:+.2f}), L = {l:+.4f} 出发, 走 {n} 步:",
+            x=r.start[0],
+            y=r.start[1],
+            l=r.losses["sgd"][0],
+            n=STEPS,
+        ),
+        cell(tr("optimizer", "优化器"), 10, left=True)
+        + cell("lr", 6)
+        + cell(tr("end w", "终点 w"), 22)
+        + cell(tr("end L", "终点 L"), 10)
+        + "  "
+        + tr("valley", "山谷"),
+    ]
     for name, path in r.paths.items():
         end = path[-1]
         where = r.ended_in[name] or "-"
-        lines.append(cell(name, 10, left=True) + cell(OPTIMIZERS[name], 6, "g")
-                     + cell(f"({end[0]:+.3f}, {end[1]:+.3f})", 22) + cell(r.losses[name][-1], 10, "+.4f")
-                     + f"  {where}")
+        lines.append(
+            cell(name, 10, left=True)
+            + cell(OPTIMIZERS[name], 6, "g")
+            + cell(f"({end[0]:+.3f}, {end[1]:+.3f})", 22)
+            + cell(r.losses[name][-1], 10, "+.4f")
+            + f"  {where}"
+        )
     stuck = [n for n, v in r.ended_in.items() if v and v != r.global_valley]
     lines.append("")
-    lines.append(tr("SGD stops where the slope is zero, so it settles in the first valley on its way ({s}); "
-                    "momentum carries speed through that small dip, and Adam keeps a steady step size on "
-                    "gentle slopes: both reach the global minimum {g}.",
-                    "SGD 在斜率为零的地方停下, 所以停在路上遇到的第一个山谷 ({s}); 动量带着速度冲过这个小坑, "
-                    "Adam 在平缓的坡上也保持稳定的步长: 两者都到达了全局最小值 {g}。",
-                    s=", ".join(f"{n} -> {r.ended_in[n]}" for n in stuck) or "-", g=r.global_valley))
+    lines.append(
+        tr(
+            "SGD stops where the slope is zero, so it settles in the first valley on its way ({s}); "
+            "momentum carries speed through that small dip, and Adam keeps a steady step size on "
+            "gentle slopes: both reach the global minimum {g}.",
+            "SGD 在斜率为零的地方停下, 所以停在路上遇到的第一个山谷 ({s}); 动量带着速度冲过这个小坑, "
+            "Adam 在平缓的坡上也保持稳定的步长: 两者都到达了全局最小值 {g}。",
+            s=", ".join(f"{n} -> {r.ended_in[n]}" for n in stuck) or "-",
+            g=r.global_valley,
+        )
+    )
     return lines
 
 
 def key_numbers(r: DescentResult) -> dict:
-    return {"start": r.start.tolist(), "global_valley": r.global_valley,
-            "minima": {k: {"w": p.round(4).tolist(), "loss": round(r.minima_loss[k], 6)}
-                       for k, p in r.minima.items()},
-            "optimizers": {n: {"lr": OPTIMIZERS[n], "end": r.paths[n][-1].round(4).tolist(),
-                               "loss": round(float(r.losses[n][-1]), 6), "valley": r.ended_in[n]}
-                           for n in r.paths}}
+    return {
+        "start": r.start.tolist(),
+        "global_valley": r.global_valley,
+        "minima": {
+            k: {"w": p.round(4).tolist(), "loss": round(r.minima_loss[k], 6)} for k, p in r.minima.items()
+        },
+        "optimizers": {
+            n: {
+                "lr": OPTIMIZERS[n],
+                "end": r.paths[n][-1].round(4).tolist(),
+                "loss": round(float(r.losses[n][-1]), 6),
+                "valley": r.ended_in[n],
+            }
+            for n in r.paths
+        },
+    }
 
 
 def figure(r: DescentResult, zh: bool):
@@ -152,8 +195,9 @@ def figure(r: DescentResult, zh: bool):
         ax.plot(path[:, 0], path[:, 1], ".-", color=colors[name], ms=2, lw=1.2, label=name)
         ax.plot(*path[-1], "X", color=colors[name], ms=10, mec="k")
     for k, p in r.minima.items():
-        ax.annotate(k, p, textcoords="offset points", xytext=(8, 8), fontsize=16, color="yellow",
-                    weight="bold")
+        ax.annotate(
+            k, p, textcoords="offset points", xytext=(8, 8), fontsize=16, color="yellow", weight="bold"
+        )
     ax.plot(*r.start, "o", color="white", mec="k", ms=9)
     ax.annotate(t("start", "起点"), r.start, textcoords="offset points", xytext=(-10, 10), color="white")
     ax.set_xlabel("w1")

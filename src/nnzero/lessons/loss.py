@@ -33,7 +33,11 @@ LOSSES = {
 }
 
 
-LABELS = {"zero_one": ("0-1", "0-1"), "squared": ("squared", "平方"), "cross_entropy": ("cross-entropy", "交叉熵")}
+LABELS = {
+    "zero_one": ("0-1", "0-1"),
+    "squared": ("squared", "平方"),
+    "cross_entropy": ("cross-entropy", "交叉熵"),
+}
 
 
 @dataclass
@@ -83,33 +87,55 @@ def _names(short: bool = False) -> tuple[str, ...]:
 
 
 def explain(r: LossResult) -> list[str]:
-    lines = [tr("True label y = 1; a = σ(z) is the predicted probability of the true class.",
-                "真实标签 y = 1; a = σ(z) 是预测为真实类别的概率。"),
-             " " * 14 + " | " + cell(tr("loss", "损失"), 30, left=True) + " | dL/dz",
-             f"{'a':>6}{'z':>8} | " + _row(_names(True), "") + " | " + _row(_names(True), "")]
-    for i, (a, z) in enumerate(zip(r.predictions, r.z)):
-        lines.append(f"{a:>6.2f}{z:>8.3f} | " + _row([r.losses[n][i] for n in LOSSES], ".4f")
-                     + " | " + _row([r.grads[n][i] + 0.0 for n in LOSSES], ".4f"))
+    lines = [
+        tr(
+            "True label y = 1; a = σ(z) is the predicted probability of the true class.",
+            "真实标签 y = 1; a = σ(z) 是预测为真实类别的概率。",
+        ),
+        " " * 14 + " | " + cell(tr("loss", "损失"), 30, left=True) + " | dL/dz",
+        f"{'a':>6}{'z':>8} | " + _row(_names(True), "") + " | " + _row(_names(True), ""),
+    ]
+    for i, (a, z) in enumerate(zip(r.predictions, r.z, strict=True)):
+        lines.append(
+            f"{a:>6.2f}{z:>8.3f} | "
+            + _row([r.losses[n][i] for n in LOSSES], ".4f")
+            + " | "
+            + _row([r.grads[n][i] + 0.0 for n in LOSSES], ".4f")
+        )
     worst = -1
-    lines += ["", tr("At a = {a} (confidently wrong) cross-entropy pushes {k:.0f} times harder than the squared "
-                     "loss, and 0-1 loss does not push at all.",
-                     "在 a = {a} (错得很自信) 时, 交叉熵的梯度是平方损失的 {k:.0f} 倍, 0-1 损失的梯度则为 0。",
-                     a=r.predictions[worst],
-                     k=abs(r.grads["cross_entropy"][worst] / r.grads["squared"][worst])),
-              tr("Gradient descent on z from a = {a:.4f} (lr {lr}): steps until the answer is right (a > 0.5):",
-                 "从 a = {a:.4f} 开始对 z 做梯度下降 (学习率 {lr}), 直到答对 (a > 0.5) 需要的步数:",
-                 a=sigmoid(START_Z), lr=LR)]
-    for label, steps in zip(_names(), r.steps_to_correct.values()):
-        shown = steps if steps is not None else tr("never (stopped after {n})", "永远不会 ({n} 步后停止)", n=MAX_STEPS)
+    lines += [
+        "",
+        tr(
+            "At a = {a} (confidently wrong) cross-entropy pushes {k:.0f} times harder than the squared "
+            "loss, and 0-1 loss does not push at all.",
+            "在 a = {a} (错得很自信) 时, 交叉熵的梯度是平方损失的 {k:.0f} 倍, 0-1 损失的梯度则为 0。",
+            a=r.predictions[worst],
+            k=abs(r.grads["cross_entropy"][worst] / r.grads["squared"][worst]),
+        ),
+        tr(
+            "Gradient descent on z from a = {a:.4f} (lr {lr}): steps until the answer is right (a > 0.5):",
+            "从 a = {a:.4f} 开始对 z 做梯度下降 (学习率 {lr}), 直到答对 (a > 0.5) 需要的步数:",
+            a=sigmoid(START_Z),
+            lr=LR,
+        ),
+    ]
+    for label, steps in zip(_names(), r.steps_to_correct.values(), strict=True):
+        shown = (
+            steps
+            if steps is not None
+            else tr("never (stopped after {n})", "永远不会 ({n} 步后停止)", n=MAX_STEPS)
+        )
         lines.append(f"  {cell(label, 14, left=True)} {shown}")
     return lines
 
 
 def key_numbers(r: LossResult) -> dict:
-    return {"predictions": r.predictions.tolist(),
-            "losses": {n: v.round(6).tolist() for n, v in r.losses.items()},
-            "dL_dz": {n: v.round(6).tolist() for n, v in r.grads.items()},
-            "steps_to_correct": r.steps_to_correct}
+    return {
+        "predictions": r.predictions.tolist(),
+        "losses": {n: v.round(6).tolist() for n, v in r.losses.items()},
+        "dL_dz": {n: v.round(6).tolist() for n, v in r.grads.items()},
+        "steps_to_correct": r.steps_to_correct,
+    }
 
 
 def figure(r: LossResult, zh: bool):

@@ -1,6 +1,6 @@
 """The perceptron: 「今天加班吗?」 (work overtime today?) as a weighted sum and a threshold.
 
-    nnzero lesson neuron --lang zh
+nnzero lesson neuron --lang zh
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from nnzero.lessons.activations import sigmoid
 
 ## Three yes/no questions (1 = yes, 0 = no). A weight says how much each one pushes
 ## towards "yes, overtime": a negative weight pushes against it.
-FACTORS = (("project due tomorrow", "项目明天截止"), ("overtime is paid", "有加班费"),
-           ("plans tonight", "今晚有约"))
+FACTORS = (
+    ("project due tomorrow", "项目明天截止"),
+    ("overtime is paid", "有加班费"),
+    ("plans tonight", "今晚有约"),
+)
 WEIGHTS = (6.0, 3.0, -3.0)
 ## The neuron fires when the weighted sum passes a threshold; moving the threshold to
 ## the left-hand side gives the bias: w·x > 5  <=>  w·x + b > 0 with b = -5.
@@ -48,39 +51,62 @@ def compute(weights=WEIGHTS, threshold: float = THRESHOLD) -> NeuronResult:
 
 
 def _sum_text(r: NeuronResult, x: np.ndarray) -> str:
-    terms = " + ".join(f"{w:g}·{int(v)}" if w >= 0 else f"({w:g})·{int(v)}" for w, v in zip(r.weights, x))
+    terms = " + ".join(
+        f"{w:g}·{int(v)}" if w >= 0 else f"({w:g})·{int(v)}" for w, v in zip(r.weights, x, strict=True)
+    )
     return f"{terms} {'-' if r.bias < 0 else '+'} {abs(r.bias):g}"
 
 
 def explain(r: NeuronResult) -> list[str]:
     zh = lang() == "zh"
-    lines = [tr("Work overtime today? Three yes/no inputs (1 = yes, 0 = no):",
-                "今天加班吗? 三个是/否输入 (1 = 是, 0 = 否):")]
-    for i, ((en, cn), w) in enumerate(zip(r.factors, r.weights), 1):
+    lines = [
+        tr(
+            "Work overtime today? Three yes/no inputs (1 = yes, 0 = no):",
+            "今天加班吗? 三个是/否输入 (1 = 是, 0 = 否):",
+        )
+    ]
+    for i, ((en, cn), w) in enumerate(zip(r.factors, r.weights, strict=True), 1):
         lines.append(f"  x{i} = {cell(cn if zh else en, 22, left=True)} w{i} = {w:g}")
-    lines.append(tr("bias b = -threshold = {b:g}: overtime only when the weighted sum is above {t:g}",
-                    "偏置 b = -阈值 = {b:g}: 加权和超过 {t:g} 才加班", b=r.bias, t=-r.bias))
+    lines.append(
+        tr(
+            "bias b = -threshold = {b:g}: overtime only when the weighted sum is above {t:g}",
+            "偏置 b = -阈值 = {b:g}: 加权和超过 {t:g} 才加班",
+            b=r.bias,
+            t=-r.bias,
+        )
+    )
     lines.append("")
     lines.append(f"x1 x2 x3 | z = w·x + b{'':<20}| {cell(tr('step', '阶跃'), 8, left=True)}| sigmoid(z)")
-    for x, z, s, p in zip(r.cases, r.z, r.step, r.sigmoid):
+    for x, z, s, p in zip(r.cases, r.z, r.step, r.sigmoid, strict=True):
         answer = tr("yes", "加班") if s else tr("no", "不加")
-        lines.append(f" {int(x[0])}  {int(x[1])}  {int(x[2])} | {_sum_text(r, x)} = {z:+g}".ljust(44)
-                     + f"| {s} {cell(answer, 6, left=True)}| {p:.4f}")
+        lines.append(
+            f" {int(x[0])}  {int(x[1])}  {int(x[2])} | {_sum_text(r, x)} = {z:+g}".ljust(44)
+            + f"| {s} {cell(answer, 6, left=True)}| {p:.4f}"
+        )
     lines.append("")
-    lines.append(tr("The step answers only 0 or 1, and flips all at once when z crosses 0. "
-                    "The sigmoid σ(z) = 1/(1+e^(-z)) gives a smooth value between 0 and 1, "
-                    "read as how sure the neuron is; it has a slope everywhere, so gradient "
-                    "descent can learn the weights.",
-                    "阶跃函数只输出 0 或 1, z 越过 0 时答案突然翻转。sigmoid σ(z) = 1/(1+e^(-z)) "
-                    "给出 0 到 1 之间的平滑值, 可以理解为「有多大把握加班」; 它处处有斜率, "
-                    "所以能用梯度下降学习权重。"))
+    lines.append(
+        tr(
+            "The step answers only 0 or 1, and flips all at once when z crosses 0. "
+            "The sigmoid σ(z) = 1/(1+e^(-z)) gives a smooth value between 0 and 1, "
+            "read as how sure the neuron is; it has a slope everywhere, so gradient "
+            "descent can learn the weights.",
+            "阶跃函数只输出 0 或 1, z 越过 0 时答案突然翻转。sigmoid σ(z) = 1/(1+e^(-z)) "
+            "给出 0 到 1 之间的平滑值, 可以理解为「有多大把握加班」; 它处处有斜率, "
+            "所以能用梯度下降学习权重。",
+        )
+    )
     return lines
 
 
 def key_numbers(r: NeuronResult) -> dict:
-    return {"weights": r.weights.tolist(), "bias": r.bias,
-            "cases": [{"x": x.astype(int).tolist(), "z": float(z), "step": int(s), "sigmoid": round(float(p), 6)}
-                      for x, z, s, p in zip(r.cases, r.z, r.step, r.sigmoid)]}
+    return {
+        "weights": r.weights.tolist(),
+        "bias": r.bias,
+        "cases": [
+            {"x": x.astype(int).tolist(), "z": float(z), "step": int(s), "sigmoid": round(float(p), 6)}
+            for x, z, s, p in zip(r.cases, r.z, r.step, r.sigmoid, strict=True)
+        ],
+    }
 
 
 def _draw_neuron(ax, r: NeuronResult, t) -> None:
@@ -89,16 +115,25 @@ def _draw_neuron(ax, r: NeuronResult, t) -> None:
     ax.set_aspect("equal")
     ax.axis("off")
     body, radius = np.array([2.3, 1.0]), 0.4
-    for i, ((en, cn), w) in enumerate(zip(r.factors, r.weights)):
+    for i, ((en, cn), w) in enumerate(zip(r.factors, r.weights, strict=True)):
         y = 2.0 - i
         ax.add_patch(plt.Circle((0.25, y), 0.22, color="#cfe2f3", ec="k"))
         ax.text(0.25, y, f"x{i + 1}", ha="center", va="center")
         ax.text(0.25, y - 0.36, t(en, cn), ha="center", va="top", fontsize=8)
         direction = (body - (0.47, y)) / np.linalg.norm(body - (0.47, y))
-        ax.annotate("", body - radius * direction, (0.47, y),
-                    arrowprops={"arrowstyle": "->", "color": "tab:red" if w < 0 else "k"})
-        ax.text(1.2, y + (body[1] - y) * 0.38 + 0.08, f"w{i + 1}={w:g}", fontsize=9,
-                color="tab:red" if w < 0 else "k")
+        ax.annotate(
+            "",
+            body - radius * direction,
+            (0.47, y),
+            arrowprops={"arrowstyle": "->", "color": "tab:red" if w < 0 else "k"},
+        )
+        ax.text(
+            1.2,
+            y + (body[1] - y) * 0.38 + 0.08,
+            f"w{i + 1}={w:g}",
+            fontsize=9,
+            color="tab:red" if w < 0 else "k",
+        )
     ax.add_patch(plt.Circle(body, radius, color="#fce5cd", ec="k"))
     ax.text(*body, f"Σ\nb={r.bias:g}", ha="center", va="center", fontsize=10)
     ax.annotate("", (3.5, 1.0), (body[0] + radius, 1.0), arrowprops={"arrowstyle": "->"})
