@@ -12,6 +12,7 @@ import numpy as np
 from nnzero.evaluation.plots import plt
 from nnzero.i18n import tr
 from nnzero.lessons._figure import labeler
+from nnzero.lessons._text import cell
 
 LEAK = 0.1  ## leaky ReLU's slope for x < 0 (0.01 is common; 0.1 is easier to see)
 X0 = 0.5  ## the input sent through the stack
@@ -100,7 +101,9 @@ def explain(r: ActivationsResult) -> list[str]:
     s = r.factors["sigmoid"][:5]
     lines.append("  sigmoid: " + " · ".join(f"{v:.4f}" for v in s) + f" = {np.prod(s):.3e}")
     lines.append("")
-    lines.append(f"{tr('depth', '层数'):<6}" + "".join(f"{n:>13}" for n in FUNCTIONS) + f"{'0.25^n':>13}")
+    lines.append(
+        cell(tr("depth", "层数"), 6, left=True) + "".join(f"{n:>13}" for n in FUNCTIONS) + f"{'0.25^n':>13}"
+    )
     for d in r.depths:
         lines.append(
             f"{d:<6}" + "".join(f"{r.products[n][d - 1]:>13.3e}" for n in FUNCTIONS) + f"{0.25**d:>13.3e}"

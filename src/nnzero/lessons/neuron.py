@@ -76,7 +76,9 @@ def explain(r: NeuronResult) -> list[str]:
         )
     )
     lines.append("")
-    lines.append(f"x1 x2 x3 | z = w·x + b{'':<20}| {cell(tr('step', '阶跃'), 8, left=True)}| sigmoid(z)")
+    lines.append(
+        "x1 x2 x3 | z = w·x + b".ljust(44) + f"| {cell(tr('step', '阶跃'), 8, left=True)}| sigmoid(z)"
+    )
     for x, z, s, p in zip(r.cases, r.z, r.step, r.sigmoid, strict=True):
         answer = tr("yes", "加班") if s else tr("no", "不加")
         lines.append(

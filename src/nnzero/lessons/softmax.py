@@ -12,6 +12,7 @@ import numpy as np
 from nnzero.evaluation.plots import plt
 from nnzero.i18n import tr
 from nnzero.lessons._figure import labeler
+from nnzero.lessons._text import cell
 
 ## What the last layer of a digit classifier might output for one image: one score per class.
 LOGITS = (2.0, 1.0, 0.1, 3.0, 0.5, -1.0, 0.0, 1.5, -0.5, 0.8)
@@ -66,7 +67,7 @@ def explain(r: SoftmaxResult) -> list[str]:
             "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), for the scores of the ten digits:",
             "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), 对十个数字类别的分数:",
         ),
-        f"{tr('class', '类别'):<6}{'z':>7}{'e^z':>10}{'p':>9}",
+        cell(tr("class", "类别"), 6, left=True) + f"{'z':>7}{'e^z':>10}{'p':>9}",
     ]
     for i, (z, e, p) in enumerate(zip(r.logits, r.exps, r.probs, strict=True)):
         lines.append(f"{i:<6}{z:>7.2f}{e:>10.4f}{p:>9.4f}")
@@ -93,7 +94,7 @@ def explain(r: SoftmaxResult) -> list[str]:
     lines += [
         "",
         tr("Temperature T: softmax(z / T)", "温度 T: softmax(z / T)"),
-        f"{'T':<6}" + "".join(f"{f'p{i}':>8}" for i in range(len(r.logits))) + f"{tr('entropy', '熵'):>9}",
+        f"{'T':<6}" + "".join(f"{f'p{i}':>8}" for i in range(len(r.logits))) + cell(tr("entropy", "熵"), 9),
     ]
     for t, p, h in zip(r.temperatures, r.by_temperature, r.entropies, strict=True):
         lines.append(f"{t:<6g}" + "".join(f"{v:>8.4f}" for v in p) + f"{h:>9.3f}")
