@@ -80,3 +80,20 @@ def test_without_cjk_font_figures_fall_back_quietly(tmp_path, monkeypatch, png_p
             done = run_lesson("conv", tmp_path)
     assert done.figure_lang == "en"  # labels drawn in English rather than as empty boxes
     assert png_problems(done.png, SIZES["conv"]) == []
+
+
+def test_draw_for_notebooks(monkeypatch):
+    from nnzero.lessons import draw, softmax
+
+    r = softmax.compute(logits=[1.0, 2.0, 3.0], temperatures=[0.5, 1.0, 10.0])
+    fig = draw("softmax", r, zh=False)
+    assert fig.axes[0].get_title() == "scores (logits) z" and len(fig.axes[1].patches) == 3
+    plt.close(fig)
+    if use_cjk_font() is not None:
+        fig = draw("softmax", r, zh=True)
+        assert fig.axes[0].get_title() == "分数 (logits) z"
+        plt.close(fig)
+    monkeypatch.setattr(_figure, "use_cjk_font", lambda: None)
+    fig = draw("conv", zh=True)  # no CJK font: English rather than empty boxes
+    assert fig.axes[0].get_title().startswith("original image")
+    plt.close(fig)

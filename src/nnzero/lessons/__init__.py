@@ -7,7 +7,8 @@
 One module per topic, NumPy and matplotlib only. Each has the same four functions:
 ``compute()`` returns a dataclass of the numbers, ``explain(result)`` the worked
 numbers as lines of text (in the current language), ``key_numbers(result)`` a
-JSON-ready dict, and ``figure(result, zh)`` a matplotlib Figure.
+JSON-ready dict, and ``figure(result, zh)`` a matplotlib Figure (``draw(name)`` picks
+the font and language for it).
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ def png_name(name: str) -> str:
     return f"lesson-{name}.png"
 
 
+def draw(name: str, result=None, zh: bool | None = None):
+    """Lesson ``name``'s figure as a matplotlib Figure, e.g. in a notebook.
+
+    ``result`` defaults to ``compute()``; ``zh`` defaults to the current language, and
+    Chinese labels need a CJK font (without one the figure is drawn in English).
+    """
+    from nnzero.lessons._figure import choose_zh
+
+    mod = lesson_module(name)
+    return mod.figure(mod.compute() if result is None else result, choose_zh(zh)[0])
+
+
 @dataclass
 class LessonRun:
     topic: str
@@ -109,4 +122,4 @@ def run_lesson(name: str, out_dir: Path, **options) -> LessonRun:
     return LessonRun(name, result, mod.explain(result), mod.key_numbers(result), png, figure_lang)
 
 
-__all__ = ["TOPICS", "Topic", "LessonRun", "lesson_module", "png_name", "run_lesson"]
+__all__ = ["TOPICS", "Topic", "LessonRun", "draw", "lesson_module", "png_name", "run_lesson"]

@@ -31,10 +31,16 @@ def _quiet_missing_glyphs(active: bool):
         yield
 
 
+def choose_zh(wanted: bool | None = None) -> tuple[bool, bool]:
+    """(draw the labels in Chinese?, is a CJK font installed?); ``wanted`` None follows the language."""
+    has_cjk = use_cjk_font() is not None
+    wanted = lang() == "zh" if wanted is None else wanted
+    return wanted and has_cjk, has_cjk
+
+
 def render(figure_fn, result, path: Path) -> str:
     """Draw ``figure_fn(result, zh)`` into ``path`` (PNG); the language the labels were drawn in."""
-    has_cjk = use_cjk_font() is not None
-    zh = has_cjk and lang() == "zh"
+    zh, has_cjk = choose_zh()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _quiet_missing_glyphs(not has_cjk):

@@ -64,8 +64,9 @@ def compute(logits=LOGITS, temperatures=TEMPERATURES) -> SoftmaxResult:
 def explain(r: SoftmaxResult) -> list[str]:
     lines = [
         tr(
-            "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), for the scores of the ten digits:",
-            "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), 对十个数字类别的分数:",
+            "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), for the scores of {k} classes:",
+            "softmax(z)_i = e^(z_i) / Σ_j e^(z_j), 对 {k} 个类别的分数:",
+            k=len(r.logits),
         ),
         cell(tr("class", "类别"), 6, left=True) + f"{'z':>7}{'e^z':>10}{'p':>9}",
     ]
@@ -101,8 +102,9 @@ def explain(r: SoftmaxResult) -> list[str]:
     lines.append(
         tr(
             "Low T sharpens towards the largest score (T -> 0: one-hot); high T flattens towards "
-            "uniform (entropy -> log 10 = {h:.3f}).",
-            "T 越小越集中到最大分数 (T -> 0: 独热); T 越大越接近均匀分布 (熵 -> log 10 = {h:.3f})。",
+            "uniform (entropy -> log {k} = {h:.3f}).",
+            "T 越小越集中到最大分数 (T -> 0: 独热); T 越大越接近均匀分布 (熵 -> log {k} = {h:.3f})。",
+            k=len(r.logits),
             h=np.log(len(r.logits)),
         )
     )
