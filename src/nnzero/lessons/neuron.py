@@ -135,6 +135,7 @@ def _draw_neuron(ax, r: NeuronResult, t) -> None:
             f"w{i + 1}={w:g}",
             fontsize=9,
             color="tab:red" if w < 0 else "k",
+            bbox={"fc": "white", "ec": "none", "pad": 1},
         )
     ax.add_patch(plt.Circle(body, radius, color="#fce5cd", ec="k"))
     ax.text(*body, f"Σ\nb={r.bias:g}", ha="center", va="center", fontsize=10)
