@@ -47,9 +47,8 @@ def prepare_canvas(canvas: Image.Image | np.ndarray) -> np.ndarray:
     image = Image.fromarray(np.asarray(canvas, dtype=np.uint8)) if isinstance(canvas, np.ndarray) else canvas
     alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
     if alpha is not None and alpha.getextrema()[0] < 250:
-        ink = (
-            np.asarray(alpha, dtype=np.float32) / 255.0
-        )  ## on a transparent canvas the strokes ARE the alpha
+        ## on a transparent canvas the strokes ARE the alpha, whatever their colour
+        ink = np.asarray(alpha, dtype=np.float32) / 255.0  # (H, W)
     else:
         grey = np.asarray(to_mode(image, 1), dtype=np.float32)  # (H, W)
         if _is_light(grey, "auto"):
@@ -62,7 +61,7 @@ def prepare_canvas(canvas: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def _name(image: Image.Image) -> str:
-    return getattr(image, "filename", "") or "<image>"
+    return image.info.get("source") or getattr(image, "filename", "") or "<image>"
 
 
 def _no_ink(name: str) -> DataError:
@@ -96,12 +95,10 @@ def _is_light(grey: np.ndarray, background: str) -> bool:
 
 
 def _stretch(flat: np.ndarray) -> np.ndarray:
-    """Background (~0) to 0, the ink's typical level to 1, with a soft ramp between: float32 in [0, 1].
-
+    """Background (~0) to 0, the ink's typical level to 1, with a soft ramp between: float32 in [0, 1]."""
     ## Photographed paper is grey and ink is not black: only the difference matters. The split between
     ## paper and ink comes from Otsu's threshold; the ramp starts a quarter of the way up from the paper,
     ## above its texture and JPEG noise, and ends at the ink's 90th percentile.
-    """
     threshold = _ink.otsu(flat)
     paper = float(np.median(flat[flat < threshold])) if (flat < threshold).any() else 0.0
     ink = float(np.percentile(flat[flat >= threshold], 90))
@@ -127,6 +124,8 @@ def _to_mnist(ink: np.ndarray, name: str) -> np.ndarray:
         size, Image.Resampling.LANCZOS, box=_bbox(ink)
     )
     patch = np.clip(np.asarray(patch), 0.0, 1.0)  # (ph, pw) LANCZOS overshoots a little: clip
+    if patch.sum() <= 0:  # a speck of ink too faint to survive the shrinking
+        raise _no_ink(name)
     return _place_by_mass(patch)
 
 
