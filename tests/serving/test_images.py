@@ -217,7 +217,7 @@ def test_other_modes():
 
 def catsdogs_train() -> Path | None:
     roots = [Path(os.environ["NNZERO_CATSDOGS"])] if os.environ.get("NNZERO_CATSDOGS") else []
-    roots.append(REPO.parent / "shared" / "data" / "catsdogs")
+    roots.append(Path(os.environ.get("NNZERO_SHARED_DATA", REPO.parent / "shared" / "data")) / "catsdogs")
     for root in roots:
         for folder in (root / "train", root):
             if folder.is_dir() and next(folder.glob("*.jpg"), None):

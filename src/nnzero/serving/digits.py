@@ -5,7 +5,8 @@
     x = prepare_digit(open_image("photo.jpg"))   # dark ink on light paper, any size, off-centre
     x = prepare_canvas(canvas_image)             # the web page's canvas (PIL image or array)
 
-Both raise ``nnzero.errors.DataError`` ("no ink found") for a blank picture.
+Both raise ``nnzero.errors.DataError`` ("no ink found") for a blank picture. ``prepare_photo`` (for
+photo models) is re-exported from ``nnzero.serving.images`` so a predictor imports all three from here.
 
 ## MNIST was made in a known way (LeCun et al. 1998): white ink on black, the digit scaled so its
 ## longer side is 20 pixels (keeping its aspect, anti-aliased: hence the grey edges), then placed in
@@ -22,7 +23,9 @@ from PIL import Image
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.serving import _ink
-from nnzero.serving.images import to_mode
+from nnzero.serving.images import prepare_photo, to_mode
+
+__all__ = ["prepare_canvas", "prepare_digit", "prepare_photo"]  # prepare_photo lives in images.py
 
 SIZE, BOX, CENTRE = 28, 20, 14  # MNIST: 28x28 image, digit fitted in 20x20, centre of mass at (14, 14)
 WORK_SIDE = 600  # photos are shrunk to this longer side first: plenty for a digit, fast to clean
