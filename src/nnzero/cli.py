@@ -22,6 +22,9 @@ from nnzero.errors import NnzeroError
 from nnzero.i18n import LANGS, set_lang, tr
 
 COMMANDS = [
+    "nnzero.commands.train",
+    "nnzero.commands.evaluate",
+    "nnzero.commands.predict",
     "nnzero.commands.models",
 ]
 
@@ -40,14 +43,21 @@ def _lang_from_argv(argv: list[str]) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnzero",
-        description=tr("Neural networks from zero: train, evaluate and use image classifiers.",
-                       "从零开始的神经网络: 训练、评估和使用图像分类器。"),
-        epilog=tr("Example: nnzero train mnist   (then: nnzero <command> --help)",
-                  "示例: nnzero train mnist   (更多: nnzero <命令> --help)"),
+        description=tr(
+            "Neural networks from zero: train, evaluate and use image classifiers.",
+            "从零开始的神经网络: 训练、评估和使用图像分类器。",
+        ),
+        epilog=tr(
+            "Example: nnzero train mnist   (then: nnzero <command> --help)",
+            "示例: nnzero train mnist   (更多: nnzero <命令> --help)",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"nnzero {__version__}")
-    parser.add_argument("--lang", choices=LANGS, help=tr("language of messages (or NNZERO_LANG=zh)",
-                                                         "消息语言 (或设置 NNZERO_LANG=zh)"))
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        help=tr("language of messages (or NNZERO_LANG=zh)", "消息语言 (或设置 NNZERO_LANG=zh)"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
