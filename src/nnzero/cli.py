@@ -26,6 +26,9 @@ COMMANDS = [
     "nnzero.commands.evaluate",
     "nnzero.commands.predict",
     "nnzero.commands.models",
+    "nnzero.commands.inspect",
+    "nnzero.commands.report",
+    "nnzero.commands.compare",
 ]
 
 
