@@ -43,3 +43,9 @@ def test_compare_refuses_what_it_cannot_write_or_read(trained_runs, tmp_path, ca
     assert "--out" in capsys.readouterr().err
     assert main(["compare", str(tmp_path)]) == 2
     assert "metrics.csv" in capsys.readouterr().err
+
+
+def test_compare_dry_run_writes_nothing(trained_runs, tmp_path, capsys):
+    out = tmp_path / "c.html"
+    assert main(["--lang", "zh", "compare", str(trained_runs["lenet5"]), "--out", str(out), "--dry-run"]) == 0
+    assert "模型" in capsys.readouterr().out and not out.exists()

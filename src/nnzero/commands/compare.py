@@ -15,6 +15,9 @@ from nnzero.errors import NnzeroError
 from nnzero.evaluation.html import LANGS
 from nnzero.i18n import tr
 
+_HEADER_EN = f"{'model':<10}{'params':>10}{'epochs':>8}{'best val':>10}{'test':>10}{'seconds':>9}"
+_HEADER_ZH = f"{'模型':<8}{'参数':>8}{'轮数':>6}{'最佳验证':>6}{'测试':>8}{'秒':>8}"
+
 
 def register(sub) -> None:
     p = add_command(
@@ -64,10 +67,9 @@ def run(args) -> int:
         emit_json({"runs": rows, "out": None if args.dry_run else str(out), "dry_run": args.dry_run})
         return 0
     width = max(len(r["run"]) for r in rows) + 2
-    say(
-        args,
-        f"{'run':<{width}}{'model':<10}{'params':>10}{'epochs':>8}{'best val':>10}{'test':>10}{'seconds':>9}",
-    )
+    run_head = tr("run", "运行")
+    wide = sum(ord(ch) > 0x2E80 for ch in run_head)  # a Chinese character takes two columns
+    say(args, run_head.ljust(width - wide) + tr(_HEADER_EN, _HEADER_ZH))
     for r in rows:
         val = "-" if r["best_val_accuracy"] is None else f"{r['best_val_accuracy']:.4f}"
         test = "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.4f}"
