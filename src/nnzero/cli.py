@@ -27,6 +27,9 @@ COMMANDS = [
     "nnzero.commands.predict",
     "nnzero.commands.models",
     "nnzero.commands.lesson",
+    "nnzero.commands.inspect",
+    "nnzero.commands.report",
+    "nnzero.commands.compare",
 ]
 
 
