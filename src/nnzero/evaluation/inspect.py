@@ -21,23 +21,9 @@ WIDTH_IN, DPI, COLS = 12, 100, 16  # the sheet is 1200 pixels wide; grids have 1
 
 def open_prepared(predictor, path: str | Path) -> np.ndarray:
     """The image file prepared exactly as the network's training data: uint8 (C, H, W)."""
-    from PIL import Image
+    from nnzero.serving.images import open_image
 
-    try:
-        image = Image.open(path)
-        image.load()
-    except OSError as e:
-        from nnzero.errors import DataError
-
-        raise DataError(
-            tr("{f}: cannot read this image ({e})", "{f}: 无法读取该图像 ({e})", f=path, e=e)
-        ) from e
-    try:
-        return predictor.prepare(image)
-    except ModuleNotFoundError:  # serving's digit/photo preparation not on this branch yet
-        spec = predictor.spec
-        image = image.convert("L" if spec["channels"] == 1 else "RGB").resize((spec["size"],) * 2)
-        return np.array(image, np.uint8).reshape(spec["size"], spec["size"], -1).transpose(2, 0, 1)
+    return predictor.prepare(open_image(path))
 
 
 def inspect_image(predictor, image: np.ndarray, out, *, max_channels: int = 16, title: str = "") -> dict:
