@@ -111,10 +111,9 @@ def stop() -> None:
 
 @contextmanager
 def session():
-    """Join the group for the duration of a run; a lost peer becomes a clear NnzeroError."""
-    where = start()
+    """Join the group for the duration of a run; a lost peer (even at the start) becomes a clear NnzeroError."""
     try:
-        yield where
+        yield start()
     except dist.DistError as e:
         raise lost_contact(e) from e
     except RuntimeError as e:
