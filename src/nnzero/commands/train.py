@@ -6,6 +6,8 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
+nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
+torchrun --standalone --nproc_per_node=2 -m nnzero train mnist   # the same through torchrun
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def register(sub) -> None:
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train mnist --resume runs/keras-mlp",
+            "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
         run,
     )
