@@ -23,6 +23,7 @@ from nnzero.i18n import LANGS, set_lang, tr
 
 COMMANDS = [
     "nnzero.commands.models",
+    "nnzero.commands.data",
 ]
 
 

@@ -115,14 +115,25 @@ def save_entry(cache_dir: Path, name: str, images: np.ndarray | None, meta: dict
 
 
 def _warn_unwritable(path: Path, e: OSError) -> None:
-    print(tr("warning: could not write the cache {path} ({e}); the next load decodes again "
-             "(set NNZERO_CACHE_DIR to a writable folder)",
-             "警告: 无法写入缓存 {path} ({e}); 下次加载会重新解码 (可设置 NNZERO_CACHE_DIR 为可写的文件夹)",
-             path=path, e=e), file=sys.stderr)
+    print(
+        tr(
+            "warning: could not write the cache {path} ({e}); the next load decodes again "
+            "(set NNZERO_CACHE_DIR to a writable folder)",
+            "警告: 无法写入缓存 {path} ({e}); 下次加载会重新解码 (可设置 NNZERO_CACHE_DIR 为可写的文件夹)",
+            path=path,
+            e=e,
+        ),
+        file=sys.stderr,
+    )
 
 
-def cached_meta(root: str | Path, prints: list, params: dict, build, cache_dir: str | Path | None = None,
-                ) -> tuple[dict, bool]:
+def cached_meta(
+    root: str | Path,
+    prints: list,
+    params: dict,
+    build,
+    cache_dir: str | Path | None = None,
+) -> tuple[dict, bool]:
     """A small JSON-able answer (e.g. what the file headers say) cached like the arrays: (answer, hit)."""
     root = Path(root)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(root)
@@ -139,8 +150,13 @@ def cached_meta(root: str | Path, prints: list, params: dict, build, cache_dir: 
     return meta, False
 
 
-def cached_images(root: str | Path, prints: list, params: dict, build, cache_dir: str | Path | None = None,
-                  ) -> Cached:
+def cached_images(
+    root: str | Path,
+    prints: list,
+    params: dict,
+    build,
+    cache_dir: str | Path | None = None,
+) -> Cached:
     """The cached array for these files and settings, or ``build()`` -> (images, meta), saved.
 
     ``prints`` is ``fingerprint(root, files)``; ``params`` must hold every setting that
@@ -160,3 +176,10 @@ def cached_images(root: str | Path, prints: list, params: dict, build, cache_dir
         path = cache_dir / f"{name}.npy"
         _warn_unwritable(path, e)
     return Cached(images, meta, False, path)
+
+
+def is_cached(root: str | Path, prints: list, params: dict, cache_dir: str | Path | None = None) -> bool:
+    """Whether cached_images would answer from the cache for these files and settings."""
+    root = Path(root)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(root)
+    return (cache_dir / f"{_entry(cache_dir, root, params, prints)[1]}.json").exists()

@@ -46,7 +46,7 @@ class Probe:
     def auto_size(self, fallback: int = 64) -> int:
         """The side every image already has, if all share one square size; else ``fallback``."""
         if len(self.sizes) == 1:
-            (w, h), = self.sizes
+            ((w, h),) = self.sizes
             if w == h:
                 return w
         return fallback
@@ -103,8 +103,9 @@ def default_workers(n_files: int, mean_file_bytes: float) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def decode_images(paths: list[str], size: int, channels: int,
-                  workers: int = 1) -> tuple[np.ndarray, dict[int, str]]:
+def decode_images(
+    paths: list[str], size: int, channels: int, workers: int = 1
+) -> tuple[np.ndarray, dict[int, str]]:
     """All files as uint8 (N, C, S, S) in order; a failed file's slot is zeros, its index in ``failed``."""
     if workers <= 1 or len(paths) < 256:
         return _decode_chunk(paths, size, channels)
@@ -114,7 +115,7 @@ def decode_images(paths: list[str], size: int, channels: int,
     with ProcessPoolExecutor(workers) as pool:
         starts = range(0, len(paths), step)
         jobs = [pool.submit(_decode_chunk, paths[s : s + step], size, channels) for s in starts]
-        for start, job in zip(starts, jobs):
+        for start, job in zip(starts, jobs, strict=True):
             chunk, chunk_failed = job.result()
             out[start : start + len(chunk)] = chunk
             failed.update({start + i: why for i, why in chunk_failed.items()})

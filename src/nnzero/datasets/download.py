@@ -104,9 +104,15 @@ def _download(url: str, dest: Path, timeout: float, quiet: bool) -> str:
     return digest.hexdigest()
 
 
-def fetch_file(name: str, md5: str, mirrors: list[str], folder: str | Path,
-               timeout: float = DEFAULT_TIMEOUT, quiet: bool = False,
-               env_var: str = "NNZERO_MNIST_MIRRORS") -> Fetched:
+def fetch_file(
+    name: str,
+    md5: str,
+    mirrors: list[str],
+    folder: str | Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    quiet: bool = False,
+    env_var: str = "NNZERO_MNIST_MIRRORS",
+) -> Fetched:
     """Make sure ``folder/name`` exists with ``md5``, downloading it from the first mirror that works."""
     folder = Path(folder)
     target = folder / name
@@ -125,30 +131,63 @@ def fetch_file(name: str, md5: str, mirrors: list[str], folder: str | Path,
             if got == md5:
                 os.replace(tmp, target)
                 return Fetched(name, target, md5, url, failures)
-            failures.append((url, tr("md5 {got} is not the published {want}", "md5 {got} 不是公布的 {want}",
-                                     got=got, want=md5)))
+            failures.append(
+                (
+                    url,
+                    tr(
+                        "md5 {got} is not the published {want}",
+                        "md5 {got} 不是公布的 {want}",
+                        got=got,
+                        want=md5,
+                    ),
+                )
+            )
         except (OSError, http.client.HTTPException, ValueError) as e:  # URLError, timeouts, bad URLs
             failures.append((url, _reason(e)))
         finally:
             tmp.unlink(missing_ok=True)
-        if not quiet:
-            print(tr("  {url} failed ({why}); trying the next mirror", "  {url} 失败 ({why}); 尝试下一个镜像",
-                     url=url, why=failures[-1][1]), file=sys.stderr, flush=True)
-    lines = "\n".join(f"  {url}: {why}" for url, why in failures) or tr("  (no mirrors given)", "  (没有镜像)")
-    raise DataError(tr("could not download {name}; every mirror failed:\n{lines}\nfix: check the network, or "
-                       "pass a mirror that works with --mirror URL (or {env}=URL,URL), or copy "
-                       "the file into {folder} yourself",
-                       "无法下载 {name}; 所有镜像都失败了:\n{lines}\n解决办法: 检查网络, 或用 --mirror URL "
-                       "(或 {env}=URL,URL) 指定可用的镜像, 或自行把文件复制到 {folder}",
-                       name=name, lines=lines, folder=folder, env=env_var))
+        if not quiet and base != mirrors[-1]:
+            print(
+                tr(
+                    "  {url} failed ({why}); trying the next mirror",
+                    "  {url} 失败 ({why}); 尝试下一个镜像",
+                    url=url,
+                    why=failures[-1][1],
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
+    lines = "\n".join(f"  {url}: {why}" for url, why in failures) or tr(
+        "  (no mirrors given)", "  (没有镜像)"
+    )
+    raise DataError(
+        tr(
+            "could not download {name}; every mirror failed:\n{lines}\nfix: check the network, or "
+            "pass a mirror that works with --mirror URL (or {env}=URL,URL), or copy "
+            "the file into {folder} yourself",
+            "无法下载 {name}; 所有镜像都失败了:\n{lines}\n解决办法: 检查网络, 或用 --mirror URL "
+            "(或 {env}=URL,URL) 指定可用的镜像, 或自行把文件复制到 {folder}",
+            name=name,
+            lines=lines,
+            folder=folder,
+            env=env_var,
+        )
+    )
 
 
-def fetch_dataset(dataset: str, folder: str | Path, mirrors: list[str] | None = None,
-                  timeout: float = DEFAULT_TIMEOUT, quiet: bool = False) -> list[Fetched]:
+def fetch_dataset(
+    dataset: str,
+    folder: str | Path,
+    mirrors: list[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    quiet: bool = False,
+) -> list[Fetched]:
     """All files of a known IDX data set into ``folder``; mirrors: given, else the env var, else KNOWN's."""
     from nnzero.datasets.mnist import known_dataset
 
     ds = known_dataset(dataset)
     mirrors = list(mirrors or env_mirrors(dataset) or ds.mirrors)
-    return [fetch_file(name, md5, mirrors, folder, timeout, quiet, mirrors_env_var(dataset))
-            for name, md5 in ds.files.items()]
+    return [
+        fetch_file(name, md5, mirrors, folder, timeout, quiet, mirrors_env_var(dataset))
+        for name, md5 in ds.files.items()
+    ]

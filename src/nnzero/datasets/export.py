@@ -41,8 +41,12 @@ def png_bytes(image: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
         + chunk(b"IEND", b"")
+    )
 
 
 def class_folder(name: str) -> str:
@@ -68,14 +72,10 @@ def _png_path(folder: Path, split: str, names: list[str], labels: np.ndarray, i:
 
 def is_complete(folder: Path, dataset: str, data_dir: str | None, counts: dict[str, int]) -> bool:
     """The marker says this very export and its PNGs are all there; a smaller or larger earlier
-    export of the same data set has its extra files removed, another data set's is an error."""
+    export of the same data set has its extra files removed (its marker too)."""
     marker = existing_export(folder)
     if not marker:
         return False
-    if marker.get("dataset") != dataset:
-        raise DataError(tr("{folder} already holds an export of {old}; choose another --to, or delete it first",
-                           "{folder} 已有 {old} 的导出; 请换一个 --to, 或先删除它",
-                           folder=folder, old=marker.get("dataset")))
     if marker.get("counts") == counts:
         return all(sum(1 for _ in (folder / s).glob("*/*.png")) >= n for s, n in counts.items())
     names = [class_folder(c) for c in known_dataset(dataset).classes]
@@ -87,8 +87,9 @@ def is_complete(folder: Path, dataset: str, data_dir: str | None, counts: dict[s
     return False
 
 
-def export_split(folder: Path, dataset: str, split: str, data_dir: str | None, limit: int | None,
-                 progress=None) -> int:
+def export_split(
+    folder: Path, dataset: str, split: str, data_dir: str | None, limit: int | None, progress=None
+) -> int:
     """Write one split's PNGs (overwriting any with the same names); returns how many."""
     ds = known_dataset(dataset)
     images, labels = load_arrays(split, dataset, data_dir)  # (N, 28, 28), (N,)
@@ -103,18 +104,49 @@ def export_split(folder: Path, dataset: str, split: str, data_dir: str | None, l
     return n
 
 
-def export_idx(dataset: str, folder: str | Path, data_dir: str | None = None, limit: int | None = None,
-               progress=None) -> dict:
+def export_idx(
+    dataset: str, folder: str | Path, data_dir: str | None = None, limit: int | None = None, progress=None
+) -> dict:
     """Export both splits unless the folder already holds exactly this export; returns a summary."""
     folder = Path(folder)
+    old = (existing_export(folder) or {}).get("dataset", dataset)
+    if old != dataset:
+        raise DataError(
+            tr(
+                "{folder} already holds an export of {old}; choose another --to, or delete it first",
+                "{folder} 已有 {old} 的导出; 请换一个 --to, 或先删除它",
+                folder=folder,
+                old=old,
+            )
+        )
     counts = planned_counts(dataset, data_dir, limit)
     start = time.perf_counter()
     if is_complete(folder, dataset, data_dir, counts):
-        return {"dataset": dataset, "to": str(folder), "counts": counts, "written": 0, "skipped": True,
-                "seconds": round(time.perf_counter() - start, 3)}
+        return {
+            "dataset": dataset,
+            "to": str(folder),
+            "counts": counts,
+            "written": 0,
+            "skipped": True,
+            "seconds": round(time.perf_counter() - start, 3),
+        }
     written = sum(export_split(folder, dataset, s, data_dir, limit, progress) for s in SPLITS)
-    write_json(folder / MARKER, {"dataset": dataset, "counts": counts, "limit": limit,
-                                 "classes": [class_folder(c) for c in known_dataset(dataset).classes]})
+    write_json(
+        folder / MARKER,
+        {
+            "dataset": dataset,
+            "counts": counts,
+            "limit": limit,
+            "classes": [class_folder(c) for c in known_dataset(dataset).classes],
+        },
+    )
     seconds = time.perf_counter() - start
-    return {"dataset": dataset, "to": str(folder), "counts": counts, "written": written, "skipped": False,
-            "seconds": round(seconds, 3), "images_per_second": round(written / max(seconds, 1e-9))}
+    return {
+        "dataset": dataset,
+        "to": str(folder),
+        "counts": counts,
+        "written": written,
+        "skipped": False,
+        "seconds": round(seconds, 3),
+        "images_per_second": round(written / max(seconds, 1e-9)),
+    }

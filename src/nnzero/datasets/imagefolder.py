@@ -29,95 +29,12 @@ import numpy as np
 
 from nnzero.datasets.base import ImageSet, channel_stats
 from nnzero.datasets.cache import Cached, cached_images, cached_meta
-from nnzero.datasets.decode import IMG_EXTENSIONS, decode_images, default_workers, is_image_file, probe
+from nnzero.datasets.decode import IMG_EXTENSIONS, decode_images, default_workers, probe
+from nnzero.datasets.foldertree import has_split, scan_tree, split_dirs  # noqa: F401 - has_split is public here too
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
-SPLITS = ("train", "val", "test")
 FALLBACK_SIZE = 64  # when the images do not all share one square size
-
-
-def split_dirs(root: Path) -> dict[str, Path]:
-    """{'train': root/train, ...} for the split folders present; {} when root holds the classes itself."""
-    return {s: root / s for s in SPLITS if (root / s).is_dir()}
-
-
-def has_split(data_dir: str | Path, split: str) -> bool:
-    """Whether load_imagefolder(data_dir, split) has a folder to read (flat trees have only 'train')."""
-    root = Path(data_dir)
-    dirs = split_dirs(root)
-    return split in dirs if dirs else split == "train" and root.is_dir()
-
-
-def find_classes(folder: Path) -> list[str]:
-    """Sub-folder names, sorted like ImageFolder's find_classes; hidden ones ('.nnzero-cache') left out."""
-    return sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
-
-
-def _walk(folder: str) -> list[tuple[str, list[os.DirEntry]]]:
-    """(directory, its image entries) for ``folder`` and every folder below, like os.walk, links followed."""
-    out, dirs, files = [], [], []
-    with os.scandir(folder) as it:
-        for entry in it:
-            if entry.is_dir():
-                dirs.append(entry.path)
-            elif is_image_file(entry.name):
-                files.append(entry)
-    out.append((folder, sorted(files, key=lambda e: e.name)))
-    for d in dirs:
-        out.extend(_walk(d))
-    return out
-
-
-def list_images(folder: Path, classes: list[str], prefix: str = "") -> tuple[list[tuple[str, int, int]], list[int]]:
-    """(path relative to the tree, bytes, mtime in ns) of each image, and its class index, in ImageFolder's
-    order: classes in order, then directories sorted by path, then file names sorted."""
-    prints, labels = [], []
-    for index, name in enumerate(classes):
-        class_dir = os.path.join(folder, name)
-        if not os.path.isdir(class_dir):
-            continue
-        for dirpath, entries in sorted(_walk(class_dir), key=lambda t: t[0]):
-            rel = prefix + name + dirpath[len(class_dir):].replace(os.sep, "/") + "/"
-            for e in entries:
-                st = e.stat()  # follows links, like reading the file would
-                prints.append((rel + e.name, st.st_size, st.st_mtime_ns))
-                labels.append(index)
-    return prints, labels
-
-
-def _tree(root: Path, split: str) -> tuple[list[str], dict[str, tuple[list[tuple[str, int, int]], list[int]]]]:
-    """The class names and, per split present, (fingerprints as list_images gives them, labels)."""
-    if not root.is_dir():
-        raise DataError(tr("{path}: no such folder; give a folder with one sub-folder of images per class",
-                           "{path}: 文件夹不存在; 请给出每个类别一个子文件夹的图片文件夹", path=root))
-    dirs = split_dirs(root)
-    if not dirs:
-        if split != "train":
-            raise DataError(tr(
-                "{root} has no {split}/ folder: its class folders are all training images. To test on "
-                "images the model never saw, arrange them as {root}/train/<class>/ and {root}/{split}/<class>/ "
-                "(a validation share is held out of train automatically)",
-                "{root} 中没有 {split}/ 文件夹: 其中的类别文件夹都是训练图片。若要在模型没见过的图片上测试, 请整理为 "
-                "{root}/train/<类别>/ 和 {root}/{split}/<类别>/ (验证集会自动从 train 中划出)",
-                root=root, split=split))
-        dirs = {"train": root}
-    if split not in dirs:
-        raise DataError(tr("{root} has no {split}/ folder (found: {found})", "{root} 中没有 {split}/ 文件夹 (现有: {found})",
-                           root=root, split=split, found=", ".join(dirs)))
-    classes = find_classes(dirs.get("train", dirs[split]))
-    if not classes:
-        raise DataError(tr("{folder} holds no class folders; expected {folder}/<class>/<image files>",
-                           "{folder} 中没有类别文件夹; 应为 {folder}/<类别>/<图片文件>", folder=dirs.get("train", root)))
-    extra = sorted(set(find_classes(dirs[split])) - set(classes))
-    if extra:
-        raise DataError(tr("{folder} has classes that train/ lacks: {extra}; every class needs training images",
-                           "{folder} 中有 train/ 没有的类别: {extra}; 每个类别都需要训练图片",
-                           folder=dirs[split], extra=", ".join(extra)))
-    files = {}
-    for name, folder in dirs.items():
-        files[name] = list_images(folder, classes, "" if folder == root else name + "/")
-    return classes, files
 
 
 @dataclass
@@ -130,18 +47,35 @@ class FolderLoad:
     seconds: float = 0.0
 
 
-def resolve_settings(root: Path, prints: list, image_size: int | None, channels: int | None,
-                     cache_dir=None) -> tuple[int, int]:
+def resolve_settings(
+    root: Path, prints: list, image_size: int | None, channels: int | None, cache_dir=None
+) -> tuple[int, int]:
     """Fill in size and channels left as None from the headers of every file in the tree (cached)."""
     if image_size is not None and channels is not None:
         return image_size, channels
+    headers = read_headers(root, prints, cache_dir)
+    return image_size or headers["image_size"], channels or (1 if headers["grey"] else 3)
+
+
+def read_headers(root: Path, prints: list, cache_dir=None) -> dict:
+    """What the headers of every file say: the automatic size, all grey or not, the commonest sizes."""
 
     def look() -> dict:
         seen = probe([os.path.join(root, p) for p, _, _ in prints])
-        return {"image_size": seen.auto_size(FALLBACK_SIZE), "grey": seen.grey}
+        return {
+            "image_size": seen.auto_size(FALLBACK_SIZE),
+            "grey": seen.grey,
+            "unreadable": len(seen.failed),
+            "sizes": [[w, h, n] for (w, h), n in seen.sizes.most_common(5)],
+            "distinct_sizes": len(seen.sizes),
+        }
 
-    headers, _ = cached_meta(root, prints, {"probe": FALLBACK_SIZE}, look, cache_dir)
-    return image_size or headers["image_size"], channels or (1 if headers["grey"] else 3)
+    return cached_meta(root, prints, {"probe": FALLBACK_SIZE}, look, cache_dir)[0]
+
+
+def array_params(split: str, image_size: int, channels: int) -> dict:
+    """Everything that changes the cached pixels of a split (its cache key, with the files)."""
+    return {"split": split, "image_size": image_size, "channels": channels, "resize": "squash-bilinear"}
 
 
 def _decode(root: Path, prints: list, image_size: int, channels: int, quiet: bool):
@@ -150,50 +84,100 @@ def _decode(root: Path, prints: list, image_size: int, channels: int, quiet: boo
     paths = [p for p, _, _ in prints]
     workers = default_workers(len(paths), float(np.mean([size for _, size, _ in prints])))
     if not quiet:
-        print(tr("decoding {n:,} images in {root} to {c}x{s}x{s} ({w} process(es)); only this once, then cached",
-                 "正在解码 {root} 中的 {n:,} 张图片为 {c}x{s}x{s} ({w} 个进程); 只需这一次, 之后使用缓存",
-                 n=len(paths), root=root, c=channels, s=image_size, w=workers), file=sys.stderr, flush=True)
+        print(
+            tr(
+                "decoding {n:,} images in {root} to {c}x{s}x{s} ({w} process(es)); "
+                "only this once, then cached",
+                "正在解码 {root} 中的 {n:,} 张图片为 {c}x{s}x{s} ({w} 个进程); 只需这一次, 之后使用缓存",
+                n=len(paths),
+                root=root,
+                c=channels,
+                s=image_size,
+                w=workers,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     images, failed = decode_images([os.path.join(root, p) for p in paths], image_size, channels, workers)
     keep = np.array([i not in failed for i in range(len(paths))], bool)  # (N,)
-    meta = {"workers": workers, "skipped": [[paths[i], why] for i, why in sorted(failed.items())],
-            "decode_seconds": round(time.perf_counter() - start, 3)}
+    meta = {
+        "workers": workers,
+        "skipped": [[paths[i], why] for i, why in sorted(failed.items())],
+        "decode_seconds": round(time.perf_counter() - start, 3),
+    }
     return images[keep], meta  # (N_ok, C, S, S)
 
 
-def read_imagefolder(data_dir: str | Path, split: str = "train", image_size: int | None = None,
-                     channels: int | None = None, cache_dir: str | Path | None = None,
-                     quiet: bool = False) -> FolderLoad:
+def read_imagefolder(
+    data_dir: str | Path,
+    split: str = "train",
+    image_size: int | None = None,
+    channels: int | None = None,
+    cache_dir: str | Path | None = None,
+    quiet: bool = False,
+) -> FolderLoad:
     """Load one split; see the module docstring for layouts, sizes and the cache."""
     start = time.perf_counter()
     root = Path(data_dir)
-    classes, files = _tree(root, split)
+    classes, files = scan_tree(root, split)
     prints, labels = files[split]
     if not prints:
-        raise DataError(tr("no images in {folder} (looked for {ext} files in the class folders {classes})",
-                           "{folder} 中没有图片 (在类别文件夹 {classes} 中查找 {ext} 文件)", ext=" ".join(IMG_EXTENSIONS),
-                           folder=root / split if split_dirs(root) else root, classes=", ".join(classes)))
+        raise DataError(
+            tr(
+                "no images in {folder} (looked for {ext} files in the class folders {classes})",
+                "{folder} 中没有图片 (在类别文件夹 {classes} 中查找 {ext} 文件)",
+                ext=" ".join(IMG_EXTENSIONS),
+                folder=root / split if split_dirs(root) else root,
+                classes=", ".join(classes),
+            )
+        )
     all_prints = [p for ps, _ in files.values() for p in ps]
     image_size, channels = resolve_settings(root, all_prints, image_size, channels, cache_dir)
-    params = {"split": split, "image_size": image_size, "channels": channels, "resize": "squash-bilinear"}
-    cache = cached_images(root, prints, params, lambda: _decode(root, prints, image_size, channels, quiet),
-                          cache_dir)
+    params = array_params(split, image_size, channels)
+    cache = cached_images(
+        root, prints, params, lambda: _decode(root, prints, image_size, channels, quiet), cache_dir
+    )
     skipped = [(p, why) for p, why in cache.meta["skipped"]]
     bad = {p for p, _ in skipped}
     kept = [i for i, (p, _, _) in enumerate(prints) if p not in bad]
     if not kept:
-        raise DataError(tr("none of the {n} images in {root} ({split}) could be decoded; first: {first}",
-                           "{root} ({split}) 中的 {n} 张图片都无法解码; 第一个: {first}",
-                           n=len(prints), root=root, split=split, first=": ".join(skipped[0])))
+        raise DataError(
+            tr(
+                "none of the {n} images in {root} ({split}) could be decoded; first: {first}",
+                "{root} ({split}) 中的 {n} 张图片都无法解码; 第一个: {first}",
+                n=len(prints),
+                root=root,
+                split=split,
+                first=": ".join(skipped[0]),
+            )
+        )
     if skipped and not quiet:
         shown = "; ".join(f"{p} ({why})" for p, why in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
-        print(tr("skipped {k} of {n:,} files in {root} that could not be decoded: {shown}",
-                 "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}",
-                 k=len(skipped), n=len(prints), root=root, shown=shown), file=sys.stderr, flush=True)
+        print(
+            tr(
+                "skipped {k} of {n:,} files in {root} that could not be decoded: {shown}",
+                "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}",
+                k=len(skipped),
+                n=len(prints),
+                root=root,
+                shown=shown,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     images = cache.images  # (N, C, S, S) uint8
     mean, std = channel_stats(images)
     base = str(root) + os.sep
-    data = ImageSet(images, np.asarray(labels, np.int64)[kept], classes, "imagefolder",
-                    "digits" if channels == 1 else "photos", mean, std, [base + prints[i][0] for i in kept])
+    data = ImageSet(
+        images,
+        np.asarray(labels, np.int64)[kept],
+        classes,
+        "imagefolder",
+        "digits" if channels == 1 else "photos",
+        mean,
+        std,
+        [base + prints[i][0] for i in kept],
+    )
     return FolderLoad(data, skipped, cache, time.perf_counter() - start)
 
 
