@@ -10,13 +10,12 @@ nnzero data info mnist --json
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
 from nnzero.datasets.mnist import KNOWN
+from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
 
@@ -212,28 +211,12 @@ def run_fetch(args) -> int:
 
 
 def run_export(args) -> int:
-    import numpy as np
-    from PIL import Image
-
-    from nnzero.datasets.export import export_idx, planned_counts
-    from nnzero.datasets.mnist import load_arrays
+    from nnzero.datasets.export import export_idx, planned_counts, trial_export
 
     if args.limit is not None and args.limit < 1:
-        from nnzero.errors import NnzeroError
-
         raise NnzeroError(tr("--limit must be at least 1", "--limit 至少为 1"))
     if args.dry_run:
-        ## Write a few real PNGs to a temporary folder and read one back, then throw it away.
-        tmp = Path(tempfile.mkdtemp(prefix="nnzero-export-"))
-        try:
-            small = export_idx(args.dataset, tmp, args.data_dir, min(args.limit or 20, 20))
-            first = next(iter(sorted((tmp / "train").glob("*/*.png"))))
-            index = int(first.stem)
-            same = np.array_equal(
-                np.asarray(Image.open(first)), load_arrays("train", args.dataset, args.data_dir)[0][index]
-            )
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        written, same = trial_export(args.dataset, args.data_dir)
         counts = planned_counts(args.dataset, args.data_dir, args.limit)
         result = {
             "dataset": args.dataset,
@@ -241,7 +224,7 @@ def run_export(args) -> int:
             "counts": counts,
             "written": 0,
             "dry_run": True,
-            "trial_written": small["written"],
+            "trial_written": written,
             "trial_read_back_equal": bool(same),
         }
         say(
@@ -251,7 +234,7 @@ def run_export(args) -> int:
                 "试运行: 将向 {to} 写入 {n:,} 个 PNG; 试写 {k} 个并读回 {ok}",
                 n=sum(counts.values()),
                 to=args.to,
-                k=small["written"],
+                k=written,
                 ok=tr("identical", "完全一致") if same else tr("DIFFERENT", "不一致"),
             ),
         )

@@ -22,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnzero.datasets.mnist import known_dataset
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
@@ -183,8 +184,6 @@ def fetch_dataset(
     quiet: bool = False,
 ) -> list[Fetched]:
     """All files of a known IDX data set into ``folder``; mirrors: given, else the env var, else KNOWN's."""
-    from nnzero.datasets.mnist import known_dataset
-
     ds = known_dataset(dataset)
     mirrors = list(mirrors or env_mirrors(dataset) or ds.mirrors)
     return [

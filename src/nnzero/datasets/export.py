@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -150,3 +151,19 @@ def export_idx(
         "seconds": round(seconds, 3),
         "images_per_second": round(written / max(seconds, 1e-9)),
     }
+
+
+def trial_export(dataset: str, data_dir: str | None, n: int = 20) -> tuple[int, bool]:
+    """Export ``n`` images per split to a temporary folder, read one back with Pillow, delete it all.
+
+    Returns (PNGs written, whether the PNG read back holds exactly the original pixels).
+    """
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory(prefix="nnzero-export-") as tmp:
+        result = export_idx(dataset, tmp, data_dir, n)
+        first = sorted(Path(tmp, "train").glob("*/*.png"))[0]
+        original = load_arrays("train", dataset, data_dir)[0][int(first.stem)]  # (28, 28)
+        with Image.open(first) as img:
+            same = np.array_equal(np.asarray(img), original)
+    return result["written"], bool(same)

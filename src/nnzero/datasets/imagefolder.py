@@ -118,6 +118,13 @@ def read_imagefolder(
 ) -> FolderLoad:
     """Load one split; see the module docstring for layouts, sizes and the cache."""
     start = time.perf_counter()
+    if data_dir is None:
+        raise DataError(
+            tr(
+                "an image folder needs --data-dir DIR (DIR/train/<class>/*.png, or DIR/<class>/*.jpg)",
+                "图片文件夹需要 --data-dir DIR (DIR/train/<类别>/*.png, 或 DIR/<类别>/*.jpg)",
+            )
+        )
     root = Path(data_dir)
     classes, files = scan_tree(root, split)
     prints, labels = files[split]
