@@ -173,6 +173,8 @@ def test_grey_and_colour_together_load_as_colour(catsdogs_dir, exported, tmp_pat
 
 
 def test_clear_errors(tmp_path, tree):
+    with pytest.raises(DataError, match="needs --data-dir DIR"):
+        load_imagefolder(None)
     with pytest.raises(DataError, match="no such folder"):
         load_imagefolder(tmp_path / "absent")
     (tmp_path / "empty").mkdir()
