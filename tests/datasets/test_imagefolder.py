@@ -193,3 +193,14 @@ def test_unwritable_cache_still_loads(tree, tmp_path, capsys):
     load = read_imagefolder(tree, "test", cache_dir=blocker / "cache")
     assert len(load.data) == LIMIT and not load.cache.hit
     assert "could not write the cache" in capsys.readouterr().err
+
+
+def test_process_pool_decodes_the_same(exported):
+    from nnzero.datasets.decode import decode_images
+
+    paths = sorted(str(p) for p in exported.glob("train/*/*.png"))
+    paths.insert(5, str(exported / "absent.png"))  # a failure in the middle keeps its index
+    one, failed_one = decode_images(paths, 32, 3, workers=1)
+    two, failed_two = decode_images(paths, 32, 3, workers=2)
+    np.testing.assert_array_equal(one, two)
+    assert failed_one.keys() == failed_two.keys() == {5}

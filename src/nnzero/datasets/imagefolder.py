@@ -105,7 +105,7 @@ def _decode(root: Path, prints: list, image_size: int, channels: int, quiet: boo
         "skipped": [[paths[i], why] for i, why in sorted(failed.items())],
         "decode_seconds": round(time.perf_counter() - start, 3),
     }
-    return images[keep], meta  # (N_ok, C, S, S)
+    return (images if keep.all() else images[keep]), meta  # (N_ok, C, S, S)
 
 
 def read_imagefolder(
