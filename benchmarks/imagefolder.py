@@ -1,14 +1,17 @@
 """Images per second of exporting MNIST to PNG folders and loading them back, against the course.
 
-    python benchmarks/imagefolder.py                  # full 70,000 images, about 2 minutes on 2 cores
+    python benchmarks/imagefolder.py                  # about 3 minutes on 2 idle cores
     python benchmarks/imagefolder.py --skip-course    # nnzero only
+    python benchmarks/imagefolder.py --only-ab        # only the alternating A/B below
 
 nnzero: `nnzero data export` (70,000 PNGs), then load_imagefolder train + test the first
 time (decodes every PNG, writes the cache) and the second time (memory-maps the cache;
 also timed with every pixel read). The course: ../shared/baselines/course_imagefolder_mlp.py
 with EPOCHS=1 (writes the PNGs, then one epoch reads and decodes every training PNG
 through torchvision's ImageFolder while training its MLP), and the same ImageFolder
-DataLoader loop with no model, to isolate reading. Prints a table and writes JSON.
+DataLoader loop with no model, to isolate reading. A/B rows: the 10,000 test images,
+written and read the course's way and nnzero's way in turn, 3 rounds, median wall time,
+so that other programs on the machine slow both alike. Prints a table and writes JSON.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from nnzero.datasets.export import export_idx  # noqa: E402
+from nnzero.datasets.export import export_idx, export_split  # noqa: E402
 from nnzero.datasets.imagefolder import read_imagefolder  # noqa: E402
+from nnzero.datasets.mnist import load_arrays  # noqa: E402
 
 
 def _shared() -> Path:
@@ -69,6 +73,47 @@ def nnzero_rows(work: Path) -> list[dict]:
         total = sum(int(np.asarray(x.data.images).sum(dtype=np.int64)) for x in loads)  # touch every pixel
     rows.append(_row("nnzero: second load + read every pixel", n, c.wall, c.cpu, checksum=total))
     return rows
+
+
+def ab_rows(work: Path, rounds: int = 3) -> list[dict]:
+    """The 10,000 test images, nnzero and the course's way taking turns, so both see the same load."""
+    import torch
+    from PIL import Image
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    torch.set_num_threads(2)
+    x, y = load_arrays("test")
+    ours, theirs = work / "ab_nnzero", work / "ab_course"
+    tf = transforms.Compose([transforms.Grayscale(1), transforms.ToTensor()])
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, fn) -> None:
+        with Clock() as c:
+            fn()
+        times.setdefault(name, []).append(c.wall)
+
+    def course_export() -> None:  # the course's loop, verbatim
+        for i, (img, label) in enumerate(zip(x, y, strict=True)):
+            d = theirs / "test" / str(label)
+            d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(d / f"{i:05d}.png")
+
+    def course_read() -> None:
+        for _ in DataLoader(
+            datasets.ImageFolder(str(theirs / "test"), transform=tf), batch_size=64, shuffle=True
+        ):
+            pass
+
+    for _ in range(rounds):
+        shutil.rmtree(ours, ignore_errors=True)
+        shutil.rmtree(theirs, ignore_errors=True)
+        timed("course: write PNGs", course_export)
+        timed("nnzero: write PNGs", lambda: export_split(ours, "mnist", "test", None, None))
+        timed("course: ImageFolder DataLoader pass", course_read)
+        timed("nnzero: first load (decode + cache)", lambda: read_imagefolder(ours, "test", quiet=True))
+        timed("nnzero: second load (cache)", lambda: read_imagefolder(ours, "test", quiet=True))
+    return [_row(f"A/B {name}", len(y), float(np.median(t))) for name, t in times.items()]
 
 
 READ_LOOP = """
@@ -111,13 +156,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--skip-course", action="store_true")
+    parser.add_argument("--only-ab", action="store_true", help="only the alternating A/B on the test images")
     parser.add_argument("--json", default="bench-results/imagefolder.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nnzero-bench-"))
     try:
-        rows = nnzero_rows(work)
+        rows = [] if args.only_ab else nnzero_rows(work)
         if not args.skip_course:
-            rows += course_rows(work, _shared())
+            rows += ab_rows(work)
+            if not args.only_ab:
+                rows += course_rows(work, _shared())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'what':<50}{'images':>8}{'wall s':>8}{'images/s':>10}{'cpu s':>8}{'images/cpu-s':>14}")
