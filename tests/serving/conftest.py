@@ -67,3 +67,11 @@ def photo_checkpoint(pet_photos, tmp_path_factory) -> Path:
         metrics={"train_loss": loss.item()},
         dataset="catsdogs-80",
     )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_torch_threads():
+    """create_app bounds torch's threads for serving; the tests after these train and want them back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
