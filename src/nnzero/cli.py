@@ -27,6 +27,7 @@ COMMANDS = [
     "nnzero.commands.evaluate",
     "nnzero.commands.predict",
     "nnzero.commands.models",
+    "nnzero.commands.lesson",
     "nnzero.commands.serve",
 ]
 
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `nnzero ... | head` closed the pipe: not an error worth a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's exit-time flush from failing again
+        return 0
     finally:
         set_lang(None)
         sys.stdout.flush()

@@ -5,7 +5,8 @@
     x = prepare_digit(open_image("photo.jpg"))   # dark ink on light paper, any size, off-centre
     x = prepare_canvas(canvas_image)             # the web page's canvas (PIL image or array)
 
-Both raise ``nnzero.errors.DataError`` ("no ink found") for a blank picture.
+Both raise ``nnzero.errors.DataError`` ("no ink found") for a blank picture. ``prepare_photo`` (for
+photo models) is re-exported from ``nnzero.serving.images`` so a predictor imports all three from here.
 
 ## MNIST was made in a known way (LeCun et al. 1998): white ink on black, the digit scaled so its
 ## longer side is 20 pixels (keeping its aspect, anti-aliased: hence the grey edges), then placed in
@@ -22,7 +23,9 @@ from PIL import Image
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.serving import _ink
-from nnzero.serving.images import to_mode
+from nnzero.serving.images import prepare_photo, to_mode
+
+__all__ = ["prepare_canvas", "prepare_digit", "prepare_photo"]  # prepare_photo lives in images.py
 
 SIZE, BOX, CENTRE = 28, 20, 14  # MNIST: 28x28 image, digit fitted in 20x20, centre of mass at (14, 14)
 WORK_SIDE = 600  # photos are shrunk to this longer side first: plenty for a digit, fast to clean
@@ -47,9 +50,8 @@ def prepare_canvas(canvas: Image.Image | np.ndarray) -> np.ndarray:
     image = Image.fromarray(np.asarray(canvas, dtype=np.uint8)) if isinstance(canvas, np.ndarray) else canvas
     alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
     if alpha is not None and alpha.getextrema()[0] < 250:
-        ink = (
-            np.asarray(alpha, dtype=np.float32) / 255.0
-        )  ## on a transparent canvas the strokes ARE the alpha
+        ## on a transparent canvas the strokes ARE the alpha, whatever their colour
+        ink = np.asarray(alpha, dtype=np.float32) / 255.0  # (H, W)
     else:
         grey = np.asarray(to_mode(image, 1), dtype=np.float32)  # (H, W)
         if _is_light(grey, "auto"):
@@ -62,7 +64,7 @@ def prepare_canvas(canvas: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def _name(image: Image.Image) -> str:
-    return getattr(image, "filename", "") or "<image>"
+    return image.info.get("source") or getattr(image, "filename", "") or "<image>"
 
 
 def _no_ink(name: str) -> DataError:
@@ -96,12 +98,10 @@ def _is_light(grey: np.ndarray, background: str) -> bool:
 
 
 def _stretch(flat: np.ndarray) -> np.ndarray:
-    """Background (~0) to 0, the ink's typical level to 1, with a soft ramp between: float32 in [0, 1].
-
+    """Background (~0) to 0, the ink's typical level to 1, with a soft ramp between: float32 in [0, 1]."""
     ## Photographed paper is grey and ink is not black: only the difference matters. The split between
     ## paper and ink comes from Otsu's threshold; the ramp starts a quarter of the way up from the paper,
     ## above its texture and JPEG noise, and ends at the ink's 90th percentile.
-    """
     threshold = _ink.otsu(flat)
     paper = float(np.median(flat[flat < threshold])) if (flat < threshold).any() else 0.0
     ink = float(np.percentile(flat[flat >= threshold], 90))
@@ -127,6 +127,8 @@ def _to_mnist(ink: np.ndarray, name: str) -> np.ndarray:
         size, Image.Resampling.LANCZOS, box=_bbox(ink)
     )
     patch = np.clip(np.asarray(patch), 0.0, 1.0)  # (ph, pw) LANCZOS overshoots a little: clip
+    if patch.sum() <= 0:  # a speck of ink too faint to survive the shrinking
+        raise _no_ink(name)
     return _place_by_mass(patch)
 
 

@@ -22,12 +22,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
-MAX_PIXELS = 40_000_000  # 40 megapixels: larger than any phone photo, far below what exhausts memory
+MAX_PIXELS = 40_000_000  # the web app's limit (issue 7); pass more for huge camera files, None for Pillow's
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 _WIDE_GREY_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")
 
@@ -86,7 +86,7 @@ def open_image(
     ``name`` labels bytes in messages (e.g. an upload's file name). ``draft=(w, h)`` lets a JPEG decode
     at 1/2, 1/4 or 1/8 scale while staying at least that big: much faster for big photos made small.
     Pillow's own bomb limit (about 179 megapixels) still applies when ``max_pixels`` is None.
-    The first frame of an animation is used; no file is left open.
+    The first frame of an animation is used; no file is left open. ``image.info["source"]`` holds the name.
     """
     stream, name = _read_source(source, name, max_bytes)
     with stream:
@@ -111,14 +111,17 @@ def open_image(
                 "图片被截断或已损坏, 无法解码 ({err})",
                 err=err,
             ) from None
-        return _exif_upright(image)
+        image = _exif_upright(image)
+    image.info["source"] = name  # later messages (e.g. "no ink found") can name the file
+    return image
 
 
 def _decode(
     stream: io.IOBase, name: str, max_pixels: int | None, draft: tuple[int, int] | None
 ) -> Image.Image:
     with warnings.catch_warnings():
-        ## Pillow only *warns* between 89 and 179 megapixels; make that an error we can report.
+        # Pillow only *warns* between 89 and 179 megapixels; make that an error we can report.
+        # (Threads racing here can at worst leave this filter on for good: harmless, it is what we want.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = Image.open(stream)  # reads the header only: size and mode are known, no pixels yet
     width, height = image.size
@@ -199,9 +202,11 @@ def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
     icc = image.info.get("icc_profile")
     if icc:
         try:
+            from PIL import ImageCms  # Pillow built without LittleCMS has no ImageCms
+
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError):
+        except Exception:  # noqa: BLE001 - no LittleCMS, or a broken profile:
             pass  # a broken profile: Pillow's plain formula below is close enough
     return image.convert("RGB")
 
@@ -209,13 +214,17 @@ def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
 def prepare_photo(image: Image.Image, size: int, channels: int = 3) -> np.ndarray:
     """uint8 (C, size, size): shorter side resized to ``size``, centre cropped (the usual eval transform).
 
-    One resampling pass over the central square (Pillow's ``box``), antialiased, as torchvision's
-    ``Resize(size)`` + ``CenterCrop(size)`` do in two.
+    Pixel for pixel what torchvision's ``Resize(size)`` + ``CenterCrop(size)`` give on a PIL image
+    (bilinear, antialiased), so a model trained with either sees the same input.
     """
     image = to_mode(image, channels)
     width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) / 2, (height - side) / 2
-    square = image.resize((size, size), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side))
+    if width <= height:  ## the shorter side becomes `size`; the longer keeps the aspect ratio (rounded down)
+        new_size = (size, int(size * height / width))
+    else:
+        new_size = (int(size * width / height), size)
+    resized = image.resize(new_size, Image.Resampling.BILINEAR)
+    left, top = int(round((new_size[0] - size) / 2.0)), int(round((new_size[1] - size) / 2.0))
+    square = resized.crop((left, top, left + size, top + size))
     pixels = np.asarray(square, dtype=np.uint8)  # (size, size) or (size, size, 3)
     return pixels[None] if channels == 1 else pixels.transpose(2, 0, 1).copy()  # (C, size, size)
