@@ -123,6 +123,7 @@ def main() -> None:
              ("canvas JSON 280x280", {"json": canvas_json(DIGITS / "mnist_test_0_7.png")}, args.requests // 4, 1),
              ("photo of a digit, JPEG 300x400", photo, args.requests // 10, 1)]
     rows = []
+    server_info = httpx.get(f"http://127.0.0.1:{port}/healthz").json()  # its torch threads and concurrency
     try:
         load(url, digit, 50, 2)  # warm up: first requests pay for imports and allocations
         for name, request, total, concurrency in cases:
@@ -141,7 +142,8 @@ def main() -> None:
     verdict = {"load_average_1min": load_avg, "p95_ms_at_1": digit_1["p95_ms"], "p95_target_ms": 20, "p95_met": digit_1["p95_ms"] <= 20,
                "errors_at_16": rows[1]["errors"], "no_errors_met": rows[1]["errors"] == 0}
     print(verdict)
-    path = save("serve", {"machine": machine(), "model": str(model), "rows": rows, "targets": verdict})
+    path = save("serve", {"machine": machine(), "server": server_info, "model": str(model), "rows": rows,
+                          "targets": verdict})
     print(f"wrote {path}")
     sys.exit(0 if verdict["no_errors_met"] else 1)
 

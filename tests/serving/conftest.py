@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from _web import SHARED_DATA
+
+from ._web import SHARED_DATA
 
 
 @pytest.fixture(scope="session")

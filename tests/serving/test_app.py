@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from _web import DIGITS, MNIST_7, canvas_from_digit, decode_data_url
 from PIL import Image
 
 from nnzero.cli import main
 from nnzero.serving.app import STATIC, create_app
 from nnzero.serving.digits import prepare_digit
 from nnzero.serving.images import open_image
+
+from ._web import DIGITS, MNIST_7, canvas_from_digit, decode_data_url
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with")  # starlette would rather have httpx2
@@ -39,7 +40,9 @@ def upload(path):
 
 
 def test_health_and_models_describe_the_checkpoint(client):
-    assert client.get("/healthz").json() == {"status": "ok", "models": ["small"], "version": "0.1.0"}
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["models"] == ["small"] and health["version"] == "0.1.0"
+    assert 1 <= health["torch_threads"] <= 4 and health["max_concurrent"] >= 1
     (info,) = client.get("/api/models").json()
     assert info["name"] == "small" and info["architecture"] == "mlp128" and info["dataset"] == "mnist"
     assert info["classes"] == [str(d) for d in range(10)]
@@ -109,6 +112,13 @@ def blank_canvas() -> str:
 def test_bad_input_gets_the_right_code_and_a_clear_json_error(client):
     big = predict(client, files={"image": ("big.jpg", b"\xff" * (11 * MB), "image/jpeg")})
     assert big.status_code == 413 and "10 MB" in big.json()["error"]
+    noise = np.random.default_rng(0).integers(0, 256, (1800, 1800, 3), dtype=np.uint8)  # (1800, 1800, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="PNG", compress_level=0)
+    assert 9 * MB < len(buffer.getvalue()) < 10 * MB
+    under = predict(client, files={"image": ("noise.png", buffer.getvalue(), "image/png")})
+    # just under the limit: read, decoded and prepared (pure noise has no digit in it, so 422 "no ink")
+    assert under.status_code == 422 and "no ink" in under.json()["error"]
     chunks = (b"\x89PNG" + b"\0" * MB for _ in range(11))  # no Content-Length: counted while reading
     streamed = predict(client, content=chunks, headers={"Content-Type": "image/png"})
     assert streamed.status_code == 413 and "content-length" not in streamed.request.headers
@@ -138,7 +148,10 @@ def test_bad_input_gets_the_right_code_and_a_clear_json_error(client):
 
     unknown = predict(client, model="nope", **upload(MNIST_7))
     assert unknown.status_code == 404 and "small" in unknown.json()["error"]
-    assert predict(client, params={"top": 0}, **upload(MNIST_7)).status_code == 422
+    top_zero = predict(client, params={"top": 0}, **upload(MNIST_7))
+    assert top_zero.status_code == 422 and "top" in top_zero.json()["error"]
+    assert client.get("/nowhere").json() == {"error": "Not Found"}
+    assert client.get("/api/predict/small").status_code == 405
     # still serving, and still right
     assert client.get("/healthz").status_code == 200
     assert predict(client, **upload(MNIST_7)).json()["top"][0]["label"] == "7"

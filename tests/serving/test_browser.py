@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from _web import DIGITS, REPO
+
+from ._web import DIGITS, REPO
 
 CHROMIUM = os.environ.get("NNZERO_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -32,7 +33,9 @@ ONE = [(0.52, 0.12), (0.48, 0.88)]
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (no browser download)"
+    )
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (or set NNZERO_CHROMIUM)")
     with playwright.sync_playwright() as p:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import torch
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnzero import __version__
 from nnzero.serving.service import Service, default_threads
@@ -124,7 +126,13 @@ def create_app(
 
     @app.get("/healthz", summary="Is the server up, and with which models")
     def healthz() -> dict:
-        return {"status": "ok", "models": list(service.models), "version": __version__}
+        return {
+            "status": "ok",
+            "models": list(service.models),
+            "version": __version__,
+            "torch_threads": torch.get_num_threads(),
+            "max_concurrent": service.max_concurrent,
+        }
 
     @app.get("/api/models", summary="The models this server holds", response_model=list[ModelInfo])
     def models() -> list[dict]:
@@ -164,6 +172,17 @@ def create_app(
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    """Every error as {"error": "..."}: ours, FastAPI's (bad query values, unknown routes) and surprises."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
         # the client may still be sending: close the connection rather than read a flood to its end

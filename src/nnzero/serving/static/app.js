@@ -84,6 +84,7 @@ let drawing = false;
 let hasInk = false;
 let last = null;
 let timer = null;
+let lastSent = 0;
 
 function point(event) {
   const box = canvas.getBoundingClientRect();  // the canvas may be shown smaller than its 280x280 pixels
@@ -123,14 +124,16 @@ function endStroke() {
   if (!drawing) return;
   drawing = false;
   clearTimeout(timer);
+  timer = null;
   predictCanvas();
 }
 canvas.addEventListener("pointerup", endStroke);
 canvas.addEventListener("pointercancel", endStroke);
 
-function schedule() {  // debounced: at most one request per 150 ms of drawing
-  clearTimeout(timer);
-  timer = setTimeout(predictCanvas, 150);
+function schedule() {  // while drawing: at most one request every 150 ms, the latest strokes included
+  if (timer) return;
+  const wait = Math.max(0, 150 - (performance.now() - lastSent));
+  timer = setTimeout(() => { timer = null; predictCanvas(); }, wait);
 }
 
 function clearCanvas() {
@@ -147,6 +150,7 @@ function setupCanvas() {
 
 function predictCanvas() {
   if (!hasInk) return;
+  lastSent = performance.now();
   lastInput = { canvas: canvas.toDataURL("image/png") };
   send(lastInput);
 }
