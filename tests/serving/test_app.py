@@ -180,6 +180,10 @@ def test_a_real_pet_photo_goes_to_a_three_channel_model(photo_checkpoint, pet_ph
             assert {t["label"] for t in result["top"]} == {"cat", "dog"}
             assert abs(sum(t["prob"] for t in result["top"]) - 1) < 1e-4
             assert decode_data_url(result["input"]).shape == (32, 32, 3)
+        drawn = predict(
+            client, "pets", json={"canvas": canvas_from_digit(MNIST_7)}
+        ).json()  # prepared as a photo
+        assert len(drawn["top"]) == 2 and decode_data_url(drawn["input"]).shape == (32, 32, 3)
         # a photo sent to the digit model is still answered (as a digit), not an error
         assert predict(client, "digits", **upload(pet_photos["dog"][0])).status_code in (200, 422)
 
