@@ -28,6 +28,9 @@ COMMANDS = [
     "nnzero.commands.predict",
     "nnzero.commands.models",
     "nnzero.commands.lesson",
+    "nnzero.commands.inspect",
+    "nnzero.commands.report",
+    "nnzero.commands.compare",
     "nnzero.commands.serve",
 ]
 

@@ -17,6 +17,7 @@ import torch
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
+from nnzero.evaluation.report import write_report_safely
 from nnzero.i18n import tr
 from nnzero.models import create_model
 from nnzero.training.augment import augment_digits, augment_photos
@@ -238,6 +239,8 @@ class Trainer:
         if self.log:
             self.log.plot()
             self.log.close()
+            if not self.dry_run:  # report.html; a failure there is only a warning
+                write_report_safely(self.run_dir, say=self.say)
         return result
 
     def _end_epoch(self, stats: dict) -> bool:
