@@ -4,6 +4,7 @@
     nnzero models --summary                 # every registered model, layer by layer
     nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
     nnzero predict runs/NAME/best.pt my_digit.jpg
+    nnzero serve --model runs/NAME/best.pt     # a web page: draw a digit, drop a photo
     nnzero --lang zh train mnist --help     # 中文帮助
 
 Each subcommand module has ``register(subparsers)``; adding a command is adding its
@@ -22,8 +23,16 @@ from nnzero.errors import NnzeroError
 from nnzero.i18n import LANGS, set_lang, tr
 
 COMMANDS = [
+    "nnzero.commands.train",
+    "nnzero.commands.evaluate",
+    "nnzero.commands.predict",
     "nnzero.commands.models",
     "nnzero.commands.data",
+    "nnzero.commands.lesson",
+    "nnzero.commands.inspect",
+    "nnzero.commands.report",
+    "nnzero.commands.compare",
+    "nnzero.commands.serve",
 ]
 
 
@@ -41,14 +50,21 @@ def _lang_from_argv(argv: list[str]) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnzero",
-        description=tr("Neural networks from zero: train, evaluate and use image classifiers.",
-                       "从零开始的神经网络: 训练、评估和使用图像分类器。"),
-        epilog=tr("Example: nnzero train mnist   (then: nnzero <command> --help)",
-                  "示例: nnzero train mnist   (更多: nnzero <命令> --help)"),
+        description=tr(
+            "Neural networks from zero: train, evaluate and use image classifiers.",
+            "从零开始的神经网络: 训练、评估和使用图像分类器。",
+        ),
+        epilog=tr(
+            "Example: nnzero train mnist   (then: nnzero <command> --help)",
+            "示例: nnzero train mnist   (更多: nnzero <命令> --help)",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"nnzero {__version__}")
-    parser.add_argument("--lang", choices=LANGS, help=tr("language of messages (or NNZERO_LANG=zh)",
-                                                         "消息语言 (或设置 NNZERO_LANG=zh)"))
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        help=tr("language of messages (or NNZERO_LANG=zh)", "消息语言 (或设置 NNZERO_LANG=zh)"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
@@ -67,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `nnzero ... | head` closed the pipe: not an error worth a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's exit-time flush from failing again
+        return 0
     finally:
         set_lang(None)
         sys.stdout.flush()

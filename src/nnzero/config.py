@@ -113,7 +113,11 @@ def replace(config, section: str, **changes):
 def overridden(config) -> dict:
     """The fields whose value differs from the class default."""
     default = type(config)()
-    return {f.name: getattr(config, f.name) for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)}
+    return {
+        f.name: getattr(config, f.name)
+        for f in fields(config)
+        if getattr(config, f.name) != getattr(default, f.name)
+    }
 
 
 def to_dict(**sections) -> dict:

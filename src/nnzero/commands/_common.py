@@ -9,24 +9,39 @@ import sys
 from nnzero.i18n import tr
 
 
-def add_command(sub, name: str, help_en: str, help_zh: str, examples: list[str], run) -> argparse.ArgumentParser:
+def add_command(
+    sub, name: str, help_en: str, help_zh: str, examples: list[str], run
+) -> argparse.ArgumentParser:
     """A subparser whose help ends with examples the user can paste."""
     epilog = tr("examples:", "示例:") + "\n" + "\n".join(f"  {e}" for e in examples)
-    parser = sub.add_parser(name, help=tr(help_en, help_zh), description=tr(help_en, help_zh), epilog=epilog,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        name,
+        help=tr(help_en, help_zh),
+        description=tr(help_en, help_zh),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(run=run)
     return parser
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true",
-                        help=tr("print machine-readable JSON instead of text", "输出机器可读的 JSON"))
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=tr("print machine-readable JSON instead of text", "输出机器可读的 JSON"),
+    )
 
 
 def add_dry_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true",
-                        help=tr("check everything on one small batch, in seconds, and write nothing lasting",
-                                "只用一小批数据检查整个流程 (几秒钟), 不保留结果"))
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=tr(
+            "check everything on one small batch, in seconds, and write nothing lasting",
+            "只用一小批数据检查整个流程 (几秒钟), 不保留结果",
+        ),
+    )
 
 
 def emit_json(obj) -> None:

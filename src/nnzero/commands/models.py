@@ -1,8 +1,8 @@
 """`nnzero models`: list registered models, or print their layers.
 
-    nnzero models
-    nnzero models --summary cnn
-    nnzero models --task photos --json
+nnzero models
+nnzero models --summary cnn
+nnzero models --task photos --json
 """
 
 from __future__ import annotations
@@ -12,13 +12,23 @@ from nnzero.i18n import lang, tr
 
 
 def register(sub) -> None:
-    p = add_command(sub, "models", "list the registered models (name, parameters, description)",
-                    "列出已注册的模型 (名称、参数量、说明)",
-                    ["nnzero models", "nnzero models --summary mlp256", "nnzero models --json"], run)
+    p = add_command(
+        sub,
+        "models",
+        "list the registered models (name, parameters, description)",
+        "列出已注册的模型 (名称、参数量、说明)",
+        ["nnzero models", "nnzero models --summary mlp256", "nnzero models --json"],
+        run,
+    )
     p.add_argument("names", nargs="*", help=tr("only these models", "只显示这些模型"))
-    p.add_argument("--summary", action="store_true",
-                   help=tr("print each layer's output shape and parameters", "打印每一层的输出形状和参数量"))
-    p.add_argument("--task", choices=["digits", "photos"], help=tr("only models for this task", "只显示该任务的模型"))
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help=tr("print each layer's output shape and parameters", "打印每一层的输出形状和参数量"),
+    )
+    p.add_argument(
+        "--task", choices=["digits", "photos"], help=tr("only models for this task", "只显示该任务的模型")
+    )
     add_json(p)
 
 
@@ -31,9 +41,15 @@ def run(args) -> int:
     rows = []
     for e in entries:
         model = create_model(e.name)
-        rows.append({"name": e.name, "task": e.task, "parameters": count_parameters(model),
-                     "input": [e.in_channels, e.image_size, e.image_size],
-                     "description": e.description_zh if lang() == "zh" else e.description})
+        rows.append(
+            {
+                "name": e.name,
+                "task": e.task,
+                "parameters": count_parameters(model),
+                "input": [e.in_channels, e.image_size, e.image_size],
+                "description": e.description_zh if lang() == "zh" else e.description,
+            }
+        )
         if args.summary and not args.json:
             print(f"== {e.name} ==")
             print(format_summary(model, (e.in_channels, e.image_size, e.image_size)))
@@ -41,7 +57,9 @@ def run(args) -> int:
     if args.json:
         emit_json({"models": rows})
     elif not args.summary:
-        print(f"{tr('name', '名称'):<20}{tr('params', '参数量'):>12}  {tr('input', '输入'):<12}{tr('description', '说明')}")
+        print(
+            f"{tr('name', '名称'):<20}{tr('params', '参数量'):>12}  {tr('input', '输入'):<12}{tr('description', '说明')}"
+        )
         for r in rows:
             shape = "x".join(map(str, r["input"]))
             print(f"{r['name']:<20}{r['parameters']:>12,}  {shape:<12}{r['description']}")

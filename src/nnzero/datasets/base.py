@@ -26,7 +26,9 @@ class ImageSet:
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 (N, C, H, W), got {self.images.dtype} {self.images.shape}")
+            raise ValueError(
+                f"images must be uint8 (N, C, H, W), got {self.images.dtype} {self.images.shape}"
+            )
         if len(self.images) != len(self.labels):
             raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
 
@@ -43,8 +45,16 @@ class ImageSet:
 
     def subset(self, index: np.ndarray) -> ImageSet:
         files = [self.files[i] for i in index] if self.files else []
-        return ImageSet(self.images[index], self.labels[index], self.classes, self.name, self.kind,
-                        self.mean, self.std, files)
+        return ImageSet(
+            self.images[index],
+            self.labels[index],
+            self.classes,
+            self.name,
+            self.kind,
+            self.mean,
+            self.std,
+            files,
+        )
 
 
 def channel_stats(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:

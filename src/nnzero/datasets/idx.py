@@ -28,14 +28,18 @@ def read_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot be decompressed ({e}); the file is damaged, download it again") from e
+        raise DataError(
+            f"{path}: cannot be decompressed ({e}); the file is damaged, download it again"
+        ) from e
 
 
 def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
     """The array an IDX byte string holds; DataError if the header or length is wrong."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
-        raise DataError(f"{source}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}); "
-                        "expected e.g. 00000803 for images or 00000801 for labels")
+        raise DataError(
+            f"{source}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}); "
+            "expected e.g. 00000803 for images or 00000801 for labels"
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -45,8 +49,10 @@ def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise DataError(f"{source}: {what} ({len(raw):,} bytes, header {shape} needs {expected:,}); "
-                        "download the file again")
+        raise DataError(
+            f"{source}: {what} ({len(raw):,} bytes, header {shape} needs {expected:,}); "
+            "download the file again"
+        )
     return np.frombuffer(raw, dtype, offset=header).reshape(shape)
 
 

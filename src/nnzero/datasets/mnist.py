@@ -64,8 +64,18 @@ KNOWN = {
             "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
         },
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-         "Ankle boot"),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
         0.2860,
         0.3530,
     ),
@@ -83,8 +93,12 @@ def md5_of(data: bytes) -> str:
 
 
 def _fix_hint(ds: IdxDataset, folder: Path) -> str:
-    return tr("fix: run `nnzero data fetch {name} --to {folder}`",
-              "解决办法: 运行 `nnzero data fetch {name} --to {folder}`", name=ds.name, folder=folder)
+    return tr(
+        "fix: run `nnzero data fetch {name} --to {folder}`",
+        "解决办法: 运行 `nnzero data fetch {name} --to {folder}`",
+        name=ds.name,
+        folder=folder,
+    )
 
 
 def _read_checked(ds: IdxDataset, folder: Path, gz_name: str) -> np.ndarray:
@@ -93,10 +107,18 @@ def _read_checked(ds: IdxDataset, folder: Path, gz_name: str) -> np.ndarray:
     if gz.exists():
         raw_gz = gz.read_bytes()
         if md5_of(raw_gz) != ds.files[gz_name]:
-            raise DataError(tr("{path}: md5 {got} does not match the published {want}; the file is damaged "
-                               "or not {name}. ", "{path}: md5 {got} 与公布的 {want} 不符, 文件已损坏或不是 {name}。 ",
-                               path=gz, got=md5_of(raw_gz), want=ds.files[gz_name], name=ds.name)
-                            + _fix_hint(ds, folder))
+            raise DataError(
+                tr(
+                    "{path}: md5 {got} does not match the published {want}; the file is damaged "
+                    "or not {name}. ",
+                    "{path}: md5 {got} 与公布的 {want} 不符, 文件已损坏或不是 {name}。 ",
+                    path=gz,
+                    got=md5_of(raw_gz),
+                    want=ds.files[gz_name],
+                    name=ds.name,
+                )
+                + _fix_hint(ds, folder)
+            )
         return parse_idx(read_bytes(gz), str(gz))
     if plain.exists():
         return parse_idx(read_bytes(plain), str(plain))
@@ -104,17 +126,23 @@ def _read_checked(ds: IdxDataset, folder: Path, gz_name: str) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def load_arrays(split: str, dataset: str = "mnist", data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_arrays(
+    split: str, dataset: str = "mnist", data_dir: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, 28, 28) and int64 labels (N,) of the 'train' or 'test' split."""
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     ds = known_dataset(dataset)
     if data_dir is None:
         if dataset != "mnist":
-            raise DataError(tr("{name} is not shipped with nnzero: pass --data-dir DIR (get the files with "
-                               "`nnzero data fetch {name} --to DIR`)",
-                               "nnzero 未自带 {name}: 请用 --data-dir DIR 指定 (用 `nnzero data fetch {name} --to DIR` 下载)",
-                               name=dataset))
+            raise DataError(
+                tr(
+                    "{name} is not shipped with nnzero: pass --data-dir DIR (get the files with "
+                    "`nnzero data fetch {name} --to DIR`)",
+                    "nnzero 未自带 {name}: 请用 --data-dir DIR 指定 (用 `nnzero data fetch {name} --to DIR` 下载)",
+                    name=dataset,
+                )
+            )
         folder = SHIPPED
     else:
         folder = Path(data_dir)
@@ -129,5 +157,12 @@ def load_arrays(split: str, dataset: str = "mnist", data_dir: str | None = None)
 def load_idx_dataset(split: str, dataset: str = "mnist", data_dir: str | None = None) -> ImageSet:
     ds = known_dataset(dataset)
     images, labels = load_arrays(split, dataset, data_dir)
-    return ImageSet(images[:, None], labels, list(ds.classes), dataset, "digits" if dataset == "mnist" else "items",
-                    (ds.mean,), (ds.std,))
+    return ImageSet(
+        images[:, None],
+        labels,
+        list(ds.classes),
+        dataset,
+        "digits" if dataset == "mnist" else "items",
+        (ds.mean,),
+        (ds.std,),
+    )

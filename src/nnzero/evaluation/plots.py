@@ -14,9 +14,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
-              "Microsoft YaHei", "PingFang SC")
+from nnzero.i18n import tr  # noqa: E402
+
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 
 
 def use_cjk_font() -> str | None:
@@ -46,6 +56,8 @@ def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
     axes[2].set_title("learning rate (end of epoch)")
     axes[2].set_xlabel("epoch")
     axes[2].grid(alpha=0.3)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -64,8 +76,8 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: st
             ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(n), classes, rotation=45 if max(map(len, classes)) > 2 else 0)
     ax.set_yticks(range(n), classes)
-    ax.set_xlabel("predicted / 预测")
-    ax.set_ylabel("true / 真实")
+    ax.set_xlabel(tr("predicted", "预测"))
+    ax.set_ylabel(tr("true", "真实"))
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -3,6 +3,7 @@
 Importing this package registers every built-in model.
 """
 
+from nnzero.models import digits  # noqa: F401,E402  (registers the MNIST models)
 from nnzero.models._registry import (
     ModelEntry,
     count_parameters,
@@ -11,7 +12,6 @@ from nnzero.models._registry import (
     model_entry,
     register_model,
 )
-from nnzero.models import digits  # noqa: F401,E402  (registers the MNIST models)
 from nnzero.models.summary import summarize  # noqa: E402
 
 __all__ = [

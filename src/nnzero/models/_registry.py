@@ -7,8 +7,8 @@ that runs every model all read this one table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from torch import nn
 
@@ -48,7 +48,14 @@ def register_model(
         if name in _MODELS:
             raise ValueError(f"model {name!r} is registered twice")
         _MODELS[name] = ModelEntry(
-            name, factory, description, description_zh, task, image_size, in_channels, num_classes,
+            name,
+            factory,
+            description,
+            description_zh,
+            task,
+            image_size,
+            in_channels,
+            num_classes,
             dict(train_defaults or {}),
         )
         return factory
@@ -66,8 +73,13 @@ def list_models(task: str | None = None) -> list[str]:
     return [n for n, e in _MODELS.items() if task is None or e.task == task]
 
 
-def create_model(name: str, num_classes: int | None = None, in_channels: int | None = None,
-                 image_size: int | None = None, **kwargs) -> nn.Module:
+def create_model(
+    name: str,
+    num_classes: int | None = None,
+    in_channels: int | None = None,
+    image_size: int | None = None,
+    **kwargs,
+) -> nn.Module:
     """Build a registered model; sizes not given take the model's defaults."""
     entry = model_entry(name)
     return entry.factory(

@@ -43,5 +43,11 @@ def format_summary(model: nn.Module, input_shape: tuple[int, ...]) -> str:
     for name, shape, params in rows:
         lines.append(f"{name:<{width}}{str(tuple(shape)):<22}{params:>10,}")
     lines.append("-" * (width + 32))
-    lines.append(tr("The model has {n:,} trainable parameters", "模型共有 {n:,} 个可训练参数", n=count_parameters(model)))
+    lines.append(
+        tr(
+            "The model has {n:,} trainable parameters",
+            "模型共有 {n:,} 个可训练参数",
+            n=count_parameters(model),
+        )
+    )
     return "\n".join(lines)

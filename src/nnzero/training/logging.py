@@ -12,7 +12,16 @@ from pathlib import Path
 
 from nnzero.i18n import tr
 
-COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "images_per_s"]
+COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+    "images_per_s",
+]
 
 
 class RunLog:
@@ -32,7 +41,10 @@ class RunLog:
         if not self.csv_path.exists():
             return []
         with self.csv_path.open(newline="", encoding="utf-8") as f:
-            return [{k: (float(v) if v not in ("", None) else None) for k, v in row.items()} for row in csv.DictReader(f)]
+            return [
+                {k: (float(v) if v not in ("", None) else None) for k, v in row.items()}
+                for row in csv.DictReader(f)
+            ]
 
     def log_epoch(self, row: dict) -> None:
         row = {k: row.get(k) for k in COLUMNS}
@@ -43,18 +55,29 @@ class RunLog:
             if new_file:
                 writer.writeheader()
             writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        self._scalars(int(row["epoch"]), {
-            "loss/train": row["train_loss"], "loss/val": row["val_loss"],
-            "accuracy/train": row["train_accuracy"], "accuracy/val": row["val_accuracy"], "lr": row["lr"],
-        })
+        self._scalars(
+            int(row["epoch"]),
+            {
+                "loss/train": row["train_loss"],
+                "loss/val": row["val_loss"],
+                "accuracy/train": row["train_accuracy"],
+                "accuracy/val": row["val_accuracy"],
+                "lr": row["lr"],
+            },
+        )
 
     def _scalars(self, step: int, values: dict) -> None:
         if self._tb is None:
             return
         from tensorboard.compat.proto import event_pb2, summary_pb2
 
-        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=k, simple_value=float(v))
-                                             for k, v in values.items() if v is not None])
+        summary = summary_pb2.Summary(
+            value=[
+                summary_pb2.Summary.Value(tag=k, simple_value=float(v))
+                for k, v in values.items()
+                if v is not None
+            ]
+        )
         self._tb.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
         self._tb.flush()
 
@@ -74,8 +97,11 @@ class RunLog:
 
 def epoch_line(row: dict) -> str:
     """The one-line summary printed at the end of each epoch."""
-    parts = [tr("epoch {e}", "第 {e} 轮", e=int(row["epoch"])),
-             f"loss {row['train_loss']:.4f}", f"acc {row['train_accuracy']:.4f}"]
+    parts = [
+        tr("epoch {e}", "第 {e} 轮", e=int(row["epoch"])),
+        f"loss {row['train_loss']:.4f}",
+        f"acc {row['train_accuracy']:.4f}",
+    ]
     if row.get("val_loss") is not None:
         parts += [f"val_loss {row['val_loss']:.4f}", f"val_acc {row['val_accuracy']:.4f}"]
     parts.append(f"{row['seconds']:.1f}s ({row['images_per_s']:.0f} img/s)")

@@ -21,9 +21,13 @@ def new_run_dir(root: str | Path, name: str | None, dataset: str, model: str) ->
     """Create and return ``root/name``; an existing run is never overwritten."""
     run_dir = Path(root) / (name or default_run_name(dataset, model))
     if run_dir.exists() and any(run_dir.iterdir()):
-        raise NnzeroError(tr("{path} already holds a run; choose another --name, or continue it with --resume {path}",
-                             "{path} 已有一次训练; 请换一个 --name, 或用 --resume {path} 继续",
-                             path=run_dir))
+        raise NnzeroError(
+            tr(
+                "{path} already holds a run; choose another --name, or continue it with --resume {path}",
+                "{path} 已有一次训练; 请换一个 --name, 或用 --resume {path} 继续",
+                path=run_dir,
+            )
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 

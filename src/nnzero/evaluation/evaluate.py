@@ -1,0 +1,154 @@
+"""Evaluate a checkpoint on its test set: metrics, confusion matrix, and the images it got wrong."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import replace as dc_replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nnzero.config import from_dict
+from nnzero.datasets import load_dataset
+from nnzero.evaluation import metrics
+from nnzero.evaluation.plots import plot_confusion, plot_gallery
+from nnzero.i18n import tr
+from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
+from nnzero.training.device import pick_device
+from nnzero.training.loop import TensorData, predict_logits
+from nnzero.training.rundir import write_json
+
+
+def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None):
+    """The held-out set the checkpoint's run was tested on (or the one named)."""
+    data_cfg = from_dict(ckpt["config"])["data"] if ckpt.get("config") else None
+    if data_cfg is None:
+        from nnzero.config import DataConfig
+
+        data_cfg = DataConfig(dataset=ckpt.get("dataset") or "mnist")
+    changes = {k: v for k, v in (("data_dir", data_dir), ("dataset", dataset)) if v}
+    return load_dataset(dc_replace(data_cfg, **changes), "test")
+
+
+def evaluate_checkpoint(
+    path: str | Path,
+    *,
+    data_dir: str | None = None,
+    dataset: str | None = None,
+    out_dir: str | Path | None = None,
+    max_batches: int | None = None,
+    top_mistakes: int = 32,
+    device: str = "auto",
+) -> dict:
+    """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``."""
+    start = time.perf_counter()
+    ckpt = load_checkpoint(path)
+    dev = pick_device(device)
+    model = model_from_checkpoint(ckpt, dev)
+    data = test_set(ckpt, data_dir, dataset)
+    tensors = TensorData.from_imageset(data, dev)
+    logits = predict_logits(model, tensors, 500, max_batches)  # (N, classes)
+    probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
+    labels = data.labels[: len(probs)]
+    predicted = probs.argmax(1)  # (N,)
+    classes = ckpt["classes"]
+    matrix = metrics.confusion_matrix(labels, predicted, len(classes))
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]], kind="stable")]  # most confident first
+    result = {
+        "checkpoint": str(ckpt["path"]),
+        "test_accuracy": metrics.accuracy(labels, predicted),
+        "images": len(labels),
+        "log_loss": metrics.log_loss(probs, labels),
+        "per_class": {c: s for c, s in zip(classes, metrics.per_class(matrix))},
+        "confusion_matrix": matrix.tolist(),
+        "classes": classes,
+        "mistakes": [
+            {
+                "index": int(i),
+                "true": classes[labels[i]],
+                "predicted": classes[predicted[i]],
+                "confidence": round(float(probs[i, predicted[i]]), 4),
+                **({"file": data.files[i]} if data.files else {}),
+            }
+            for i in wrong
+        ],
+    }
+    if len(classes) == 2:
+        result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
+    if out_dir is not None:
+        result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
+    result["seconds"] = round(time.perf_counter() - start, 2)
+    return result
+
+
+def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "confusion": out / "confusion.png",
+        "mistakes_png": out / "mistakes.png",
+        "mistakes_csv": out / "mistakes.csv",
+        "metrics": out / "metrics.json",
+    }
+    plot_confusion(
+        np.array(result["confusion_matrix"]),
+        result["classes"],
+        files["confusion"],
+        title=f"accuracy {result['test_accuracy']:.4f}",
+    )
+    captions = [
+        f"#{m['index']} {m['true']}→{m['predicted']} {m['confidence']:.2f}" for m in result["mistakes"]
+    ]
+    plot_gallery(
+        data.images[top],
+        captions[: len(top)],
+        files["mistakes_png"],
+        title=tr("most confident mistakes (true→predicted, confidence)", "最自信的错误 (真实→预测, 置信度)"),
+    )
+    with files["mistakes_csv"].open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(
+            f, ["index", "true", "predicted", "confidence", "file"], extrasaction="ignore"
+        )
+        writer.writeheader()
+        writer.writerows(result["mistakes"])
+    write_json(files["metrics"], {k: v for k, v in result.items() if k != "mistakes"})
+    return {k: str(v) for k, v in files.items()}
+
+
+def format_report(result: dict, show_mistakes: int = 20) -> str:
+    classes = result["classes"]
+    width = max(6, max(len(c) for c in classes) + 1)
+    lines = [
+        tr(
+            "test accuracy: {a:.4f} on {n} images (log-loss {l:.4f})",
+            "测试准确率: {a:.4f}, 共 {n} 张 (对数损失 {l:.4f})",
+            a=result["test_accuracy"],
+            n=result["images"],
+            l=result["log_loss"],
+        )
+    ]
+    if "roc_auc" in result:
+        lines.append(f"ROC AUC: {result['roc_auc']:.4f}")
+    lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
+    for c, s in result["per_class"].items():
+        lines.append(
+            f"{c:<{width}} {s['precision']:.4f}     {s['recall']:.4f}   {s['f1']:.4f}  {s['support']}"
+        )
+    lines += ["", tr("confusion matrix (rows: true, columns: predicted)", "混淆矩阵 (行: 真实, 列: 预测)")]
+    cell = max(5, max(len(str(v)) for row in result["confusion_matrix"] for v in row) + 1)
+    lines.append(" " * width + "".join(f"{c[: cell - 1]:>{cell}}" for c in classes))
+    for c, row in zip(classes, result["confusion_matrix"]):
+        lines.append(f"{c:<{width}}" + "".join(f"{v:>{cell}}" for v in row))
+    mistakes = result["mistakes"]
+    lines += [
+        "",
+        tr("{n} misclassified; the most confident:", "{n} 张分类错误; 最自信的几张:", n=len(mistakes)),
+        f"  {'index':>6}  {'true':<8}{'predicted':<10}confidence",
+    ]
+    for m in mistakes[:show_mistakes]:
+        lines.append(f"  {m['index']:>6}  {m['true']:<8}{m['predicted']:<10}{m['confidence']:.4f}")
+    if result.get("files"):
+        lines += ["", tr("written: {f}", "已写入: {f}", f=", ".join(result["files"].values()))]
+    return "\n".join(lines)

@@ -1,0 +1,314 @@
+"""``fit``: a whole training run, from data to ``best.pt``, with resume and early stopping.
+
+A run folder ends up holding config.json, metrics.csv, tensorboard/, curves.png,
+last.pt (everything needed to continue) and best.pt (the weights with the best
+validation accuracy, with their test metrics).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from nnzero.datasets import ImageSet, load_dataset
+from nnzero.errors import NnzeroError
+from nnzero.evaluation.report import write_report_safely
+from nnzero.i18n import tr
+from nnzero.models import create_model
+from nnzero.training.augment import augment_digits, augment_photos
+from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
+from nnzero.training.device import pick_device
+from nnzero.training.logging import RunLog, epoch_line
+from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
+from nnzero.training.rundir import write_json
+
+
+@dataclass
+class Prepared:
+    train: ImageSet
+    val: ImageSet | None
+    test: ImageSet | None
+
+
+def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, ImageSet | None]:
+    """A seeded, stratified split: each class gives the same share to validation."""
+    if fraction <= 0:
+        return data, None
+    rng = np.random.default_rng(seed)
+    val_index = []
+    for c in np.unique(data.labels):
+        members = np.flatnonzero(data.labels == c)
+        val_index.extend(rng.permutation(members)[: int(round(len(members) * fraction))])
+    is_val = np.zeros(len(data), bool)
+    is_val[val_index] = True
+    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
+
+
+def prepare_data(data_cfg: DataConfig, seed: int) -> Prepared:
+    full = load_dataset(data_cfg, "train")
+    if data_cfg.limit:
+        full = full.subset(np.random.default_rng(seed).permutation(len(full))[: data_cfg.limit])
+    train, val = split_validation(full, data_cfg.val_fraction, seed)
+    try:
+        test = load_dataset(data_cfg, "test")
+    except FileNotFoundError:
+        test = None
+    return Prepared(train, val, test)
+
+
+def input_spec(data: ImageSet) -> dict:
+    """How a new image must be prepared to look like the training data (stored in checkpoints)."""
+    return {
+        "kind": data.kind,
+        "channels": data.channels,
+        "size": data.image_size,
+        "mean": list(data.mean),
+        "std": list(data.std),
+    }
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            nesterov=cfg.momentum > 0,
+            foreach=True,
+        )
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+    ## foreach: one fused update over all weight tensors instead of a Python loop (measurably faster on CPU)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+
+
+class Trainer:
+    """Holds one run's state so that Ctrl-C and resume can save and restore all of it."""
+
+    def __init__(
+        self,
+        data_cfg: DataConfig,
+        model_cfg: ModelConfig,
+        train_cfg: TrainConfig,
+        run_dir: Path | None,
+        *,
+        say=print,
+        progress: bool = True,
+        dry_run: bool = False,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        self.data_cfg, self.train_cfg = data_cfg, train_cfg
+        self.run_dir, self.say, self.progress, self.dry_run = run_dir, say, progress, dry_run
+        self.rank, self.world, self.is_main = rank, world, rank == 0
+        self.device = pick_device(train_cfg.device)
+        torch.manual_seed(train_cfg.seed)
+        self.data = prepare_data(data_cfg, train_cfg.seed)
+        train = self.data.train
+        self.model_cfg = ModelConfig(model_cfg.name, len(train.classes), train.channels, train.image_size)
+        self.model = create_model(
+            self.model_cfg.name,
+            self.model_cfg.num_classes,
+            self.model_cfg.in_channels,
+            self.model_cfg.image_size,
+        ).to(self.device)
+        if self.device.type == "cpu":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net = self.model  # what is called in training; distributed runs wrap it
+        self.optimizer = _optimizer(self.model, train_cfg)
+        self.tensors = {k: TensorData.from_imageset(v, self.device) for k, v in vars(self.data).items() if v}
+        self.steps_per_epoch = -(
+            -len(self.tensors["train"]) // world // max(1, train_cfg.batch_size // world)
+        )
+        self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
+        self.epoch, self.step, self.best, self.stale = 0, 0, -1.0, 0
+        self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
+        self.log = RunLog(run_dir) if run_dir and self.is_main else None
+
+    def model_kwargs(self) -> dict:
+        return {
+            "num_classes": self.model_cfg.num_classes,
+            "in_channels": self.model_cfg.in_channels,
+            "image_size": self.model_cfg.image_size,
+        }
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def config_dict(self) -> dict:
+        return to_dict(data=self.data_cfg, model=self.model_cfg, train=self.train_cfg)
+
+    def save(self, name: str, metrics: dict | None = None, with_state: bool = False) -> Path | None:
+        if not (self.run_dir and self.is_main):
+            return None
+        state = None
+        if with_state:
+            state = {
+                "epoch": self.epoch,
+                "step": self.step,
+                "tally": dict(self.tally),
+                "best": self.best,
+                "stale": self.stale,
+                "optimizer": self.optimizer.state_dict(),
+            }
+        return save_checkpoint(
+            self.run_dir / name,
+            self.model,
+            model_name=self.model_cfg.name,
+            model_kwargs=self.model_kwargs(),
+            classes=self.data.train.classes,
+            input_spec=input_spec(self.data.train),
+            metrics=metrics,
+            config=self.config_dict(),
+            dataset=self.data.train.name,
+            train_state=state,
+        )
+
+    def restore(self, last_pt: Path) -> None:
+        ckpt = load_checkpoint(last_pt)
+        state = ckpt.get("train_state")
+        if state is None:
+            raise NnzeroError(f"{last_pt}: holds no training state to resume from")
+        self.model.load_state_dict(ckpt["state_dict"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch, self.step, self.best, self.stale = (
+            state["epoch"],
+            state["step"],
+            state["best"],
+            state["stale"],
+        )
+        self.tally = dict(state["tally"])
+
+    def augment(self):
+        if not self.data_cfg.augment:
+            return None
+        return (
+            augment_photos
+            if self.data.train.channels == 3 and self.data.train.kind == "photos"
+            else augment_digits
+        )
+
+    # -- the run -----------------------------------------------------------------------------
+    def fit(self) -> dict:
+        """Train for the configured epochs (from where a resumed run stopped); returns the final metrics."""
+        cfg, start = self.train_cfg, time.perf_counter()
+        total_steps = self.steps_per_epoch * cfg.epochs
+        max_batches = 1 if self.dry_run else None
+        if self.run_dir and self.is_main:
+            write_json(self.run_dir / "config.json", self.config_dict())
+        try:
+            while self.epoch < cfg.epochs:
+                label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
+                stats = train_one_epoch(
+                    self.net,
+                    self.tensors["train"],
+                    self.optimizer,
+                    epoch=self.epoch,
+                    step=self.step,
+                    total_steps=total_steps,
+                    cfg=cfg,
+                    augment=self.augment(),
+                    generator=self.generator,
+                    rank=self.rank,
+                    world=self.world,
+                    max_batches=max_batches,
+                    progress=self.progress and self.is_main,
+                    label=label,
+                    tally=self.tally,
+                )
+                self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
+                if self._end_epoch(stats):
+                    break
+        except KeyboardInterrupt:
+            if self.save("last.pt", with_state=True):
+                self.say(
+                    tr(
+                        "interrupted: saved {path}; continue with --resume {run}",
+                        "已中断: 已保存 {path}; 用 --resume {run} 继续",
+                        path=self.run_dir / "last.pt",
+                        run=self.run_dir,
+                    )
+                )
+            raise
+        result = self._final_test(max_batches)
+        result["seconds"] = round(time.perf_counter() - start, 2)
+        if self.log:
+            self.log.plot()
+            self.log.close()
+            if not self.dry_run:  # report.html; a failure there is only a warning
+                write_report_safely(self.run_dir, say=self.say)
+        return result
+
+    def _end_epoch(self, stats: dict) -> bool:
+        """Validate, log, checkpoint; True when early stopping says to stop."""
+        val = (
+            evaluate(
+                self.net, self.tensors["val"], self.train_cfg.eval_batch_size, 1 if self.dry_run else None
+            )
+            if "val" in self.tensors
+            else None
+        )
+        row = {
+            "epoch": self.epoch,
+            "train_loss": stats["loss"],
+            "train_accuracy": stats["accuracy"],
+            "val_loss": val and val["loss"],
+            "val_accuracy": val and val["accuracy"],
+            "lr": stats["lr"],
+            "seconds": round(stats["seconds"], 3),
+            "images_per_s": round(stats["images_per_s"], 1),
+        }
+        if self.is_main:
+            self.say(epoch_line(row))
+            if self.log:
+                self.log.log_epoch(row)
+        score = val["accuracy"] if val else stats["accuracy"]
+        if score > self.best:
+            self.best, self.stale = score, 0
+            self.save(
+                "best.pt",
+                {
+                    "epoch": self.epoch,
+                    "val_accuracy": val and val["accuracy"],
+                    "val_loss": val and val["loss"],
+                    "train_accuracy": stats["accuracy"],
+                },
+            )
+        else:
+            self.stale += 1
+        self.save("last.pt", with_state=True)
+        patience = self.train_cfg.patience
+        if patience and self.stale >= patience and self.epoch < self.train_cfg.epochs:
+            if self.is_main:
+                self.say(
+                    tr(
+                        "early stopping: no better validation accuracy for {n} epochs",
+                        "提前停止: 验证准确率已 {n} 轮没有提高",
+                        n=patience,
+                    )
+                )
+            return True
+        return False
+
+    def _final_test(self, max_batches: int | None) -> dict:
+        """Test the best weights (not the last ones) on the held-out test set."""
+        best_pt = self.run_dir / "best.pt" if self.run_dir else None
+        metrics = {}
+        if best_pt and best_pt.exists():
+            ckpt = load_checkpoint(best_pt)
+            self.model.load_state_dict(ckpt["state_dict"])
+            metrics = ckpt["metrics"]
+        if "test" in self.tensors:
+            test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
+            metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
+            if best_pt and best_pt.exists():
+                self.save("best.pt", metrics)
+        return {
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "checkpoint": str(best_pt) if best_pt else None,
+            **metrics,
+        }

@@ -1,0 +1,56 @@
+"""Shared fixtures: the repo's paths, real data from ../shared/data, and one small trained checkpoint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("NNZERO_SHARED_DATA", REPO.parent / "shared" / "data"))
+FIXTURES = REPO / "tests" / "fixtures"
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """Tests read English messages unless they switch language themselves."""
+    monkeypatch.delenv("NNZERO_LANG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    path = SHARED_DATA / "mnist"
+    if not (path / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST files not found at {path} (set NNZERO_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory) -> Path:
+    """An mlp128 trained for one epoch on 6,000 real MNIST images (a few seconds)."""
+    from nnzero.cli import main
+
+    runs = tmp_path_factory.mktemp("runs")
+    code = main(
+        [
+            "train",
+            "mnist",
+            "--model",
+            "mlp128",
+            "--epochs",
+            "1",
+            "--limit",
+            "6000",
+            "--name",
+            "small",
+            "--runs-dir",
+            str(runs),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    return runs / "small" / "best.pt"

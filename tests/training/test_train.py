@@ -1,0 +1,148 @@
+"""Training on real MNIST: it learns, checkpoints round-trip, Ctrl-C and resume lose nothing."""
+
+import json
+
+import pytest
+import torch
+
+from nnzero.cli import main
+from nnzero.config import DataConfig, ModelConfig, TrainConfig
+from nnzero.errors import CheckpointError
+from nnzero.training import loop
+from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
+from nnzero.training.trainer import Trainer
+
+
+def test_short_training_learns_real_digits(small_checkpoint):
+    """One epoch of mlp128 on 5,400 images already gets most of the 10,000 real test digits right."""
+    ckpt = load_checkpoint(small_checkpoint)
+    assert ckpt["metrics"]["test_accuracy"] > 0.88
+    assert ckpt["classes"] == [str(d) for d in range(10)]
+    assert ckpt["input_spec"]["kind"] == "digits" and ckpt["input_spec"]["size"] == 28
+    run = small_checkpoint.parent
+    for name in ("config.json", "metrics.csv", "curves.png", "last.pt"):
+        assert (run / name).stat().st_size > 0, name
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
+
+
+def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint):
+    from nnzero.datasets import load_arrays
+
+    images, _ = load_arrays("test")
+    x = (torch.from_numpy(images[:64].copy()).float()[:, None] / 255 - 0.1307) / 0.3081  # (64, 1, 28, 28)
+    a = model_from_checkpoint(load_checkpoint(small_checkpoint))
+    b = model_from_checkpoint(load_checkpoint(small_checkpoint))
+    assert torch.equal(a(x), b(x))
+
+
+def test_files_that_are_not_checkpoints_get_clear_errors(tmp_path, small_checkpoint):
+    bare = tmp_path / "bare.pt"
+    torch.save(model_from_checkpoint(load_checkpoint(small_checkpoint)).state_dict(), bare)
+    with pytest.raises(CheckpointError, match="not an nnzero checkpoint"):
+        load_checkpoint(bare)
+    text = tmp_path / "notes.pt"
+    text.write_text("hello")
+    with pytest.raises(CheckpointError, match="could not be read safely"):
+        load_checkpoint(text)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path):
+    """weights_only=True: loading never executes what a file asks for."""
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "nnzero-checkpoint", "x": Evil()}, path)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+
+
+def _trainer(run_dir, epochs=2):
+    data = DataConfig(limit=3000, augment=True)
+    train = TrainConfig(epochs=epochs, batch_size=100, lr=2e-3)
+    return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
+
+
+def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch):
+    straight = _trainer(tmp_path / "straight")
+    straight.fit()
+
+    interrupted = _trainer(tmp_path / "interrupted")
+    real_step, calls = torch.optim.Adam.step, {"n": 0}
+
+    def step_then_interrupt(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 40:  # in the middle of the second epoch (27 steps per epoch)
+            raise KeyboardInterrupt
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit()
+    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
+    assert load_checkpoint(tmp_path / "interrupted" / "last.pt")["train_state"]["tally"]["batch"] == 12
+
+    resumed = _trainer(tmp_path / "interrupted")
+    resumed.restore(tmp_path / "interrupted" / "last.pt")
+    resumed.fit()
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    rows = (tmp_path / "interrupted" / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3  # header + one row per epoch, none doubled
+
+
+def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
+    args = [
+        "train",
+        "mnist",
+        "--model",
+        "mlp64x3",
+        "--limit",
+        "2000",
+        "--runs-dir",
+        str(tmp_path),
+        "--name",
+        "r",
+        "--quiet",
+        "--json",
+    ]
+    assert main([*args, "--epochs", "1"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (
+        main(["train", "mnist", "--resume", str(tmp_path / "r"), "--epochs", "2", "--json", "--quiet"]) == 0
+    )
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["run_dir"] == second["run_dir"] and {"checkpoint", "test_accuracy", "seconds"} <= set(second)
+    assert len((tmp_path / "r" / "metrics.csv").read_text().splitlines()) == 3
+
+
+def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
+    args = [
+        "train",
+        "mnist",
+        "--model",
+        "softmax",
+        "--limit",
+        "500",
+        "--epochs",
+        "1",
+        "--runs-dir",
+        str(tmp_path),
+        "--name",
+        "same",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_epoch_order_shards_are_disjoint_and_cover_the_data():
+    shards = [loop.epoch_order(1000, epoch=3, seed=1, rank=r, world=4) for r in range(4)]
+    together = torch.cat(shards)
+    assert len(together) == 1000 and len(set(together.tolist())) == 1000
