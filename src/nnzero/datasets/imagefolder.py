@@ -184,6 +184,7 @@ def read_imagefolder(
         mean,
         std,
         [base + prints[i][0] for i in kept],
+        resize="squash",  # decode.py fits each image to the square as Resize((s, s)) does
     )
     return FolderLoad(data, skipped, cache, time.perf_counter() - start)
 

@@ -17,8 +17,8 @@ import torch
 
 from nnzero.errors import DataError
 from nnzero.i18n import tr
-from nnzero.serving.digits import prepare_canvas, prepare_digit
-from nnzero.serving.images import open_image, prepare_photo
+from nnzero.serving.digits import prepare_canvas
+from nnzero.serving.images import open_image
 from nnzero.serving.predictor import Predictor
 from nnzero.serving.uploads import Payload, RequestError, png_data_url, recognised_format
 
@@ -137,11 +137,9 @@ class Service:
             )
         try:
             image = open_image(payload.data, name=payload.name)
-            spec = predictor.spec
-            if spec["kind"] != "digits":
-                return prepare_photo(image, spec["size"], spec["channels"])
-            ## a drawing is strokes on a clean background; a photo has paper, shadows and noise to remove
-            prepare = prepare_canvas if payload.canvas else prepare_digit
-            return prepare(image)[None]  # (1, 28, 28)
+            if payload.canvas and predictor.spec["kind"] == "digits":
+                ## a drawing is strokes on a clean background; a photo has paper, shadows and noise to remove
+                return prepare_canvas(image)[None]  # (1, 28, 28)
+            return predictor.prepare(image)  # (C, H, W), exactly as `nnzero predict` prepares it
         except DataError as e:
             raise RequestError(422, str(e)) from None
