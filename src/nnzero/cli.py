@@ -33,6 +33,7 @@ COMMANDS = [
     "nnzero.commands.report",
     "nnzero.commands.compare",
     "nnzero.commands.serve",
+    "nnzero.commands.scratch",
 ]
 
 
