@@ -73,9 +73,9 @@ def test_bad_input_gets_a_clear_error_not_a_traceback(capsys):
 
 def test_predict_recognises_photos_of_real_digits_and_reports_bad_files(small_checkpoint, tmp_path, capsys):
     """Photos made from MNIST test digits (dark ink on paper, any size): one error line, the rest predicted."""
-    from conftest import FIXTURES
+    from pathlib import Path
 
-    photos = sorted((FIXTURES / "digits").glob("d*_*"))
+    photos = sorted((Path(__file__).parent / "fixtures" / "digits").glob("d*_*"))
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     assert main(["predict", str(small_checkpoint), str(photos[0]), str(bad), *map(str, photos[1:]), "--json"]) == 0

@@ -4,6 +4,7 @@
     nnzero models --summary                 # every registered model, layer by layer
     nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
     nnzero predict runs/NAME/best.pt my_digit.jpg
+    nnzero serve --model runs/NAME/best.pt     # a web page: draw a digit, drop a photo
     nnzero --lang zh train mnist --help     # 中文帮助
 
 Each subcommand module has ``register(subparsers)``; adding a command is adding its
@@ -26,10 +27,13 @@ COMMANDS = [
     "nnzero.commands.evaluate",
     "nnzero.commands.predict",
     "nnzero.commands.models",
+    "nnzero.commands.data",
     "nnzero.commands.lesson",
     "nnzero.commands.inspect",
     "nnzero.commands.report",
     "nnzero.commands.compare",
+    "nnzero.commands.serve",
+    "nnzero.commands.scratch",
 ]
 
 

@@ -12,6 +12,7 @@ from pagecheck import assert_not_blank, decode_png
 from nnzero.cli import main
 from nnzero.evaluation.inspect import inspect_image
 from nnzero.models import create_model, list_models, model_entry, summarize
+from nnzero.serving.images import open_image
 from nnzero.serving.predictor import Predictor
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 
@@ -48,7 +49,7 @@ def test_mlp_sheet_draws_first_layer_weights_as_digit_sized_maps(trained_runs, t
     assert [d["units"] for d in info["dense_layers"]] == [128, 10]
     # the sheet's probabilities are the ones `predict` would give for the same prepared image
     predictor = Predictor.from_checkpoint(checkpoint, "cpu")
-    image = np.array(decode_png(test_digit[0]))[None]  # (1, 28, 28)
+    image = predictor.prepare(open_image(test_digit[0]))  # (1, 28, 28), MNIST-style centring as predict does
     probs = predictor.probabilities(image[None])[0]
     assert info["prediction"]["label"] == predictor.classes[int(probs.argmax())] == str(test_digit[1])
     assert abs(info["prediction"]["prob"] - probs.max()) < 1e-5

@@ -70,6 +70,7 @@ def input_spec(data: ImageSet) -> dict:
         "size": data.image_size,
         "mean": list(data.mean),
         "std": list(data.std),
+        "resize": data.resize,
     }
 
 
