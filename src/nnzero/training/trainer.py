@@ -7,6 +7,7 @@ validation accuracy, with their test metrics).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
@@ -110,12 +111,15 @@ class Trainer:
         torch.manual_seed(train_cfg.seed)
         self.data = prepare_data(data_cfg, train_cfg.seed)
         train = self.data.train
-        self.model_cfg = ModelConfig(model_cfg.name, len(train.classes), train.channels, train.image_size)
+        self.model_cfg = dataclasses.replace(
+            model_cfg, num_classes=len(train.classes), in_channels=train.channels, image_size=train.image_size
+        )
         self.model = create_model(
             self.model_cfg.name,
             self.model_cfg.num_classes,
             self.model_cfg.in_channels,
             self.model_cfg.image_size,
+            **model_options(self.model_cfg),  # pretrained weights, frozen backbone: training only
         ).to(self.device)
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
