@@ -26,6 +26,7 @@ COMMANDS = [
     "nnzero.commands.evaluate",
     "nnzero.commands.predict",
     "nnzero.commands.models",
+    "nnzero.commands.data",
 ]
 
 
