@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos are normalised with
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.models._registry import register_model
@@ -30,8 +31,6 @@ from nnzero.models.efficientnet_lite import EfficientNetLite
 MIRROR_ENV = (
     "NNZERO_WEIGHTS_MIRROR"  # a base URL that serves torchvision's weight files under their own names
 )
-IMAGENET_MEAN = (0.485, 0.456, 0.406)  # what photos are normalised with (datasets/photos.py uses these)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class Freezable:

@@ -203,6 +203,7 @@ class Trainer:
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
             write_json(self.run_dir / "config.json", self.config_dict())
+            self._list_skipped()
         try:
             while self.epoch < cfg.epochs:
                 label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
@@ -243,6 +244,13 @@ class Trainer:
             self.log.plot()
             self.log.close()
         return result
+
+    def _list_skipped(self) -> None:
+        """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
+        skipped = self.data.train.skipped
+        if skipped:
+            lines = "".join(f"{path}\t{why}\n" for path, why in skipped)
+            (self.run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
 
     def _end_epoch(self, stats: dict) -> bool:
         """Validate, log, checkpoint; True when early stopping says to stop."""
