@@ -27,6 +27,7 @@ COMMANDS = [
     "nnzero.commands.predict",
     "nnzero.commands.models",
     "nnzero.commands.data",
+    "nnzero.commands.submit",
 ]
 
 

@@ -107,19 +107,17 @@ def load_backbone(model: nn.Module, state: dict[str, torch.Tensor], source: str)
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     head = getattr(model, "head_name", "fc") + "."
-    missing = [
-        k
-        for k in own
-        if k not in fitting and not k.startswith(head) and not k.endswith("num_batches_tracked")
-    ]
-    if missing:
+    unused = [k for k in state if k not in fitting and not k.startswith(head)]  # e.g. resnet34's in resnet18
+    missing = [k for k in own if k not in fitting and not k.startswith(head) and "num_batches" not in k]
+    if missing or unused:
         raise NnzeroError(
             tr(
-                "{src}: the weights do not fit this model ({n} tensors missing or of another shape, e.g. {k})",
-                "{src}: 权重与该模型不匹配 ({n} 个张量缺失或形状不同, 例如 {k})",
+                "{src}: the weights do not fit this model ({n} tensors missing, extra or of another shape, "
+                "e.g. {k}); are they for another architecture?",
+                "{src}: 权重与该模型不匹配 ({n} 个张量缺失、多余或形状不同, 例如 {k}); 是否属于另一种网络结构?",
                 src=source,
-                n=len(missing),
-                k=missing[0],
+                n=len(missing) + len(unused),
+                k=(missing + unused)[0],
             )
         )
     model.load_state_dict(fitting, strict=False)
@@ -134,8 +132,11 @@ def download_torchvision(arch: str) -> dict[str, torch.Tensor]:
     if mirror:
         url = mirror.rstrip("/") + "/" + url.rsplit("/", 1)[1]
     try:
-        # the file name carries a hash prefix that torch checks; a mirror's copy is checked the same way
-        return torch.hub.load_state_dict_from_url(url, progress=False, check_hash=True, weights_only=True)
+        ## torch checks the file against the hash in its name (resnet18-f37072fd.pth); a mirror's copy
+        ## is trusted instead (it is still loaded with weights_only=True, so it cannot run code).
+        return torch.hub.load_state_dict_from_url(
+            url, progress=False, check_hash=not mirror, weights_only=True
+        )
     except Exception as e:  # URLError, timeouts, HTTP errors, a hash mismatch...
         raise NnzeroError(
             tr(
