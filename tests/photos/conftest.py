@@ -74,7 +74,8 @@ def kaggle_subset(tmp_path, photos_dir, photo_names):
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, photos_dir, photo_names) -> Path:
-    """A checkpoint: efficientnet_lite0 with its classifier trained (backbone frozen) on 300 real photos at 64 px."""
+    """A checkpoint: efficientnet_lite0's classifier trained (backbone frozen) on 240 real photos at 96 px,
+    tested on the 60 held out (about 20 s of CPU)."""
     from nnzero.cli import main
 
     root = tmp_path_factory.mktemp("trained")
@@ -86,7 +87,7 @@ def trained(tmp_path_factory, photos_dir, photo_names) -> Path:
     try:
         code = main(
             ["train", "catsdogs", "--data-dir", str(root / "data"), "--model", "efficientnet_lite0",
-             "--freeze-backbone", "--image-size", "64", "--epochs", "3", "--lr", "3e-3",
+             "--freeze-backbone", "--image-size", "96", "--epochs", "2", "--lr", "3e-3",
              "--name", "lite", "--runs-dir", str(root / "runs"), "--quiet"]
         )  # fmt: skip
     finally:

@@ -91,11 +91,16 @@ def _decode_all(listing: PhotoList, size: int, quiet: bool) -> tuple[np.ndarray,
     images, failed = decode_images(paths, size, 3, workers, decode=decode_photo)
     keep = np.array([i not in failed for i in range(len(paths))], bool)  # (N,)
     meta = {
-        "skipped": [[listing.files[i], why] for i, why in sorted(failed.items())],
+        "skipped": [[listing.files[i], _reason(why, paths[i])] for i, why in sorted(failed.items())],
         "decode_seconds": round(time.perf_counter() - start, 3),
         "workers": workers,
     }
     return images[keep], meta  # (N_ok, 3, S, S)
+
+
+def _reason(why: str, path: str) -> str:
+    """'DataError: /data/7.jpg: the file is empty' -> 'the file is empty' (the file is listed beside it)."""
+    return why.removeprefix("DataError: ").removeprefix(path + ": ")
 
 
 def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False, cache_dir=None) -> PhotoLoad:
@@ -127,7 +132,7 @@ def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False,
 
 def skipped_summary(skipped: list[tuple[str, str]], total: int, root) -> str:
     """One line: how many files were skipped, and the first few with why."""
-    shown = "; ".join(f"{f} ({why.split(': ', 1)[-1][:80]})" for f, why in skipped[:3])
+    shown = "; ".join(f"{f} ({why[:80]})" for f, why in skipped[:3])
     return tr(
         "skipped {k} of {n:,} files in {root} that could not be decoded: {shown}{more}",
         "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}{more}",

@@ -38,7 +38,14 @@ class SameConv2d(nn.Conv2d):
     ## PyTorch's symmetric padding would shift every feature map by one pixel.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.stride == (1, 1):  # then "SAME" is symmetric: the convolution pads by itself, no copy
+            self.padding = (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == (1, 1):
+            return super().forward(x)
         pads = []
         for size, k, s in zip(x.shape[-1:-3:-1], self.kernel_size[::-1], self.stride[::-1]):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
@@ -63,8 +70,8 @@ class MBConv(nn.Module):
         self.drop_path = drop_path
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if hasattr(self, "_expand_conv") else x  # (N, mid, H, W)
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))  # (N, mid, H/s, W/s)
+        y = F.hardtanh_(self._bn0(self._expand_conv(x)), 0.0, 6.0) if hasattr(self, "_expand_conv") else x  # (N, mid, H, W)
+        y = F.hardtanh_(self._bn1(self._depthwise_conv(y)), 0.0, 6.0)  # ReLU6, in place  # (N, mid, H/s, W/s)
         y = self._bn2(self._project_conv(y))  # (N, c_out, H/s, W/s): no activation ("linear bottleneck")
         if not self.residual:
             return y
@@ -101,10 +108,10 @@ class EfficientNetLite(nn.Module):
         self._fc = nn.Linear(1280, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(x)))  # (N, 32, H/2, W/2)
+        x = F.hardtanh_(self._bn0(self._conv_stem(x)), 0.0, 6.0)  # (N, 32, H/2, W/2)
         for block in self._blocks:
             x = block(x)  # ... (N, 320, H/32, W/32)
-        x = F.relu6(self._bn1(self._conv_head(x)))  # (N, 1280, H/32, W/32)
+        x = F.hardtanh_(self._bn1(self._conv_head(x)), 0.0, 6.0)  # (N, 1280, H/32, W/32)
         return x.mean(dim=(2, 3))  # (N, 1280)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -76,15 +76,19 @@ class ResNetSmall(nn.Module):
         widths: tuple[int, ...] = (32, 64, 128, 256),
         blocks: tuple[int, ...] = (1, 1, 2, 1),
         dropout: float = 0.2,
+        stem_pool: bool = False,
     ):
         super().__init__()
         ## A stride-2 stem: the first layer sees the full picture but the expensive stages
         ## run on a quarter of the pixels (the measured trade-off on a 2-core CPU).
-        self.stem = nn.Sequential(
+        stem = [
             nn.Conv2d(in_channels, widths[0], 3, 2, 1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
-        )
+        ]
+        if stem_pool:
+            stem.append(nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(*stem)
         layers, c = [], widths[0]
         for i, (w, n) in enumerate(zip(widths, blocks)):
             for j in range(n):
