@@ -50,7 +50,7 @@ class TrainConfig:
     epochs: int = 3  # passes over the training set
     batch_size: int = 128  # images per gradient step (global, over all processes)
     optimizer: str = "adam"  # adam | adamw | sgd
-    lr: float = 3e-3  # peak learning rate
+    lr: float = 3e-3  # peak learning rate, for the global batch (not scaled by the number of processes)
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
     schedule: str = "onecycle"  # onecycle | cosine | constant
@@ -60,6 +60,7 @@ class TrainConfig:
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    world_size: int = 1  # processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

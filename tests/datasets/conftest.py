@@ -15,7 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _shared(sub: str) -> Path | None:
-    """``../shared/<sub>`` beside the repo (as CI has it), else beside any folder above it (worktrees)."""
+    """``$NNZERO_SHARED_DATA/..``, else ``../shared/<sub>`` beside the repo (as CI has it), else beside
+    any folder above it (a git worktree in a sub-folder)."""
+    if os.environ.get("NNZERO_SHARED_DATA"):
+        candidate = Path(os.environ["NNZERO_SHARED_DATA"]).parent / sub
+        return candidate if candidate.is_dir() else None
     for base in [REPO, *REPO.parents]:
         candidate = base.parent / "shared" / sub
         if candidate.is_dir():
@@ -104,6 +108,7 @@ class MirrorServer:
         self.httpd.server_close()
 
 
+@pytest.fixture
 def refused_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (a port just freed), so connecting is refused."""
     with socket.socket() as s:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refused_url
 
 from nnzero.datasets.download import fetch_dataset, fetch_file, file_md5
 from nnzero.datasets.mnist import KNOWN
@@ -17,8 +16,8 @@ def _no_leftovers(folder):
     assert not [p.name for p in folder.iterdir() if p.name.endswith(".part")]
 
 
-def test_falls_through_every_kind_of_failure(mirror, tmp_path):
-    bad = [mirror.url("e404"), mirror.url("e403"), refused_url(), mirror.url("slow"), mirror.url("corrupt")]
+def test_falls_through_every_kind_of_failure(mirror, tmp_path, refused_url):
+    bad = [mirror.url("e404"), mirror.url("e403"), refused_url, mirror.url("slow"), mirror.url("corrupt")]
     fetched = fetch_dataset("mnist", tmp_path, bad + [mirror.url("good")], timeout=0.5, quiet=True)
     assert [f.name for f in fetched] == list(MD5)
     for f in fetched:
@@ -39,8 +38,8 @@ def test_stall_in_the_middle_of_the_body(mirror, tmp_path):
     _no_leftovers(tmp_path)
 
 
-def test_all_mirrors_fail_lists_each_and_writes_nothing(mirror, tmp_path):
-    refused = refused_url()
+def test_all_mirrors_fail_lists_each_and_writes_nothing(mirror, tmp_path, refused_url):
+    refused = refused_url
     mirrors = [mirror.url("e404"), refused, mirror.url("corrupt")]
     with pytest.raises(DataError) as err:
         fetch_file(LABELS, MD5[LABELS], mirrors, tmp_path, timeout=0.5, quiet=True)
@@ -74,4 +73,4 @@ def test_progress_goes_to_stderr(mirror, tmp_path, capsys):
     fetch_file(LABELS, MD5[LABELS], [mirror.url("e404"), mirror.url("good")], tmp_path)
     out, err = capsys.readouterr()
     assert out == ""
-    assert "HTTP 404" in err and f"{mirror.url('good')}{LABELS}" in err and "MB" in err
+    assert "HTTP 404" in err and f"{mirror.url('good')}{LABELS}: 4.5 kB / 4.5 kB (" in err

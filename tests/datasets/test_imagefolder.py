@@ -157,8 +157,10 @@ def test_colour_photos_of_mixed_sizes(catsdogs_dir, tmp_path):
         full = np.asarray(img.convert("RGB").resize((64, 64), Image.Resampling.BILINEAR)).transpose(2, 0, 1)
     assert np.abs(data.images[0].astype(int) - full).mean() < 8
     assert has_split(root, "train") and not has_split(root, "test")
-    with pytest.raises(DataError, match=r"has no test/ folder.*train/<class>/"):
+    # a DataError for the user, and a FileNotFoundError for code that treats a test set as optional
+    with pytest.raises(FileNotFoundError, match=r"has no test/ folder.*train/<class>/") as err:
         load_imagefolder(root, "test")
+    assert isinstance(err.value, DataError)
 
 
 def test_grey_and_colour_together_load_as_colour(catsdogs_dir, exported, tmp_path):
@@ -173,6 +175,8 @@ def test_grey_and_colour_together_load_as_colour(catsdogs_dir, exported, tmp_pat
 
 
 def test_clear_errors(tmp_path, tree):
+    with pytest.raises(DataError, match="needs --data-dir DIR"):
+        load_imagefolder(None)
     with pytest.raises(DataError, match="no such folder"):
         load_imagefolder(tmp_path / "absent")
     (tmp_path / "empty").mkdir()
@@ -191,3 +195,14 @@ def test_unwritable_cache_still_loads(tree, tmp_path, capsys):
     load = read_imagefolder(tree, "test", cache_dir=blocker / "cache")
     assert len(load.data) == LIMIT and not load.cache.hit
     assert "could not write the cache" in capsys.readouterr().err
+
+
+def test_process_pool_decodes_the_same(exported):
+    from nnzero.datasets.decode import decode_images
+
+    paths = sorted(str(p) for p in exported.glob("train/*/*.png"))
+    paths.insert(5, str(exported / "absent.png"))  # a failure in the middle keeps its index
+    one, failed_one = decode_images(paths, 32, 3, workers=1)
+    two, failed_two = decode_images(paths, 32, 3, workers=2)
+    np.testing.assert_array_equal(one, two)
+    assert failed_one.keys() == failed_two.keys() == {5}

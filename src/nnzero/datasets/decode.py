@@ -9,12 +9,16 @@ reported with the reason, because real folders hold the odd broken download.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
+
+from nnzero.i18n import tr
 
 ## The extensions torchvision's ImageFolder accepts; other files (.DS_Store, notes.txt) are ignored.
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -118,11 +122,17 @@ def decode_images(
     out = np.zeros((len(paths), channels, size, size), np.uint8)  # (N, C, S, S)
     failed: dict[int, str] = {}
     step = -(-len(paths) // (workers * 8))  # a few chunks per worker evens out slow files
-    with ProcessPoolExecutor(workers) as pool:
-        starts = range(0, len(paths), step)
-        jobs = [pool.submit(_decode_chunk, paths[s : s + step], size, channels, decode) for s in starts]
-        for start, job in zip(starts, jobs, strict=True):
-            chunk, chunk_failed = job.result()
-            out[start : start + len(chunk)] = chunk
-            failed.update({start + i: why for i, why in chunk_failed.items()})
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            starts = range(0, len(paths), step)
+            jobs = [pool.submit(_decode_chunk, paths[s : s + step], size, channels, decode) for s in starts]
+            for start, job in zip(starts, jobs, strict=True):
+                chunk, chunk_failed = job.result()
+                out[start : start + len(chunk)] = chunk
+                failed.update({start + i: why for i, why in chunk_failed.items()})
+    except (BrokenProcessPool, OSError) as e:
+        ## On Windows and macOS, worker processes start by re-importing the main script; a
+        ## script without `if __name__ == "__main__":` breaks them. One process still works.
+        print(tr("decoding in one process ({e})", "改为单进程解码 ({e})", e=e), file=sys.stderr)
+        return _decode_chunk(paths, size, channels, decode)
     return out, failed

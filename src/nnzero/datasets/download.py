@@ -77,9 +77,13 @@ def _progress(name: str, done: int, total: int | None, start: float, final: bool
     """One line on stderr, redrawn in place on a terminal and printed once at the end otherwise."""
     if not (final or sys.stderr.isatty()):
         return
-    speed = done / max(time.perf_counter() - start, 1e-6) / 1e6
-    size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-    print(f"\r  {name}: {size} ({speed:.1f} MB/s)", end="\n" if final else "", file=sys.stderr, flush=True)
+    speed = done / max(time.perf_counter() - start, 1e-6)
+    size = f"{_size(done)} / {_size(total)}" if total else _size(done)
+    print(f"\r  {name}: {size} ({_size(speed)}/s)", end="\n" if final else "", file=sys.stderr, flush=True)
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
 
 
 def _download(url: str, dest: Path, timeout: float, quiet: bool) -> str:

@@ -21,6 +21,11 @@ from nnzero.i18n import tr
 SPLITS = ("train", "val", "test")
 
 
+class MissingSplit(DataError, FileNotFoundError):
+    """The tree has no folder for the split asked for. Also a FileNotFoundError, so that code
+    which treats a missing test set as optional (``except FileNotFoundError``) does so here too."""
+
+
 def split_dirs(root: Path) -> dict[str, Path]:
     """{'train': root/train, ...} for the split folders present; {} when root holds the classes itself."""
     return {s: root / s for s in SPLITS if (root / s).is_dir()}
@@ -87,7 +92,7 @@ def scan_tree(
     dirs = split_dirs(root)
     if not dirs:
         if split != "train":
-            raise DataError(
+            raise MissingSplit(
                 tr(
                     "{root} has no {split}/ folder: its class folders are all training images. "
                     "To test on images the model never saw, arrange them as {root}/train/<class>/ "
@@ -101,7 +106,7 @@ def scan_tree(
             )
         dirs = {"train": root}
     if split not in dirs:
-        raise DataError(
+        raise MissingSplit(
             tr(
                 "{root} has no {split}/ folder (found: {found})",
                 "{root} 中没有 {split}/ 文件夹 (现有: {found})",

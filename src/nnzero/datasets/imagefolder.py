@@ -105,7 +105,7 @@ def _decode(root: Path, prints: list, image_size: int, channels: int, quiet: boo
         "skipped": [[paths[i], why] for i, why in sorted(failed.items())],
         "decode_seconds": round(time.perf_counter() - start, 3),
     }
-    return images[keep], meta  # (N_ok, C, S, S)
+    return (images if keep.all() else images[keep]), meta  # (N_ok, C, S, S)
 
 
 def read_imagefolder(
@@ -184,6 +184,7 @@ def read_imagefolder(
         mean,
         std,
         [base + prints[i][0] for i in kept],
+        resize="squash",  # decode.py fits each image to the square as Resize((s, s)) does
     )
     return FolderLoad(data, skipped, cache, time.perf_counter() - start)
 

@@ -183,5 +183,6 @@ def load_photos(data_dir, split: str = "train", image_size: int | None = None) -
         IMAGENET_MEAN,
         IMAGENET_STD,
         [files[i] for i in index],
-        load.skipped,
+        resize="crop",
+        skipped=load.skipped,
     )

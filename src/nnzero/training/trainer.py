@@ -18,8 +18,10 @@ import torch
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
+from nnzero.evaluation.report import write_report_safely
 from nnzero.i18n import tr
 from nnzero.models import create_model
+from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.device import pick_device
@@ -69,6 +71,7 @@ def input_spec(data: ImageSet) -> dict:
         "size": data.image_size,
         "mean": list(data.mean),
         "std": list(data.std),
+        "resize": data.resize,
     }
 
 
@@ -107,7 +110,7 @@ class Trainer:
         self.data_cfg, self.train_cfg = data_cfg, train_cfg
         self.run_dir, self.say, self.progress, self.dry_run = run_dir, say, progress, dry_run
         self.rank, self.world, self.is_main = rank, world, rank == 0
-        self.device = pick_device(train_cfg.device)
+        self.device = distributed.local_device(pick_device(train_cfg.device))  # distributed: cuda:LOCAL_RANK
         torch.manual_seed(train_cfg.seed)
         self.data = prepare_data(data_cfg, train_cfg.seed)
         train = self.data.train
@@ -123,7 +126,7 @@ class Trainer:
         ).to(self.device)
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.net = self.model  # what is called in training; distributed runs wrap it
+        self.net = distributed.wrap(self.model, self.device)  # what is called in training: DDP under torchrun
         self.optimizer = _optimizer(self.model, train_cfg)
         self.tensors = {k: TensorData.from_imageset(v, self.device) for k, v in vars(self.data).items() if v}
         self.steps_per_epoch = -(
@@ -172,7 +175,7 @@ class Trainer:
         )
 
     def restore(self, last_pt: Path) -> None:
-        ckpt = load_checkpoint(last_pt)
+        ckpt = distributed.on_main(load_checkpoint, last_pt)  # distributed: rank 0 reads, all receive
         state = ckpt.get("train_state")
         if state is None:
             raise NnzeroError(f"{last_pt}: holds no training state to resume from")
@@ -184,7 +187,7 @@ class Trainer:
             state["best"],
             state["stale"],
         )
-        self.tally = dict(state["tally"])
+        self.tally = distributed.share_tally(dict(state["tally"]))
 
     def augment(self):
         if not self.data_cfg.augment:
@@ -225,6 +228,7 @@ class Trainer:
                     label=label,
                     tally=self.tally,
                 )
+                stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
                 self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
                 if self._end_epoch(stats):
                     break
@@ -244,6 +248,8 @@ class Trainer:
         if self.log:
             self.log.plot()
             self.log.close()
+            if not self.dry_run:  # report.html; a failure there is only a warning
+                write_report_safely(self.run_dir, say=self.say)
         return result
 
     def _list_skipped(self) -> None:
@@ -256,7 +262,7 @@ class Trainer:
     def _end_epoch(self, stats: dict) -> bool:
         """Validate, log, checkpoint; True when early stopping says to stop."""
         val = (
-            evaluate(
+            distributed.evaluate(  # distributed: each rank a slice, sums shared
                 self.net, self.tensors["val"], self.train_cfg.eval_batch_size, 1 if self.dry_run else None
             )
             if "val" in self.tensors
@@ -306,6 +312,8 @@ class Trainer:
 
     def _final_test(self, max_batches: int | None) -> dict:
         """Test the best weights (not the last ones) on the held-out test set."""
+        if not self.is_main:  # distributed: rank 0 alone tests the best weights and reports
+            return {"run_dir": None, "checkpoint": None}
         best_pt = self.run_dir / "best.pt" if self.run_dir else None
         metrics = {}
         if best_pt and best_pt.exists():
