@@ -34,6 +34,7 @@ COMMANDS = [
     "nnzero.commands.compare",
     "nnzero.commands.serve",
     "nnzero.commands.scratch",
+    "nnzero.commands.submit",
 ]
 
 

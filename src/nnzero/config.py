@@ -32,6 +32,17 @@ class ModelConfig:
     num_classes: int = 10  # set from the data set
     in_channels: int = 1  # 1 grey, 3 colour; set from the data set
     image_size: int = 28  # set from the data set
+    pretrained: bool = False  # start from ImageNet weights (resnet18/34 download them; efficientnet_lite0 has them)
+    weights: str | None = None  # start from the weights in this local file instead
+    freeze_backbone: bool = False  # train only the new classifier head of a pretrained model
+
+
+MODEL_OPTIONS = ("pretrained", "weights", "freeze_backbone")  # passed to the factory only when set
+
+
+def model_options(model: ModelConfig) -> dict:
+    """The options a model factory gets beyond its sizes (none for most models)."""
+    return {k: getattr(model, k) for k in MODEL_OPTIONS if getattr(model, k) not in (None, False)}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ nnzero train mnist                                   # default CNN, ~2 minutes o
 nnzero train mnist --model mlp128 --epochs 5         # the course's Keras model
 nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
+nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
+nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -40,6 +42,9 @@ FLAGS = {
     "limit": ("data", "limit"),
     "image_size": ("data", "image_size"),
     "augment": ("data", "augment"),
+    "pretrained": ("model", "pretrained"),
+    "weights": ("model", "weights"),
+    "freeze_backbone": ("model", "freeze_backbone"),
 }
 
 
@@ -53,6 +58,8 @@ def register(sub) -> None:
             "nnzero train mnist",
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
             "nnzero train imagefolder --data-dir mnist_images",
+            "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
+            "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
             "nnzero train mnist --resume runs/keras-mlp",
             "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
@@ -109,6 +116,25 @@ def register(sub) -> None:
     )
     p.add_argument("--no-augment", dest="augment", action=_BoolAction, nargs=0, help="")
     p.add_argument(
+        "--pretrained",
+        action=_BoolAction,
+        nargs=0,
+        help=tr(
+            "start from ImageNet weights (resnet18/34: downloaded; efficientnet_lite0: on by default)",
+            "从 ImageNet 权重开始 (resnet18/34 需下载; efficientnet_lite0 默认开启)",
+        ),
+    )
+    p.add_argument("--no-pretrained", dest="pretrained", action=_BoolAction, nargs=0, help="")
+    p.add_argument(
+        "--weights", metavar="FILE", help=tr("start from local weights (.pth)", "从本地权重文件 (.pth) 开始")
+    )
+    p.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        default=None,
+        help=tr("train only the classifier of a pretrained model", "只训练预训练模型的分类层"),
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -159,8 +185,11 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
     entry = model_entry(name)
     sections = {"data": DataConfig(dataset=dataset), "model": ModelConfig(name=name), "train": TrainConfig()}
     changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
+    if dataset == "catsdogs":
+        changes["data"]["image_size"] = entry.image_size  # photos are resized to what the model was built for
     for key, value in entry.train_defaults.items():
-        section = "data" if key in DataConfig.__dataclass_fields__ else "train"
+        section = next(s for s, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
+                       if key in cls.__dataclass_fields__)
         changes[section][key] = value
     for flag, (section, key) in FLAGS.items():
         if getattr(args, flag, None) is not None:

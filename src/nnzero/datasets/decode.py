@@ -84,12 +84,14 @@ def decode_image(path: str, size: int, channels: int) -> np.ndarray:
     return array[None] if channels == 1 else array.transpose(2, 0, 1)  # (C, S, S)
 
 
-def _decode_chunk(paths: list[str], size: int, channels: int) -> tuple[np.ndarray, dict[int, str]]:
+def _decode_chunk(
+    paths: list[str], size: int, channels: int, decode=decode_image
+) -> tuple[np.ndarray, dict[int, str]]:
     out = np.zeros((len(paths), channels, size, size), np.uint8)  # (n, C, S, S)
     failed = {}
     for i, path in enumerate(paths):
         try:
-            out[i] = decode_image(path, size, channels)
+            out[i] = decode(path, size, channels)
         except Exception as e:  # noqa: BLE001 - see probe()
             failed[i] = f"{type(e).__name__}: {e}"
     return out, failed
@@ -108,18 +110,22 @@ def default_workers(n_files: int, mean_file_bytes: float) -> int:
 
 
 def decode_images(
-    paths: list[str], size: int, channels: int, workers: int = 1
+    paths: list[str], size: int, channels: int, workers: int = 1, decode=decode_image
 ) -> tuple[np.ndarray, dict[int, str]]:
-    """All files as uint8 (N, C, S, S) in order; a failed file's slot is zeros, its index in ``failed``."""
+    """All files as uint8 (N, C, S, S) in order; a failed file's slot is zeros, its index in ``failed``.
+
+    ``decode(path, size, channels)`` turns one file into (C, S, S); a module-level function, so that
+    worker processes can receive it (photos use a centre crop instead of ``decode_image``'s squash).
+    """
     if workers <= 1 or len(paths) < 256:
-        return _decode_chunk(paths, size, channels)
+        return _decode_chunk(paths, size, channels, decode)
     out = np.zeros((len(paths), channels, size, size), np.uint8)  # (N, C, S, S)
     failed: dict[int, str] = {}
     step = -(-len(paths) // (workers * 8))  # a few chunks per worker evens out slow files
     try:
         with ProcessPoolExecutor(workers) as pool:
             starts = range(0, len(paths), step)
-            jobs = [pool.submit(_decode_chunk, paths[s : s + step], size, channels) for s in starts]
+            jobs = [pool.submit(_decode_chunk, paths[s : s + step], size, channels, decode) for s in starts]
             for start, job in zip(starts, jobs, strict=True):
                 chunk, chunk_failed = job.result()
                 out[start : start + len(chunk)] = chunk
@@ -128,5 +134,5 @@ def decode_images(
         ## On Windows and macOS, worker processes start by re-importing the main script; a
         ## script without `if __name__ == "__main__":` breaks them. One process still works.
         print(tr("decoding in one process ({e})", "改为单进程解码 ({e})", e=e), file=sys.stderr)
-        return _decode_chunk(paths, size, channels)
+        return _decode_chunk(paths, size, channels, decode)
     return out, failed

@@ -7,6 +7,7 @@ validation accuracy, with their test metrics).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
 from nnzero.evaluation.report import write_report_safely
@@ -113,12 +114,15 @@ class Trainer:
         torch.manual_seed(train_cfg.seed)
         self.data = prepare_data(data_cfg, train_cfg.seed)
         train = self.data.train
-        self.model_cfg = ModelConfig(model_cfg.name, len(train.classes), train.channels, train.image_size)
+        self.model_cfg = dataclasses.replace(
+            model_cfg, num_classes=len(train.classes), in_channels=train.channels, image_size=train.image_size
+        )
         self.model = create_model(
             self.model_cfg.name,
             self.model_cfg.num_classes,
             self.model_cfg.in_channels,
             self.model_cfg.image_size,
+            **model_options(self.model_cfg),  # pretrained weights, frozen backbone: training only
         ).to(self.device)
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -202,8 +206,10 @@ class Trainer:
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
             write_json(self.run_dir / "config.json", self.config_dict())
+            self._list_skipped()
         try:
-            while self.epoch < cfg.epochs:
+            last_epoch = min(cfg.epochs, self.epoch + 1) if self.dry_run else cfg.epochs  # a dry run: one epoch
+            while self.epoch < last_epoch:
                 label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
                 stats = train_one_epoch(
                     self.net,
@@ -245,6 +251,13 @@ class Trainer:
             if not self.dry_run:  # report.html; a failure there is only a warning
                 write_report_safely(self.run_dir, say=self.say)
         return result
+
+    def _list_skipped(self) -> None:
+        """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
+        skipped = self.data.train.skipped
+        if skipped:
+            lines = "".join(f"{path}\t{why}\n" for path, why in skipped)
+            (self.run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
 
     def _end_epoch(self, stats: dict) -> bool:
         """Validate, log, checkpoint; True when early stopping says to stop."""
