@@ -69,3 +69,20 @@ def test_bad_input_gets_a_clear_error_not_a_traceback(capsys):
     assert "unknown setting train.epochz" in capsys.readouterr().err
     assert main(["evaluate", "/nonexistent/best.pt"]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_predict_recognises_photos_of_real_digits_and_reports_bad_files(small_checkpoint, tmp_path, capsys):
+    """Photos made from MNIST test digits (dark ink on paper, any size): one error line, the rest predicted."""
+    from pathlib import Path
+
+    photos = sorted((Path(__file__).parent / "fixtures" / "digits").glob("d*_*"))
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    assert main(["predict", str(small_checkpoint), str(photos[0]), str(bad), *map(str, photos[1:]), "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert len(lines) == len(photos) + 1
+    assert lines[1]["file"] == str(bad) and "not an image" in lines[1]["error"]
+    results = [r for r in lines if "top" in r]
+    right = sum(r["top"][0]["label"] == r["file"].split("/")[-1][1] for r in results)
+    assert all(len(r["top"]) == 3 and r["top"][0]["prob"] >= r["top"][1]["prob"] for r in results)
+    assert right >= len(results) - 3  # a 1-epoch MLP; the default CNN gets all of them

@@ -4,6 +4,7 @@
     nnzero models --summary                 # every registered model, layer by layer
     nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
     nnzero predict runs/NAME/best.pt my_digit.jpg
+    nnzero serve --model runs/NAME/best.pt     # a web page: draw a digit, drop a photo
     nnzero --lang zh train mnist --help     # 中文帮助
 
 Each subcommand module has ``register(subparsers)``; adding a command is adding its
@@ -26,7 +27,14 @@ COMMANDS = [
     "nnzero.commands.evaluate",
     "nnzero.commands.predict",
     "nnzero.commands.models",
+    "nnzero.commands.data",
+    "nnzero.commands.lesson",
+    "nnzero.commands.inspect",
+    "nnzero.commands.report",
+    "nnzero.commands.compare",
+    "nnzero.commands.serve",
     "nnzero.commands.scratch",
+    "nnzero.commands.submit",
 ]
 
 
@@ -77,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `nnzero ... | head` closed the pipe: not an error worth a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's exit-time flush from failing again
+        return 0
     finally:
         set_lang(None)
         sys.stdout.flush()

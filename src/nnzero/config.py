@@ -32,6 +32,17 @@ class ModelConfig:
     num_classes: int = 10  # set from the data set
     in_channels: int = 1  # 1 grey, 3 colour; set from the data set
     image_size: int = 28  # set from the data set
+    pretrained: bool = False  # start from ImageNet weights (resnet18/34 download them; efficientnet_lite0 has them)
+    weights: str | None = None  # start from the weights in this local file instead
+    freeze_backbone: bool = False  # train only the new classifier head of a pretrained model
+
+
+MODEL_OPTIONS = ("pretrained", "weights", "freeze_backbone")  # passed to the factory only when set
+
+
+def model_options(model: ModelConfig) -> dict:
+    """The options a model factory gets beyond its sizes (none for most models)."""
+    return {k: getattr(model, k) for k in MODEL_OPTIONS if getattr(model, k) not in (None, False)}
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class TrainConfig:
     epochs: int = 3  # passes over the training set
     batch_size: int = 128  # images per gradient step (global, over all processes)
     optimizer: str = "adam"  # adam | adamw | sgd
-    lr: float = 3e-3  # peak learning rate
+    lr: float = 3e-3  # peak learning rate, for the global batch (not scaled by the number of processes)
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
     schedule: str = "onecycle"  # onecycle | cosine | constant
@@ -49,6 +60,7 @@ class TrainConfig:
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    world_size: int = 1  # processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

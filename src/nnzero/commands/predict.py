@@ -48,7 +48,8 @@ def run(args) -> int:
         try:
             prepared[name] = predictor.prepare(open_image(name))  # (C, H, W) uint8
         except (NnzeroError, OSError) as e:
-            errors[name] = str(e)
+            message = str(e)
+            errors[name] = message if message.startswith(name) else f"{name}: {message}"
     probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
     results = dict(zip(prepared, probs))
     if args.save_input and prepared and not args.dry_run:
@@ -57,7 +58,7 @@ def run(args) -> int:
         if name in errors:
             line = {"file": name, "error": errors[name]}
             emit_json(line) if args.json else print(
-                tr("{f}: error: {e}", "{f}: 错误: {e}", f=name, e=errors[name])
+                tr("error: {e}", "错误: {e}", e=errors[name])
             )
             continue
         top = predictor.top(results[name], args.top)

@@ -4,8 +4,12 @@ nnzero train mnist                                   # default CNN, ~2 minutes o
 nnzero train mnist --model mlp128 --epochs 5         # the course's Keras model
 nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
+nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
+nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
+nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
+torchrun --standalone --nproc_per_node=2 -m nnzero train mnist   # the same through torchrun
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ FLAGS = {
     "limit": ("data", "limit"),
     "image_size": ("data", "image_size"),
     "augment": ("data", "augment"),
+    "pretrained": ("model", "pretrained"),
+    "weights": ("model", "weights"),
+    "freeze_backbone": ("model", "freeze_backbone"),
 }
 
 
@@ -51,7 +58,10 @@ def register(sub) -> None:
             "nnzero train mnist",
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
             "nnzero train imagefolder --data-dir mnist_images",
+            "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
+            "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
             "nnzero train mnist --resume runs/keras-mlp",
+            "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
         run,
     )
@@ -106,6 +116,25 @@ def register(sub) -> None:
     )
     p.add_argument("--no-augment", dest="augment", action=_BoolAction, nargs=0, help="")
     p.add_argument(
+        "--pretrained",
+        action=_BoolAction,
+        nargs=0,
+        help=tr(
+            "start from ImageNet weights (resnet18/34: downloaded; efficientnet_lite0: on by default)",
+            "从 ImageNet 权重开始 (resnet18/34 需下载; efficientnet_lite0 默认开启)",
+        ),
+    )
+    p.add_argument("--no-pretrained", dest="pretrained", action=_BoolAction, nargs=0, help="")
+    p.add_argument(
+        "--weights", metavar="FILE", help=tr("start from local weights (.pth)", "从本地权重文件 (.pth) 开始")
+    )
+    p.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        default=None,
+        help=tr("train only the classifier of a pretrained model", "只训练预训练模型的分类层"),
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -119,6 +148,16 @@ def register(sub) -> None:
         "--summary", action="store_true", help=tr("print the model's layers first", "先打印模型结构")
     )
     p.add_argument("--quiet", action="store_true", help=tr("no progress bar", "不显示进度条"))
+    p.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help=tr(
+            "train data-parallel with N processes on this machine (runs torchrun; see docs/distributed.md)",
+            "在本机用 N 个进程数据并行训练 (调用 torchrun; 见 docs/distributed.zh-CN.md)",
+        ),
+    )
+    p.set_defaults(parser=p)  # --nproc rebuilds the command line for its workers from the parser
     add_json(p)
     add_dry_run(p)
 
@@ -146,8 +185,11 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
     entry = model_entry(name)
     sections = {"data": DataConfig(dataset=dataset), "model": ModelConfig(name=name), "train": TrainConfig()}
     changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
+    if dataset == "catsdogs":
+        changes["data"]["image_size"] = entry.image_size  # photos are resized to what the model was built for
     for key, value in entry.train_defaults.items():
-        section = "data" if key in DataConfig.__dataclass_fields__ else "train"
+        section = next(s for s, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
+                       if key in cls.__dataclass_fields__)
         changes[section][key] = value
     for flag, (section, key) in FLAGS.items():
         if getattr(args, flag, None) is not None:
@@ -175,46 +217,86 @@ def _describe(data, model, train) -> str:
 
 
 def run(args) -> int:
+    from nnzero.training import distributed
+
+    if args.nproc is not None:
+        from nnzero.training.launch import launch_local
+
+        return launch_local(args.parser, args, args.nproc)
+    if not distributed.requested():
+        return _run(args)
+    with distributed.session():  # under torchrun: join the group, leave it even on errors
+        return _run(args)
+
+
+def _run(args) -> int:
+    from nnzero.training import distributed
     from nnzero.training.device import use_all_cores
     from nnzero.training.rundir import new_run_dir, read_json
     from nnzero.training.trainer import Trainer
 
-    use_all_cores()
+    where = distributed.place()  # rank 0 of 1 without torchrun
+    if distributed.active():
+        distributed.use_cores()  # cores / processes on this machine
+    else:
+        use_all_cores()
+
+    def speak(message: str) -> None:  # only rank 0 prints
+        if where.is_main:
+            say(args, message)
+
     if args.resume:
         run_dir = Path(args.resume)
-        cfg = from_dict(read_json(run_dir / "config.json"))
+        cfg = from_dict(distributed.on_main(read_json, run_dir / "config.json"))
         data, model, train = cfg["data"], cfg["model"], cfg["train"]
         if args.epochs:
             train = replace(train, "train", epochs=args.epochs)
     else:
         data, model, train = build_configs(args)
         run_dir = None
+    if where.world > 1:
+        distributed.check_batch(train.batch_size, where.world)
+    train = replace(train, "train", world_size=where.world)
     tmp = None
     if args.dry_run:
-        tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-"))
-        run_dir = tmp / "run"
-        run_dir.mkdir()
+        if where.is_main:
+            tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-"))
+            run_dir = tmp / "run"
+            run_dir.mkdir()
     elif run_dir is None:
-        run_dir = new_run_dir(args.runs_dir, args.name, data.dataset, model.name)
-    say(args, _describe(data, model, train))
+        ## Rank 0 picks (and creates) the run folder; the others learn its name from rank 0.
+        run_dir = distributed.on_main(new_run_dir, args.runs_dir, args.name, data.dataset, model.name)
+    speak(_describe(data, model, train))
+    if distributed.active():
+        speak(
+            tr(
+                "distributed: {n} processes ({b}); global batch {g} = {n} x {l} per process; lr {lr} (global)",
+                "分布式: {n} 个进程 ({b}); 全局批大小 {g} = {n} x 每进程 {l}; 学习率 {lr} (全局)",
+                n=where.world,
+                b=where.backend,
+                g=train.batch_size,
+                l=train.batch_size // where.world,
+                lr=train.lr,
+            )
+        )
     try:
         trainer = Trainer(
             data,
             model,
             train,
             run_dir,
-            say=lambda m: say(args, m),
+            say=speak,
             progress=not (args.quiet or args.json),
             dry_run=args.dry_run,
+            rank=where.rank,
+            world=where.world,
         )
         if args.resume:
             trainer.restore(run_dir / "last.pt")
-            say(
-                args,
+            speak(
                 tr("resuming {run} at epoch {e}", "从第 {e} 轮继续 {run}", run=run_dir, e=trainer.epoch + 1),
             )
-        say(
-            args,
+        speak(
             tr(
                 "device: {d}; {n} training, {v} validation, {t} test images",
                 "设备: {d}; 训练 {n} 张, 验证 {v} 张, 测试 {t} 张",
@@ -227,8 +309,7 @@ def run(args) -> int:
         if args.summary:
             from nnzero.models.summary import format_summary
 
-            say(
-                args,
+            speak(
                 format_summary(
                     trainer.model, (trainer.model_cfg.in_channels,) + (trainer.model_cfg.image_size,) * 2
                 ),
@@ -239,6 +320,8 @@ def run(args) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.dry_run:
         result |= {"run_dir": None, "checkpoint": None, "dry_run": True}
+    if not where.is_main:
+        return 0
     if args.json:
         emit_json(result)
     elif "test_accuracy" in result:

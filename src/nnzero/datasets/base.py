@@ -23,6 +23,8 @@ class ImageSet:
     mean: tuple[float, ...] = (0.1307,)  # per channel, on the [0, 1] scale
     std: tuple[float, ...] = (0.3081,)
     files: list[str] = field(default_factory=list)  # where each image came from, when from files
+    resize: str = "crop"  # how photos were fitted to the square: "crop" (shorter side, centre) or "squash"
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) for files that could not be decoded
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -54,6 +56,8 @@ class ImageSet:
             self.mean,
             self.std,
             files,
+            self.resize,
+            self.skipped,
         )
 
 

@@ -3,7 +3,7 @@
 Importing this package registers every built-in model.
 """
 
-from nnzero.models import digits  # noqa: F401,E402  (registers the MNIST models)
+from nnzero.models import digits, photos, transfer  # noqa: F401,E402  (registers MNIST and photo models)
 from nnzero.models._registry import (
     ModelEntry,
     count_parameters,

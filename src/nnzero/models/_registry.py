@@ -7,6 +7,7 @@ that runs every model all read this one table.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -80,8 +81,16 @@ def create_model(
     image_size: int | None = None,
     **kwargs,
 ) -> nn.Module:
-    """Build a registered model; sizes not given take the model's defaults."""
+    """Build a registered model; sizes not given take the model's defaults.
+
+    ``kwargs`` are model options (``pretrained``, ``weights``, ``freeze_backbone``) that only
+    some factories take; giving one to a model without it is an error, not silently ignored.
+    """
     entry = model_entry(name)
+    accepted = inspect.signature(entry.factory).parameters
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise NnzeroError(f"model {name!r} has no option {', '.join(unknown)}")
     return entry.factory(
         num_classes=num_classes or entry.num_classes,
         in_channels=in_channels or entry.in_channels,

@@ -56,14 +56,21 @@ def mlp256(num_classes=10, in_channels=1, image_size=28):
     train_defaults={"lr": 2e-3, "epochs": 5, "augment": False},
 )
 def lenet5(num_classes=10, in_channels=1, image_size=28):
-    side = ((image_size // 2) - 4) // 2  # 28 -> conv(pad 2) 28 -> pool 14 -> conv 10 -> pool 5
+    return lenet_layers(in_channels, num_classes, image_size, padding=2)
+
+
+def lenet_layers(in_channels: int, num_classes: int, image_size: int, padding: int) -> nn.Sequential:
+    """LeNet: conv5(6), pool, conv5(16), pool, then 120-84-classes; shared by digits and photos."""
+    side = (
+        (image_size + 2 * padding - 4) // 2 - 4
+    ) // 2  # 28 pad 2 -> 28 -> 14 -> 10 -> 5; 64 -> 60 -> 30 -> 26 -> 13
     return nn.Sequential(
-        nn.Conv2d(in_channels, 6, 5, padding=2),
+        nn.Conv2d(in_channels, 6, 5, padding=padding),
         nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 6, 14, 14)
+        nn.MaxPool2d(2),  # (N, 6, H/2, W/2)
         nn.Conv2d(6, 16, 5),
         nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 16, 5, 5)
+        nn.MaxPool2d(2),  # (N, 16, side, side)
         nn.Flatten(),
         nn.Linear(16 * side * side, 120),
         nn.ReLU(),

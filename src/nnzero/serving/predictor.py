@@ -39,11 +39,16 @@ class Predictor:
 
     def prepare(self, image) -> np.ndarray:
         """A PIL image made into exactly what the network saw in training: uint8 (C, H, W)."""
-        from nnzero.serving.digits import prepare_digit, prepare_photo
+        from nnzero.serving.digits import prepare_digit
+        from nnzero.serving.images import prepare_photo, to_mode
 
-        if self.spec["kind"] == "digits":
+        size, channels = self.spec["size"], self.spec["channels"]
+        if self.spec["kind"] == "digits" and size == 28 and channels == 1:
             return prepare_digit(image)[None]  # (1, 28, 28)
-        return prepare_photo(image, self.spec["size"], self.spec["channels"])  # (C, size, size)
+        if self.spec.get("resize") == "squash":  # trained on images squashed to the square
+            fitted = to_mode(image, channels).resize((size, size), resample=2)  # 2: bilinear, as decode.py
+            return np.asarray(fitted, np.uint8).reshape(size, size, channels).transpose(2, 0, 1)  # (C, H, W)
+        return prepare_photo(image, size, channels)  # (C, size, size)
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray) -> np.ndarray:

@@ -61,7 +61,9 @@ def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) ->
     """This rank's share of a shuffle that depends only on (seed, epoch): resumable and the same on every rank."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))  # (n,)
     per_rank = n // world
-    return order[rank * per_rank : (rank + 1) * per_rank] if world > 1 else order
+    ## Rank r takes every world-th image from r on (as DistributedSampler does), so at each
+    ## step the ranks' batches together are exactly the batch one process would take.
+    return order[rank : per_rank * world : world] if world > 1 else order  # (n // world,)
 
 
 class Progress:

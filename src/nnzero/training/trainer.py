@@ -7,6 +7,7 @@ validation accuracy, with their test metrics).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
+from nnzero.evaluation.report import write_report_safely
 from nnzero.i18n import tr
 from nnzero.models import create_model
+from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.device import pick_device
@@ -68,6 +71,7 @@ def input_spec(data: ImageSet) -> dict:
         "size": data.image_size,
         "mean": list(data.mean),
         "std": list(data.std),
+        "resize": data.resize,
     }
 
 
@@ -106,20 +110,23 @@ class Trainer:
         self.data_cfg, self.train_cfg = data_cfg, train_cfg
         self.run_dir, self.say, self.progress, self.dry_run = run_dir, say, progress, dry_run
         self.rank, self.world, self.is_main = rank, world, rank == 0
-        self.device = pick_device(train_cfg.device)
+        self.device = distributed.local_device(pick_device(train_cfg.device))  # distributed: cuda:LOCAL_RANK
         torch.manual_seed(train_cfg.seed)
         self.data = prepare_data(data_cfg, train_cfg.seed)
         train = self.data.train
-        self.model_cfg = ModelConfig(model_cfg.name, len(train.classes), train.channels, train.image_size)
+        self.model_cfg = dataclasses.replace(
+            model_cfg, num_classes=len(train.classes), in_channels=train.channels, image_size=train.image_size
+        )
         self.model = create_model(
             self.model_cfg.name,
             self.model_cfg.num_classes,
             self.model_cfg.in_channels,
             self.model_cfg.image_size,
+            **model_options(self.model_cfg),  # pretrained weights, frozen backbone: training only
         ).to(self.device)
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.net = self.model  # what is called in training; distributed runs wrap it
+        self.net = distributed.wrap(self.model, self.device)  # what is called in training: DDP under torchrun
         self.optimizer = _optimizer(self.model, train_cfg)
         self.tensors = {k: TensorData.from_imageset(v, self.device) for k, v in vars(self.data).items() if v}
         self.steps_per_epoch = -(
@@ -168,7 +175,7 @@ class Trainer:
         )
 
     def restore(self, last_pt: Path) -> None:
-        ckpt = load_checkpoint(last_pt)
+        ckpt = distributed.on_main(load_checkpoint, last_pt)  # distributed: rank 0 reads, all receive
         state = ckpt.get("train_state")
         if state is None:
             raise NnzeroError(f"{last_pt}: holds no training state to resume from")
@@ -180,7 +187,7 @@ class Trainer:
             state["best"],
             state["stale"],
         )
-        self.tally = dict(state["tally"])
+        self.tally = distributed.share_tally(dict(state["tally"]))
 
     def augment(self):
         if not self.data_cfg.augment:
@@ -199,8 +206,10 @@ class Trainer:
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
             write_json(self.run_dir / "config.json", self.config_dict())
+            self._list_skipped()
         try:
-            while self.epoch < cfg.epochs:
+            last_epoch = min(cfg.epochs, self.epoch + 1) if self.dry_run else cfg.epochs  # a dry run: one epoch
+            while self.epoch < last_epoch:
                 label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
                 stats = train_one_epoch(
                     self.net,
@@ -219,6 +228,7 @@ class Trainer:
                     label=label,
                     tally=self.tally,
                 )
+                stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
                 self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
                 if self._end_epoch(stats):
                     break
@@ -238,12 +248,21 @@ class Trainer:
         if self.log:
             self.log.plot()
             self.log.close()
+            if not self.dry_run:  # report.html; a failure there is only a warning
+                write_report_safely(self.run_dir, say=self.say)
         return result
+
+    def _list_skipped(self) -> None:
+        """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
+        skipped = self.data.train.skipped
+        if skipped:
+            lines = "".join(f"{path}\t{why}\n" for path, why in skipped)
+            (self.run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
 
     def _end_epoch(self, stats: dict) -> bool:
         """Validate, log, checkpoint; True when early stopping says to stop."""
         val = (
-            evaluate(
+            distributed.evaluate(  # distributed: each rank a slice, sums shared
                 self.net, self.tensors["val"], self.train_cfg.eval_batch_size, 1 if self.dry_run else None
             )
             if "val" in self.tensors
@@ -293,6 +312,8 @@ class Trainer:
 
     def _final_test(self, max_batches: int | None) -> dict:
         """Test the best weights (not the last ones) on the held-out test set."""
+        if not self.is_main:  # distributed: rank 0 alone tests the best weights and reports
+            return {"run_dir": None, "checkpoint": None}
         best_pt = self.run_dir / "best.pt" if self.run_dir else None
         metrics = {}
         if best_pt and best_pt.exists():

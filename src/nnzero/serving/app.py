@@ -1,0 +1,195 @@
+"""The web app: a page to draw a digit or drop a photo, and the HTTP API behind it.
+
+    from nnzero.serving.app import create_app
+    app = create_app(["runs/mnist-cnn/best.pt"])     # then: uvicorn.run(app), or `nnzero serve`
+
+Routes: ``/`` the page (plain HTML/JS/CSS in ``static/``, no CDN, works offline); ``GET /api/models``;
+``POST /api/predict/{model}``; ``GET /healthz``; ``/docs`` an offline API reference built from
+``/openapi.json`` (``/docs/swagger`` is FastAPI's Swagger UI, which loads its scripts from a CDN).
+Every error answers JSON ``{"error": "..."}`` with its status code; the server goes on serving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nnzero import __version__
+from nnzero.serving.service import Service, default_threads
+from nnzero.serving.uploads import MAX_BYTES, RequestError, read_payload
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class Top(BaseModel):
+    label: str
+    prob: float
+
+
+class Prediction(BaseModel):
+    model: str
+    top: list[Top]
+    ms: float  # decoding, preparation and the forward pass, on the server
+    inference_ms: float  # the forward pass alone
+    input: str  # the prepared input the network saw, as a PNG data URL
+
+
+class ModelInput(BaseModel):
+    kind: str  # "digits": MNIST-style centring; otherwise a photo, resized and centre-cropped
+    channels: int
+    size: int
+
+
+class ModelInfo(BaseModel):
+    name: str
+    architecture: str
+    dataset: str
+    classes: list[str]
+    input: ModelInput
+    metrics: dict[str, float | int | str]
+    parameters: int
+
+
+class Error(BaseModel):
+    error: str
+
+
+PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The image: a file upload, a canvas drawing as a data URL, or the raw file.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"image": {"type": "string", "format": "binary"}},
+                    "required": ["image"],
+                },
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"canvas": {"type": "string"}},
+                    "required": ["canvas"],
+                },
+                "example": {"canvas": "data:image/png;base64,iVBORw0KGgo..."},
+            },
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+ERRORS = {
+    404: {"model": Error, "description": "no model of that name"},
+    413: {"model": Error, "description": "the body is over 10 MB"},
+    415: {"model": Error, "description": "not an image file, or an unsupported Content-Type"},
+    422: {
+        "model": Error,
+        "description": "a damaged image, over 40 megapixels, a blank drawing, or a bad payload",
+    },
+}
+
+
+def create_app(
+    model_paths: list[str | Path],
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+    max_concurrent: int | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> FastAPI:
+    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now."""
+    torch.set_num_threads(threads or default_threads())
+    service = Service([str(p) for p in model_paths], device, max_concurrent)
+    app = FastAPI(
+        title="nnzero",
+        version=__version__,
+        description="Neural networks from zero: predict the class of a drawing or a photo.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/healthz", summary="Is the server up, and with which models")
+    def healthz() -> dict:
+        return {
+            "status": "ok",
+            "models": list(service.models),
+            "version": __version__,
+            "torch_threads": torch.get_num_threads(),
+            "max_concurrent": service.max_concurrent,
+        }
+
+    @app.get("/api/models", summary="The models this server holds", response_model=list[ModelInfo])
+    def models() -> list[dict]:
+        return service.describe()
+
+    @app.post(
+        "/api/predict/{model}",
+        summary="The top classes for one image",
+        description=(
+            "Send the image as multipart/form-data (field `image`), as JSON "
+            '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
+            "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
+            "and 40 megapixels. `input` in the answer is the prepared image the network saw."
+        ),
+        response_model=Prediction,
+        responses=ERRORS,
+        openapi_extra=PREDICT_BODY,
+    )
+    async def predict(
+        model: str, request: Request, top: int = Query(5, ge=1, le=1000, description="how many classes")
+    ) -> dict:
+        service.get(model)  # 404 before reading a byte of the body
+        payload = await read_payload(request, max_bytes)
+        return await service.predict_async(model, payload, top)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html")
+
+    @app.get("/docs/swagger", include_in_schema=False)
+    def swagger():
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="nnzero API (Swagger UI, needs internet)"
+        )
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error as {"error": "..."}: ours, FastAPI's (bad query values, unknown routes) and surprises."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError) -> JSONResponse:
+        # the client may still be sending: close the connection rather than read a flood to its end
+        headers = {"Connection": "close"} if exc.status == 413 else None
+        return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this answer is sent, so the server's log keeps the traceback
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)

@@ -1,0 +1,50 @@
+"""Cats vs dogs through the CLI: a short training learns, evaluate scores the same held-out photos, predict."""
+
+from __future__ import annotations
+
+import json
+
+from nnzero.cli import main
+from nnzero.datasets.photos import load_photos
+from nnzero.training.checkpoint import load_checkpoint
+
+
+def test_a_short_training_learns_on_held_out_real_photos(trained):
+    ckpt = load_checkpoint(trained)
+    # 60 photos the model never saw: chance is 0.5 (one standard deviation 0.065); shuffled labels or
+    # misaligned images and labels would land there
+    assert ckpt["metrics"]["test_accuracy"] >= 0.8
+    assert ckpt["classes"] == ["cat", "dog"] and ckpt["input_spec"]["kind"] == "photos"
+    assert ckpt["config"]["model"]["pretrained"] and ckpt["config"]["model"]["freeze_backbone"]
+    assert "pretrained" not in ckpt["model_kwargs"]  # rebuilding needs no weights file or download
+
+
+def test_evaluate_scores_the_same_held_out_photos(trained, tmp_path, capsys):
+    assert main(["evaluate", str(trained), "--out", str(tmp_path / "eval"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    data_dir = load_checkpoint(trained)["config"]["data"]["data_dir"]
+    held_out = load_photos(data_dir, "test", 96)
+    assert result["images"] == len(held_out) == 60
+    assert {m["file"] for m in result["mistakes"]} <= set(held_out.files)
+    assert abs(result["test_accuracy"] - load_checkpoint(trained)["metrics"]["test_accuracy"]) < 1e-6
+    assert 0 < result["log_loss"] < 0.6931 and result["roc_auc"] > 0.85
+    assert (tmp_path / "eval" / "mistakes.png").stat().st_size > 0  # the gallery of confident mistakes
+
+
+def test_predict_gives_cat_and_dog_probabilities(trained, photos_dir, photo_names, capsys):
+    photo = photos_dir / photo_names["dog"][600]
+    assert main(["predict", str(trained), str(photo), "--json"]) == 0
+    top = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["top"]
+    assert {t["label"] for t in top} == {"cat", "dog"}
+    assert abs(sum(t["prob"] for t in top) - 1) < 1e-4
+
+
+def test_dry_runs_take_seconds_and_write_nothing(kaggle_subset, tmp_path, capsys):
+    folder = kaggle_subset(20)
+    runs = tmp_path / "runs"
+    assert (
+        main(["train", "catsdogs", "--data-dir", str(folder), "--runs-dir", str(runs), "--dry-run", "--json"])
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["dry_run"] and result["checkpoint"] is None and not runs.exists()

@@ -1,0 +1,31 @@
+"""Paths and helpers shared by the web app's tests."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = Path(os.environ.get("NNZERO_SHARED_DATA", REPO.parent / "shared" / "data"))
+DIGITS = REPO / "tests" / "fixtures" / "digits"
+MNIST_7 = DIGITS / "mnist_test_0_7.png"  # MNIST test digit 0 (a 7), exactly as MNIST stores it
+
+
+def canvas_from_digit(path: Path, side: int = 280) -> str:
+    """A real MNIST digit as the page's canvas sends it: dark ink on a transparent 280x280 PNG data URL."""
+    ink = Image.open(path).convert("L").resize((side, side), Image.Resampling.BILINEAR)  # white on black
+    rgba = Image.new("RGBA", (side, side), (17, 17, 17, 0))
+    rgba.putalpha(ink)  ## on a transparent canvas the strokes are the alpha channel
+    buffer = io.BytesIO()
+    rgba.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def decode_data_url(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
