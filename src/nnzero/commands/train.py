@@ -17,7 +17,16 @@ import tempfile
 from pathlib import Path
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
-from nnzero.config import CHOICES, DataConfig, ModelConfig, TrainConfig, from_dict, overridden, replace
+from nnzero.config import (
+    CHOICES,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    from_dict,
+    model_options,
+    overridden,
+    replace,
+)
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -127,10 +136,15 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--freeze-backbone",
-        action="store_true",
-        default=None,
-        help=tr("train only the classifier of a pretrained model", "只训练预训练模型的分类层"),
+        action=_BoolAction,
+        nargs=0,
+        help=tr(
+            "train only the classifier of a pretrained model (efficientnet_lite0: on by default; "
+            "--no-freeze-backbone fine-tunes every layer)",
+            "只训练预训练模型的分类层 (efficientnet_lite0 默认开启; --no-freeze-backbone 微调所有层)",
+        ),
     )
+    p.add_argument("--no-freeze-backbone", dest="freeze_backbone", action=_BoolAction, nargs=0, help="")
     p.add_argument(
         "--set",
         action="append",
@@ -207,7 +221,7 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
 
 
 def _describe(data, model, train) -> str:
-    changed = {**overridden(data), **overridden(train), "model": model.name}
+    changed = {**overridden(data), **overridden(train), "model": model.name, **model_options(model)}
     return tr("settings (differing from defaults): ", "设置 (与默认值不同的): ") + ", ".join(
         f"{k}={v}" for k, v in changed.items()
     )

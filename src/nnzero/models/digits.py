@@ -56,11 +56,17 @@ def mlp256(num_classes=10, in_channels=1, image_size=28):
     train_defaults={"lr": 2e-3, "epochs": 5, "augment": False},
 )
 def lenet5(num_classes=10, in_channels=1, image_size=28):
-    side = ((image_size // 2) - 4) // 2  # 28 -> conv(pad 2) 28 -> pool 14 -> conv 10 -> pool 5
+    return lenet_layers(num_classes, in_channels, image_size, padding=2)
+
+
+def lenet_layers(num_classes: int, in_channels: int, image_size: int, padding: int) -> nn.Sequential:
+    """conv5(6)-pool-conv5(16)-pool-120-84-classes; ``padding`` 2 keeps a 28x28 digit's border (LeNet-5)."""
+    ## 28 -> conv(pad 2) 28 -> pool 14 -> conv 10 -> pool 5: the side of the last feature maps
+    side = ((image_size + 2 * padding - 4) // 2 - 4) // 2
     return nn.Sequential(
-        nn.Conv2d(in_channels, 6, 5, padding=2),
+        nn.Conv2d(in_channels, 6, 5, padding=padding),
         nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 6, 14, 14)
+        nn.MaxPool2d(2),  # (N, 6, 14, 14) for 28x28 digits
         nn.Conv2d(6, 16, 5),
         nn.ReLU(),
         nn.MaxPool2d(2),  # (N, 16, 5, 5)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnzero.models._registry import register_model
+from nnzero.models.digits import lenet_layers
 
 
 @register_model(
@@ -22,21 +23,7 @@ from nnzero.models._registry import register_model
     train_defaults={"lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "constant", "augment": False},
 )
 def lenet(num_classes=2, in_channels=3, image_size=64):
-    side = ((image_size - 4) // 2 - 4) // 2  # 64 -> conv 60 -> pool 30 -> conv 26 -> pool 13
-    return nn.Sequential(
-        nn.Conv2d(in_channels, 6, 5),
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 6, 30, 30)
-        nn.Conv2d(6, 16, 5),
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (N, 16, 13, 13)
-        nn.Flatten(),
-        nn.Linear(16 * side * side, 120),
-        nn.ReLU(),
-        nn.Linear(120, 84),
-        nn.ReLU(),
-        nn.Linear(84, num_classes),
-    )
+    return lenet_layers(num_classes, in_channels, image_size, padding=0)  # 64 -> 60 -> 30 -> 26 -> 13
 
 
 class BasicBlock(nn.Module):
