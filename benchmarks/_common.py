@@ -19,8 +19,9 @@ RESULTS = REPO / "benchmarks" / "results"
 def run_json(cmd: list[str], env: dict | None = None, timeout: int = 3600) -> dict:
     """Run a program; its last stdout line that parses as JSON, plus the wall time seen from outside."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout,
-                          cwd=REPO)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -39,10 +40,15 @@ def nnzero(*args: str) -> list[str]:
 def machine() -> dict:
     import torch
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
-            "threads": torch.get_num_threads(), "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available()
-            else None, "processor": platform.processor() or platform.machine(),
-            "date": time.strftime("%Y-%m-%d %H:%M")}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "processor": platform.processor() or platform.machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

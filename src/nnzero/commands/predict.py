@@ -57,9 +57,7 @@ def run(args) -> int:
     for name in args.images:
         if name in errors:
             line = {"file": name, "error": errors[name]}
-            emit_json(line) if args.json else print(
-                tr("error: {e}", "错误: {e}", e=errors[name])
-            )
+            emit_json(line) if args.json else print(tr("error: {e}", "错误: {e}", e=errors[name]))
             continue
         top = predictor.top(results[name], args.top)
         if args.json:

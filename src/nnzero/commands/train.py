@@ -19,7 +19,16 @@ import tempfile
 from pathlib import Path
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
-from nnzero.config import CHOICES, DataConfig, ModelConfig, TrainConfig, from_dict, overridden, replace
+from nnzero.config import (
+    CHOICES,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    from_dict,
+    model_options,
+    overridden,
+    replace,
+)
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -130,10 +139,15 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--freeze-backbone",
-        action="store_true",
-        default=None,
-        help=tr("train only the classifier of a pretrained model", "只训练预训练模型的分类层"),
+        action=_BoolAction,
+        nargs=0,
+        help=tr(
+            "train only the classifier of a pretrained model (efficientnet_lite0: on by default; "
+            "--no-freeze-backbone fine-tunes every layer)",
+            "只训练预训练模型的分类层 (efficientnet_lite0 默认开启; --no-freeze-backbone 微调所有层)",
+        ),
     )
+    p.add_argument("--no-freeze-backbone", dest="freeze_backbone", action=_BoolAction, nargs=0, help="")
     p.add_argument(
         "--set",
         action="append",
@@ -188,8 +202,11 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
     if dataset == "catsdogs":
         changes["data"]["image_size"] = entry.image_size  # photos are resized to what the model was built for
     for key, value in entry.train_defaults.items():
-        section = next(s for s, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
-                       if key in cls.__dataclass_fields__)
+        section = next(
+            s
+            for s, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
+            if key in cls.__dataclass_fields__
+        )
         changes[section][key] = value
     for flag, (section, key) in FLAGS.items():
         if getattr(args, flag, None) is not None:
@@ -210,7 +227,7 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
 
 
 def _describe(data, model, train) -> str:
-    changed = {**overridden(data), **overridden(train), "model": model.name}
+    changed = {**overridden(data), **overridden(train), "model": model.name, **model_options(model)}
     return tr("settings (differing from defaults): ", "设置 (与默认值不同的): ") + ", ".join(
         f"{k}={v}" for k, v in changed.items()
     )

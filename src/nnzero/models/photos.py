@@ -23,7 +23,7 @@ from nnzero.models.digits import lenet_layers
     train_defaults={"lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "constant", "augment": False},
 )
 def lenet(num_classes=2, in_channels=3, image_size=64):
-    return lenet_layers(in_channels, num_classes, image_size, padding=0)
+    return lenet_layers(in_channels, num_classes, image_size, padding=0)  # 64 -> 60 -> 30 -> 26 -> 13
 
 
 class BasicBlock(nn.Module):
@@ -63,18 +63,18 @@ class ResNetSmall(nn.Module):
         widths: tuple[int, ...] = (32, 64, 128, 256),
         blocks: tuple[int, ...] = (1, 1, 2, 1),
         dropout: float = 0.2,
-        stem_pool: bool = False,
     ):
         super().__init__()
-        ## A stride-2 stem: the first layer sees the full picture but the expensive stages
-        ## run on a quarter of the pixels (the measured trade-off on a 2-core CPU).
+        ## The stem shrinks the photo 4x at once (a stride-2 convolution, then a max-pool), as
+        ## ResNet's does: the first layer still sees every pixel of a 128x128 photo, while the
+        ## expensive stages run on 32x32 maps. Measured on the shared photos (docs/catsdogs.md):
+        ## 128 px this way beats 64 px with a stride-2 stem alone, for 1.4x the arithmetic.
         stem = [
             nn.Conv2d(in_channels, widths[0], 3, 2, 1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),  # (N, w0, H/4, W/4)
         ]
-        if stem_pool:
-            stem.append(nn.MaxPool2d(3, 2, 1))
         self.stem = nn.Sequential(*stem)
         layers, c = [], widths[0]
         for i, (w, n) in enumerate(zip(widths, blocks)):
@@ -91,14 +91,14 @@ class ResNetSmall(nn.Module):
 
 
 @register_model(
-    description="default for photos: a residual CNN with batch norm (ResNet-style, 1.2M parameters), from scratch",
-    description_zh="照片的默认模型: 带批归一化的残差卷积网络 (ResNet 风格, 120 万参数), 从零训练",
+    description="default for photos: a residual CNN with batch norm (ResNet-style, 1.5M parameters), from scratch",
+    description_zh="照片的默认模型: 带批归一化的残差卷积网络 (ResNet 风格, 150 万参数), 从零训练",
     task="photos",
-    image_size=64,
+    image_size=128,
     in_channels=3,
     num_classes=2,
     train_defaults={
-        "epochs": 40,
+        "epochs": 45,  # about 17 minutes on 2 free CPU cores (70 photos per core-second)
         "batch_size": 64,
         "optimizer": "adamw",
         "lr": 3e-3,
@@ -107,5 +107,5 @@ class ResNetSmall(nn.Module):
         "augment": True,
     },
 )
-def resnet_small(num_classes=2, in_channels=3, image_size=64):
+def resnet_small(num_classes=2, in_channels=3, image_size=128):
     return ResNetSmall(num_classes, in_channels)

@@ -227,7 +227,15 @@ def resnet34(
     image_size=160,
     in_channels=3,
     num_classes=2,
-    train_defaults={**TRANSFER_DEFAULTS, "pretrained": True, "epochs": 3, "lr": 1e-3},
+    ## Measured on the 3,234 shared photos (docs/catsdogs.md): the frozen ImageNet features at 160 px
+    ## reach 97-98% after one epoch; fine-tuning every layer costs three times as much per epoch.
+    train_defaults={
+        **TRANSFER_DEFAULTS,
+        "pretrained": True,
+        "freeze_backbone": True,
+        "epochs": 2,
+        "lr": 3e-3,
+    },
 )
 def efficientnet_lite0(
     num_classes=2, in_channels=3, image_size=160, pretrained=False, weights=None, freeze_backbone=False
