@@ -214,8 +214,6 @@ def main() -> None:
     )
     if args.quick:
         return
-    if args.quick:
-        return
     path = save("catsdogs", {"machine": machine(), "load_average": load, "rows": rows, "details": details})
     print(f"wrote {path}")
 

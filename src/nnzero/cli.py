@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_if_distributed_run_broke(code: int) -> None:
+    dist = sys.modules.get("nnzero.training.distributed")  # only loaded by training: --help stays fast
+    if dist is not None:
+        dist.exit_if_broken(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_lang(_lang_from_argv(argv))
@@ -81,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except NnzeroError as e:
         print(tr("error: {msg}", "错误: {msg}", msg=e), file=sys.stderr)
+        _exit_if_distributed_run_broke(2)
         return 2
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)

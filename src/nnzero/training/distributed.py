@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +103,19 @@ def start(environ=os.environ) -> Place:
     return _place
 
 
+_broken = False  # a peer was lost: the group's C++ threads cannot be shut down cleanly
+
+
+def exit_if_broken(code: int) -> None:
+    """After a lost peer, leave at once with ``code``: letting the interpreter tear down a broken
+    gloo group can abort ("terminate called without an active exception") and turn a clear
+    error into a crash signal, so skip the C++ destructors (our files are already closed)."""
+    if _broken:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def stop() -> None:
     global _place
     if active():
@@ -112,13 +126,13 @@ def stop() -> None:
 @contextmanager
 def session():
     """Join the group for the duration of a run; a lost peer (even at the start) becomes a clear NnzeroError."""
+    global _broken
     try:
         yield start()
-    except dist.DistError as e:
-        raise lost_contact(e) from e
-    except RuntimeError as e:
-        if not _is_communication_error(e):
+    except (dist.DistError, RuntimeError) as e:
+        if not isinstance(e, dist.DistError) and not _is_communication_error(e):
             raise
+        _broken = requested()
         raise lost_contact(e) from e
     finally:
         stop()
