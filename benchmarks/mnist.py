@@ -1,6 +1,6 @@
 """MNIST: nnzero against the course's own programs, in one run on this machine.
 
-    python benchmarks/mnist.py            # everything (~12 minutes on 2 CPU cores)
+    python benchmarks/mnist.py            # everything (~8 minutes on 2 CPU cores)
     python benchmarks/mnist.py --quick    # skip the slow CNN and the ImageFolder programs
 
 Rows: the course's Keras MLP (5 epochs), its PyTorch MLP (2 epochs), its ImageFolder MLP
@@ -32,7 +32,7 @@ def epoch_seconds(run_dir: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cnn-epochs", type=int, default=8)
+    parser.add_argument("--cnn-epochs", type=int, default=6)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnzero-bench-"))
     runs = str(tmp / "runs")
