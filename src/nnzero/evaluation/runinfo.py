@@ -58,7 +58,7 @@ class RunInfo:
     @property
     def seconds(self) -> float:
         """Time spent in training epochs (the sum of metrics.csv's seconds column)."""
-        return round(sum(r.get("seconds") or 0.0 for r in self.rows), 1)
+        return round(sum(r.get("seconds") or 0.0 for r in self.rows), 3)
 
     def parameters(self) -> int | None:
         if not self.checkpoint:

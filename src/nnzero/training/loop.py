@@ -57,6 +57,20 @@ class TensorData:
         return x, self.labels[index]
 
 
+def seed_device(seed: int, device: torch.device) -> None:
+    """Seed the CPU's generator and the training device's, as torch.manual_seed does, but cheaply.
+
+    torch.manual_seed also queues a seeding of every not-yet-started GPU backend, with a
+    formatted stack trace each time: once per batch that was a quarter of an MLP's epoch
+    on the CPU, and a list that grew all run long.
+    """
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        torch.cuda.manual_seed(seed)  # the current GPU only: one process per GPU
+    elif device.type == "mps":
+        torch.mps.manual_seed(seed)
+
+
 def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) -> torch.Tensor:
     """This rank's share of a shuffle that depends only on (seed, epoch): resumable and the same on every rank."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))  # (n,)
@@ -137,7 +151,7 @@ def train_one_epoch(
         batch_seed = ((cfg.seed * 1_000 + epoch) * 100_000 + b) * 64 + rank
         ## Random numbers (augmentation, dropout) are seeded per batch, so a resumed run
         ## draws exactly what an uninterrupted one would have drawn.
-        torch.manual_seed(batch_seed)
+        seed_device(batch_seed, data.labels.device)
         if generator is not None:
             generator.manual_seed(batch_seed)
         lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
