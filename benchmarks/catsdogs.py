@@ -180,7 +180,7 @@ def main() -> None:
             ),
             env,
         )
-        augment = config["train"]["augment"]
+        augment = config["data"]["augment"]
         pipe = nnzero_input_rate(data, size, augment) | decode_rate(tmp / "cache", size)
         rows.append(
             {
