@@ -1,6 +1,6 @@
 """MNIST: nnzero against the course's own programs, in one run on this machine.
 
-    python benchmarks/mnist.py            # everything (~8 minutes on 2 CPU cores)
+    python benchmarks/mnist.py            # everything (~9 minutes on 2 CPU cores)
     python benchmarks/mnist.py --quick    # skip the slow CNN and the ImageFolder programs
 
 Rows: the course's Keras MLP (5 epochs), its PyTorch MLP (2 epochs), its ImageFolder MLP
@@ -29,10 +29,26 @@ def epoch_seconds(run_dir: str) -> float:
     return sum(float(r["seconds"]) for r in rows) / len(rows)
 
 
+def nnzero_row(program: str, runs: str, epochs: int, baseline_seconds: float | None, *args: str) -> dict:
+    """Train with nnzero (``args`` after ``nnzero train``); its row, timed against a course program's."""
+    out = run_json(nnzero("train", *args, "--epochs", str(epochs), "--json", "--quiet", "--runs-dir", runs))
+    row = {
+        "program": program,
+        "epochs": epochs,
+        "test_accuracy": round(out["test_accuracy"], 4),
+        "train_seconds": out["seconds"],
+        "s_per_epoch": round(epoch_seconds(out["run_dir"]), 3),
+        "wall_seconds": out["wall_seconds"],
+    }
+    if baseline_seconds:
+        row["time_ratio"] = round(out["seconds"] / baseline_seconds, 3)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cnn-epochs", type=int, default=6)
+    parser.add_argument("--cnn-epochs", type=int, default=10)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnzero-bench-"))
     runs = str(tmp / "runs")
@@ -48,32 +64,7 @@ def main() -> None:
             "s_per_epoch": keras["seconds_per_epoch"],
         }
     )
-    ours = run_json(
-        nnzero(
-            "train",
-            "mnist",
-            "--model",
-            "mlp128",
-            "--epochs",
-            "5",
-            "--json",
-            "--quiet",
-            "--runs-dir",
-            runs,
-            "--name",
-            "mlp128",
-        )
-    )
-    rows.append(
-        {
-            "program": "nnzero mlp128",
-            "epochs": 5,
-            "test_accuracy": round(ours["test_accuracy"], 4),
-            "train_seconds": ours["seconds"],
-            "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
-            "time_ratio": round(ours["seconds"] / keras["fit_seconds"], 3),
-        }
-    )
+    rows.append(nnzero_row("nnzero mlp128", runs, 5, keras["fit_seconds"], "mnist", "--model", "mlp128"))
 
     torch_mlp = run_json([sys.executable, str(BASELINES / "course_torch_mlp.py")])
     rows.append(
@@ -84,31 +75,8 @@ def main() -> None:
             "train_seconds": torch_mlp["wall_seconds"],
         }
     )
-    ours = run_json(
-        nnzero(
-            "train",
-            "mnist",
-            "--model",
-            "mlp64x3",
-            "--epochs",
-            "2",
-            "--json",
-            "--quiet",
-            "--runs-dir",
-            runs,
-            "--name",
-            "mlp64x3",
-        )
-    )
     rows.append(
-        {
-            "program": "nnzero mlp64x3",
-            "epochs": 2,
-            "test_accuracy": round(ours["test_accuracy"], 4),
-            "train_seconds": ours["seconds"],
-            "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 3),
-            "time_ratio": round(ours["seconds"] / torch_mlp["wall_seconds"], 3),
-        }
+        nnzero_row("nnzero mlp64x3", runs, 2, torch_mlp["wall_seconds"], "mnist", "--model", "mlp64x3")
     )
 
     if not args.quick:
@@ -126,58 +94,16 @@ def main() -> None:
                 "s_per_epoch": course["seconds_per_epoch"],
             }
         )
-        ours = run_json(
-            nnzero(
-                "train",
-                "imagefolder",
-                "--data-dir",
-                str(images),
-                "--model",
-                "mlp256",
-                "--epochs",
-                "2",
-                "--json",
-                "--quiet",
-                "--runs-dir",
-                runs,
-                "--name",
-                "imagefolder",
-            )
-        )
-        per_epoch = epoch_seconds(ours["run_dir"])
+        row = nnzero_row(
+            "nnzero mlp256 on the same PNG folders", runs, 2, None, "imagefolder", "--data-dir", str(images),
+            "--model", "mlp256",
+        )  # fmt: skip
+        row["speedup_per_epoch"] = round(course["seconds_per_epoch"] / row["s_per_epoch"], 1)
+        rows.append(row)
         rows.append(
-            {
-                "program": "nnzero mlp256 on the same PNG folders",
-                "epochs": 2,
-                "test_accuracy": round(ours["test_accuracy"], 4),
-                "train_seconds": ours["seconds"],
-                "s_per_epoch": round(per_epoch, 3),
-                "speedup_per_epoch": round(course["seconds_per_epoch"] / per_epoch, 1),
-            }
-        )
-        ours = run_json(
-            nnzero(
-                "train",
-                "mnist",
-                "--epochs",
-                str(args.cnn_epochs),
-                "--json",
-                "--quiet",
-                "--runs-dir",
-                runs,
-                "--name",
-                "cnn",
+            nnzero_row(
+                f"nnzero cnn (default model, {args.cnn_epochs} epochs)", runs, args.cnn_epochs, None, "mnist"
             )
-        )
-        rows.append(
-            {
-                "program": f"nnzero cnn (default model, {args.cnn_epochs} epochs)",
-                "epochs": args.cnn_epochs,
-                "test_accuracy": round(ours["test_accuracy"], 4),
-                "train_seconds": ours["seconds"],
-                "s_per_epoch": round(epoch_seconds(ours["run_dir"]), 2),
-                "wall_seconds": ours["wall_seconds"],
-            }
         )
 
     columns = [
@@ -188,6 +114,7 @@ def main() -> None:
         "s_per_epoch",
         "time_ratio",
         "speedup_per_epoch",
+        "wall_seconds",
     ]
     print_table(rows, columns)
     path = save("mnist", {"machine": machine(), "rows": rows})
