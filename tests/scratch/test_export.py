@@ -15,6 +15,14 @@ from nnzero.scratch.trainer import normalise
 torch = pytest.importorskip("torch")
 
 
+def train_scratch(runs, name: str, *options: str, limit: int = 500) -> int:
+    """``nnzero scratch train mnist`` for one epoch on the first ``limit`` images, into runs/name."""
+    return main(
+        ["scratch", "train", "mnist", *options, "--epochs", "1", "--limit", str(limit),
+         "--runs-dir", str(runs), "--name", name]
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def test_images():
     images, labels = load_arrays("test")
@@ -27,8 +35,7 @@ def test_images():
 def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, model, registered):
     from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 
-    train = ["scratch", "train", "mnist", "--model", model, "--epochs", "1", "--limit", "2000", "--quiet"]
-    assert main([*train, "--runs-dir", str(tmp_path), "--name", model]) == 0
+    assert train_scratch(tmp_path, model, "--model", model, "--quiet", limit=2000) == 0
     out = tmp_path / f"{model}.pt"
     assert main(["scratch", "export", str(tmp_path / model), "--out", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -53,27 +60,7 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
 
 
 def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "scratch",
-                "train",
-                "mnist",
-                "--model",
-                "softmax",
-                "--epochs",
-                "1",
-                "--limit",
-                "5000",
-                "--runs-dir",
-                str(tmp_path),
-                "--name",
-                "s",
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert train_scratch(tmp_path, "s", "--model", "softmax", "--json", limit=5000) == 0
     scratch_accuracy = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["test_accuracy"]
     assert main(["scratch", "export", str(tmp_path / "s"), "--out", str(tmp_path / "s.pt")]) == 0
     capsys.readouterr()
@@ -84,54 +71,14 @@ def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
 
 
 def test_a_network_without_a_registered_twin_is_refused(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "scratch",
-                "train",
-                "mnist",
-                "--hidden",
-                "32",
-                "--epochs",
-                "1",
-                "--limit",
-                "500",
-                "--quiet",
-                "--runs-dir",
-                str(tmp_path),
-                "--name",
-                "odd",
-            ]
-        )
-        == 0
-    )
+    assert train_scratch(tmp_path, "odd", "--hidden", "32", "--quiet") == 0
     assert main(["scratch", "export", str(tmp_path / "odd"), "--out", str(tmp_path / "odd.pt")]) == 2
     assert "no registered PyTorch model has the layers" in capsys.readouterr().err
     assert not (tmp_path / "odd.pt").exists()
 
 
 def test_export_dry_run_writes_nothing(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "scratch",
-                "train",
-                "mnist",
-                "--model",
-                "lenet",
-                "--epochs",
-                "1",
-                "--limit",
-                "500",
-                "--quiet",
-                "--runs-dir",
-                str(tmp_path),
-                "--name",
-                "l",
-            ]
-        )
-        == 0
-    )
+    assert train_scratch(tmp_path, "l", "--model", "lenet", "--quiet") == 0
     assert main(["scratch", "export", str(tmp_path / "l" / "model.npz"), "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["checkpoint"] is None
     assert not (tmp_path / "l" / "model.pt").exists()

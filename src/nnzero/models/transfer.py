@@ -190,34 +190,31 @@ def _resnet(layers, num_classes, in_channels, arch, pretrained, weights, freeze_
     return _start(model, pretrained, weights, freeze_backbone, lambda: download_torchvision(arch))
 
 
-@register_model(
-    description="torchvision ResNet-18 (11M parameters); --pretrained downloads ImageNet weights, --weights FILE",
-    description_zh="torchvision 的 ResNet-18 (1100 万参数); --pretrained 下载 ImageNet 权重, 或 --weights 本地文件",
-    task="photos",
-    image_size=128,
-    in_channels=3,
-    num_classes=2,
-    train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
-)
-def resnet18(
-    num_classes=2, in_channels=3, image_size=128, pretrained=False, weights=None, freeze_backbone=False
-):
-    return _resnet([2, 2, 2, 2], num_classes, in_channels, "resnet18", pretrained, weights, freeze_backbone)
+def _register_resnet(arch: str, layers: list[int], millions: int) -> None:
+    """Register one of torchvision's ResNets under its own name (they differ only in depth)."""
+
+    def factory(
+        num_classes=2, in_channels=3, image_size=128, pretrained=False, weights=None, freeze_backbone=False
+    ):
+        return _resnet(layers, num_classes, in_channels, arch, pretrained, weights, freeze_backbone)
+
+    factory.__name__ = factory.__qualname__ = arch  # the registry names a model after its factory
+    depth = arch.removeprefix("resnet")
+    register_model(
+        description=f"torchvision ResNet-{depth} ({millions}M parameters); --pretrained downloads ImageNet "
+        "weights, --weights FILE",
+        description_zh=f"torchvision 的 ResNet-{depth} ({millions * 100} 万参数); --pretrained 下载 ImageNet 权重, "
+        "或 --weights 本地文件",
+        task="photos",
+        image_size=128,
+        in_channels=3,
+        num_classes=2,
+        train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
+    )(factory)
 
 
-@register_model(
-    description="torchvision ResNet-34 (21M parameters); --pretrained downloads ImageNet weights, --weights FILE",
-    description_zh="torchvision 的 ResNet-34 (2100 万参数); --pretrained 下载 ImageNet 权重, 或 --weights 本地文件",
-    task="photos",
-    image_size=128,
-    in_channels=3,
-    num_classes=2,
-    train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
-)
-def resnet34(
-    num_classes=2, in_channels=3, image_size=128, pretrained=False, weights=None, freeze_backbone=False
-):
-    return _resnet([3, 4, 6, 3], num_classes, in_channels, "resnet34", pretrained, weights, freeze_backbone)
+_register_resnet("resnet18", [2, 2, 2, 2], 11)
+_register_resnet("resnet34", [3, 4, 6, 3], 21)
 
 
 @register_model(
