@@ -165,21 +165,9 @@ def main() -> None:
         out = run_json(nnzero("train", "catsdogs", *train_args), env)
         config = json.loads((Path(out["run_dir"]) / "config.json").read_text())
         size, epochs = config["data"]["image_size"], config["train"]["epochs"]
-        csv = str(tmp / f"{model}.csv")
-        tta = run_json(
-            nnzero(
-                "submit",
-                out["checkpoint"],
-                str(data / "test"),
-                "--tta",
-                "--clip",
-                "0",
-                "--out",
-                csv,
-                "--json",
-            ),
-            env,
-        )
+        submission = str(tmp / f"{model}.csv")
+        submit_args = [out["checkpoint"], str(data / "test"), "--tta", "--clip", "0", "--out", submission]
+        tta = run_json(nnzero("submit", *submit_args, "--json"), env)
         augment = config["data"]["augment"]
         pipe = nnzero_input_rate(data, size, augment) | decode_rate(tmp / "cache", size)
         rows.append(

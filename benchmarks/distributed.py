@@ -33,16 +33,8 @@ def epoch_rates(run_dir: str) -> list[float]:
 
 
 def one_run(model: str, nproc: int, args, runs: str, one_core: bool = False) -> dict:
-    flags = [
-        "train",
-        "mnist",
-        "--model",
-        model,
-        "--epochs",
-        str(args.epochs),
-        "--batch-size",
-        str(args.batch_size),
-    ]
+    flags = ["train", "mnist", "--model", model, "--epochs", str(args.epochs)]
+    flags += ["--batch-size", str(args.batch_size)]
     name = f"{model}-{nproc}{'-one-core' if one_core else ''}"
     flags += ["--device", args.device, "--json", "--quiet", "--runs-dir", runs, "--name", name]
     if args.limit:

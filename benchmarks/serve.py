@@ -122,24 +122,9 @@ def main() -> None:
     model = args.model
     if model is None:
         runs = tempfile.mkdtemp(prefix="nnzero-bench-serve-")
-        model = run_json(
-            nnzero(
-                "train",
-                "mnist",
-                "--model",
-                "cnn",
-                "--epochs",
-                "1",
-                "--limit",
-                "6000",
-                "--runs-dir",
-                runs,
-                "--name",
-                "cnn",
-                "--json",
-                "--quiet",
-            )
-        )["checkpoint"]
+        train = ["train", "mnist", "--model", "cnn", "--epochs", "1", "--limit", "6000"]
+        trained = run_json(nnzero(*train, "--runs-dir", runs, "--name", "cnn", "--json", "--quiet"))
+        model = trained["checkpoint"]
     port = free_port()
     server = start_server(model, port)
     url = f"http://127.0.0.1:{port}/api/predict/cnn"

@@ -32,9 +32,8 @@ class ModelConfig:
     num_classes: int = 10  # set from the data set
     in_channels: int = 1  # 1 grey, 3 colour; set from the data set
     image_size: int = 28  # set from the data set
-    pretrained: bool = (
-        False  # start from ImageNet weights (resnet18/34 download them; efficientnet_lite0 has them)
-    )
+    ## start from ImageNet weights (resnet18/34 download them; efficientnet_lite0 has them)
+    pretrained: bool = False
     weights: str | None = None  # start from the weights in this local file instead
     freeze_backbone: bool = False  # train only the new classifier head of a pretrained model
 
@@ -62,9 +61,8 @@ class TrainConfig:
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
     eval_batch_size: int = 1000  # images per forward pass in evaluation
-    world_size: int = (
-        1  # processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
-    )
+    ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
+    world_size: int = 1
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

@@ -146,6 +146,5 @@ def test_training_runs_with_torch_unimportable(tmp_path):
         env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (
-        json.loads(proc.stdout.strip().splitlines()[-1])["test_accuracy"] > 0.7
-    )  # 47 steps; measured 0.8-0.85
+    ## 47 steps; measured 0.8-0.85
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["test_accuracy"] > 0.7

@@ -24,9 +24,8 @@ class ImageSet:
     std: tuple[float, ...] = (0.3081,)
     files: list[str] = field(default_factory=list)  # where each image came from, when from files
     resize: str = "crop"  # how photos were fitted to the square: "crop" (shorter side, centre) or "squash"
-    skipped: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # (file, why) for files that could not be decoded
+    ## (file, why) for files that could not be decoded
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:

@@ -66,9 +66,8 @@ def lenet5(num_classes=10, in_channels=1, image_size=28):
 
 def lenet_layers(in_channels: int, num_classes: int, image_size: int, padding: int) -> nn.Sequential:
     """LeNet: conv5(6), pool, conv5(16), pool, then 120-84-classes; shared by digits and photos."""
-    side = (
-        (image_size + 2 * padding - 4) // 2 - 4
-    ) // 2  # 28 pad 2 -> 28 -> 14 -> 10 -> 5; 64 -> 60 -> 30 -> 26 -> 13
+    ## the side of the last feature maps: 28 pad 2 -> 28 -> 14 -> 10 -> 5; 64 -> 60 -> 30 -> 26 -> 13
+    side = ((image_size + 2 * padding - 4) // 2 - 4) // 2
     return nn.Sequential(
         nn.Conv2d(in_channels, 6, 5, padding=padding),
         nn.ReLU(),

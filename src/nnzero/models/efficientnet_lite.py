@@ -70,10 +70,10 @@ class MBConv(nn.Module):
         self.drop_path = drop_path
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = (
-            F.hardtanh_(self._bn0(self._expand_conv(x)), 0.0, 6.0) if hasattr(self, "_expand_conv") else x
-        )  # (N, mid, H, W)
-        y = F.hardtanh_(self._bn1(self._depthwise_conv(y)), 0.0, 6.0)  # ReLU6, in place  # (N, mid, H/s, W/s)
+        y = x  # (N, mid, H, W) after the expansion, when the block has one
+        if hasattr(self, "_expand_conv"):
+            y = F.hardtanh_(self._bn0(self._expand_conv(x)), 0.0, 6.0)  # ReLU6, in place
+        y = F.hardtanh_(self._bn1(self._depthwise_conv(y)), 0.0, 6.0)  # (N, mid, H/s, W/s)
         y = self._bn2(self._project_conv(y))  # (N, c_out, H/s, W/s): no activation ("linear bottleneck")
         if not self.residual:
             return y

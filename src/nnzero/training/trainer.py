@@ -211,9 +211,8 @@ class Trainer:
             write_json(self.run_dir / "config.json", self.config_dict())
             self._list_skipped()
         try:
-            last_epoch = (
-                min(cfg.epochs, self.epoch + 1) if self.dry_run else cfg.epochs
-            )  # a dry run: one epoch
+            ## a dry run: one epoch
+            last_epoch = min(cfg.epochs, self.epoch + 1) if self.dry_run else cfg.epochs
             while self.epoch < last_epoch:
                 label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
                 stats = train_one_epoch(
