@@ -10,10 +10,10 @@ import torch
 from pagecheck import assert_not_blank, decode_png
 
 from nnzero.cli import main
+from nnzero.datasets.images import open_image
 from nnzero.evaluation.inspect import inspect_image
+from nnzero.inference.predictor import Predictor
 from nnzero.models import create_model, list_models, model_entry
-from nnzero.serving.images import open_image
-from nnzero.serving.predictor import Predictor
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 
 

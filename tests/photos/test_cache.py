@@ -39,7 +39,7 @@ def test_the_key_is_the_file_list_and_the_size(kaggle_subset, photos_dir, photo_
 
 def test_cached_pixels_are_what_predict_would_see(kaggle_subset):
     """Training data and `nnzero predict` prepare a photo the same way (shorter side, centre crop)."""
-    from nnzero.serving.images import open_image, prepare_photo
+    from nnzero.datasets.images import open_image, prepare_photo
 
     folder = kaggle_subset(3)
     load = read_photos(folder, 64, quiet=True)

@@ -31,8 +31,8 @@ def photo_checkpoint(pet_photos, tmp_path_factory) -> Path:
     Built here rather than with `nnzero train imagefolder`, so that these tests depend only on the
     checkpoint format; the API tests check its answers are well-formed, not that it tells cats from dogs.
     """
+    from nnzero.datasets.images import open_image, prepare_photo
     from nnzero.models import create_model
-    from nnzero.serving.images import open_image, prepare_photo
     from nnzero.training.checkpoint import save_checkpoint
 
     classes = sorted(pet_photos)

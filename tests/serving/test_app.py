@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from nnzero.cli import main
+from nnzero.datasets.digit_photos import prepare_digit
+from nnzero.datasets.images import open_image
 from nnzero.serving.app import STATIC, create_app
-from nnzero.serving.digits import prepare_digit
-from nnzero.serving.images import open_image
 
 from ._web import DIGITS, MNIST_7, canvas_from_digit, decode_data_url
 

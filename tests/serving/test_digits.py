@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from nnzero.datasets.digit_photos import prepare_canvas, prepare_digit
+from nnzero.datasets.images import open_image, to_mode
 from nnzero.datasets.mnist import load_arrays
 from nnzero.errors import DataError
-from nnzero.serving.digits import prepare_canvas, prepare_digit
-from nnzero.serving.images import open_image, to_mode
 
 DIGITS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "digits"
 PHOTOS = sorted(DIGITS.glob("d*_*_*.*"))  # d<label>_<test index>_<variant>.<ext>

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from nnzero.datasets.digit_photos import prepare_digit
+from nnzero.datasets.images import open_image, prepare_photo, to_mode
 from nnzero.errors import DataError
 from nnzero.i18n import set_lang
-from nnzero.serving.digits import prepare_digit
-from nnzero.serving.images import open_image, prepare_photo, to_mode
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS = REPO / "tests" / "fixtures" / "digits"

@@ -50,7 +50,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from nnzero.evaluation.inspect import inspect_image, open_prepared
-    from nnzero.serving.predictor import Predictor
+    from nnzero.inference.predictor import Predictor
 
     predictor = Predictor.from_checkpoint(args.checkpoint, args.device)
     image = open_prepared(predictor, args.image)  # (C, H, W) uint8

@@ -39,8 +39,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nnzero.serving.images import open_image
-    from nnzero.serving.predictor import Predictor
+    from nnzero.datasets.images import open_image
+    from nnzero.inference.predictor import Predictor
 
     predictor = Predictor.from_checkpoint(args.checkpoint, args.device)
     prepared, errors = {}, {}

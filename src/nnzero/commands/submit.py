@@ -83,8 +83,8 @@ def _decode_few(test_dir, size: int):
 def run(args) -> int:
     from nnzero.datasets.layouts import photo_id
     from nnzero.datasets.photos import read_photos, skipped_summary
+    from nnzero.inference.predictor import Predictor
     from nnzero.serving import kaggle
-    from nnzero.serving.predictor import Predictor
 
     predictor = Predictor.from_checkpoint(args.checkpoint, args.device)
     if predictor.spec.get("kind") != "photos":

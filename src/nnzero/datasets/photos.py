@@ -4,7 +4,7 @@
     load_photos("~/data/dogs-vs-cats/train", "test", 64)    # the held-out photos
 
 Layouts are detected by ``layouts.find_photos``. Every photo is opened with
-``serving.images.open_image`` (EXIF rotation, CMYK, palette and alpha, 16-bit, bomb and
+``datasets.images.open_image`` (EXIF rotation, CMYK, palette and alpha, 16-bit, bomb and
 truncation checks) and made square with ``prepare_photo`` (shorter side to the size, centre
 crop): exactly what ``nnzero predict`` does to a new photo. A file that cannot be decoded is
 skipped and listed, never a crash. The array is cached (``datasets.cache``), keyed by the
@@ -44,7 +44,7 @@ _reported: set[str] = set()  # cache entries whose skipped files were already an
 
 def decode_photo(path: str, size: int, channels: int = 3) -> np.ndarray:
     """One photo file as uint8 (channels, size, size), as `nnzero predict` prepares it; DataError if it cannot."""
-    from nnzero.serving.images import open_image, prepare_photo
+    from nnzero.datasets.images import open_image, prepare_photo
 
     ## draft: a JPEG decodes at 1/2, 1/4 or 1/8 scale for free, still at least `size` on each side.
     return prepare_photo(open_image(path, draft=(size, size)), size, channels)

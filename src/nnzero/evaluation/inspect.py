@@ -21,7 +21,7 @@ WIDTH_IN, DPI, COLS = 12, 100, 16  # the sheet is 1200 pixels wide; grids have 1
 
 def open_prepared(predictor, path: str | Path) -> np.ndarray:
     """The image file prepared exactly as the network's training data: uint8 (C, H, W)."""
-    from nnzero.serving.images import open_image
+    from nnzero.datasets.images import open_image
 
     return predictor.prepare(open_image(path))
 

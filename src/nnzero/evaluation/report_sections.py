@@ -177,7 +177,7 @@ def feature_maps(info: RunInfo, lang: str) -> tuple[str, str, str] | None:
     from nnzero.errors import NnzeroError
     from nnzero.evaluation.evaluate import test_set
     from nnzero.evaluation.inspect import inspect_image
-    from nnzero.serving.predictor import Predictor
+    from nnzero.inference.predictor import Predictor
 
     try:
         data = test_set(info.checkpoint)

@@ -15,11 +15,11 @@ from pathlib import Path
 import anyio
 import torch
 
+from nnzero.datasets.digit_photos import prepare_canvas
+from nnzero.datasets.images import open_image
 from nnzero.errors import DataError
 from nnzero.i18n import tr
-from nnzero.serving.digits import prepare_canvas
-from nnzero.serving.images import open_image
-from nnzero.serving.predictor import Predictor
+from nnzero.inference.predictor import Predictor
 from nnzero.serving.uploads import Payload, RequestError, png_data_url, recognised_format
 
 

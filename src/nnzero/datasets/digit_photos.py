@@ -1,12 +1,12 @@
 """A user's digit, photographed or drawn, made to look like an MNIST digit: uint8 (28, 28).
 
-    from nnzero.serving.images import open_image
-    from nnzero.serving.digits import prepare_digit, prepare_canvas
+    from nnzero.datasets.images import open_image
+    from nnzero.datasets.digit_photos import prepare_digit, prepare_canvas
     x = prepare_digit(open_image("photo.jpg"))   # dark ink on light paper, any size, off-centre
     x = prepare_canvas(canvas_image)             # the web page's canvas (PIL image or array)
 
 Both raise ``nnzero.errors.DataError`` ("no ink found") for a blank picture. ``prepare_photo`` (for
-photo models) is re-exported from ``nnzero.serving.images`` so a predictor imports all three from here.
+photo models) is re-exported from ``nnzero.datasets.images`` so a predictor imports all three from here.
 
 ## MNIST was made in a known way (LeCun et al. 1998): white ink on black, the digit scaled so its
 ## longer side is 20 pixels (keeping its aspect, anti-aliased: hence the grey edges), then placed in
@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from nnzero.datasets import _ink
+from nnzero.datasets.images import prepare_photo, to_mode
 from nnzero.errors import DataError
 from nnzero.i18n import tr
-from nnzero.serving import _ink
-from nnzero.serving.images import prepare_photo, to_mode
 
 __all__ = ["prepare_canvas", "prepare_digit", "prepare_photo"]  # prepare_photo lives in images.py
 

@@ -1,5 +1,8 @@
 """``Predictor``: a checkpoint turned into a function from pictures to class probabilities.
 
+    predictor = nnzero.load("runs/NAME/best.pt")
+    predictor.predict(["seven.jpg", pil_image, uint8_array], top=3)
+
 Model and preprocessing are rebuilt from the checkpoint alone (its model name, sizes,
 classes and input spec), so a file trained anywhere predicts anywhere. Thread-safe:
 one lock around the forward pass, so a web server may share one Predictor.
@@ -12,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from nnzero.errors import DataError
+from nnzero.i18n import tr
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
 
@@ -39,8 +45,8 @@ class Predictor:
 
     def prepare(self, image) -> np.ndarray:
         """A PIL image made into exactly what the network saw in training: uint8 (C, H, W)."""
-        from nnzero.serving.digits import prepare_digit
-        from nnzero.serving.images import prepare_photo, to_mode
+        from nnzero.datasets.digit_photos import prepare_digit
+        from nnzero.datasets.images import prepare_photo, to_mode
 
         size, channels = self.spec["size"], self.spec["channels"]
         if self.spec["kind"] == "digits" and size == 28 and channels == 1:
@@ -63,9 +69,52 @@ class Predictor:
         order = np.argsort(-probs)[:k]
         return [{"label": self.classes[i], "prob": round(float(probs[i]), 6)} for i in order]
 
-    def predict(self, images, k: int = 3) -> list[list[dict]]:
-        """Top-k labels with probabilities for each image (PIL images, paths or bytes)."""
-        from nnzero.serving.images import open_image
+    def predict(self, images, top: int = 3) -> list[list[dict]]:
+        """Top-``top`` labels with probabilities for each image: paths, bytes, PIL images or arrays.
 
-        batch = np.stack([self.prepare(im if hasattr(im, "mode") else open_image(im)) for im in images])
-        return [self.top(p, k) for p in self.probabilities(batch)]
+        One image (not in a list) is taken as a list of one. An array is a picture as NumPy holds
+        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1.
+        """
+        if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
+            images = [images]
+        batch = np.stack([self.prepare(as_image(im)) for im in images])
+        return [self.top(p, top) for p in self.probabilities(batch)]
+
+
+def as_image(item) -> Image.Image:
+    """A PIL image from a path, bytes, a PIL image or an array; a clear DataError otherwise."""
+    from nnzero.datasets.images import open_image
+
+    if hasattr(item, "mode"):
+        return item
+    if isinstance(item, np.ndarray):
+        return image_from_array(item)
+    return open_image(item)
+
+
+def image_from_array(a: np.ndarray) -> Image.Image:
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[2] not in (1, 3, 4):
+        a = a.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C), as torch holds images
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.size == 0:
+        raise DataError(
+            tr(
+                "an image array must be (H, W) or (H, W, 3|4), got shape {s}",
+                "图像数组的形状必须是 (H, W) 或 (H, W, 3|4), 而不是 {s}",
+                s=tuple(a.shape),
+            )
+        )
+    if a.dtype != np.uint8:
+        a = np.asarray(a, np.float64)
+        if not np.isfinite(a).all():
+            raise DataError(tr("the image array holds NaN or infinity", "图像数组中有 NaN 或无穷大"))
+        a = a * 255 if a.max(initial=0) <= 1.0 else a  # float 0-1 as matplotlib shows it, else 0-255
+        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(a))
+
+
+def load(checkpoint: str | Path, *, device: str = "auto") -> Predictor:
+    """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
+    are rebuilt from the file alone."""
+    return Predictor.from_checkpoint(checkpoint, device)

@@ -2,7 +2,7 @@
 
 The input side of ``nnzero predict``, the web app and the photo data sets::
 
-    from nnzero.serving.images import open_image, to_mode, prepare_photo
+    from nnzero.datasets.images import open_image, to_mode, prepare_photo
     image = open_image("photo.jpg")            # decoded, EXIF-rotated PIL image, or DataError
     grey = to_mode(image, 1)                   # 'L'; to_mode(image, 3) gives 'RGB'
     x = prepare_photo(image, 224, 3)           # uint8 (3, 224, 224): shorter side to 224, centre crop
