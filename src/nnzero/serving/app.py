@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnzero import __version__
+from nnzero.serving.lingering import LingeringClose
 from nnzero.serving.service import Service, default_threads
 from nnzero.serving.uploads import MAX_BYTES, RequestError, read_payload
 
@@ -117,6 +118,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = service
+    ## an answer given before the upload was read (413, 404, ...) waits until the rest has been drained
+    app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
 
