@@ -1,47 +1,28 @@
 """Figures: training curves, confusion matrices, galleries of images.
 
-Matplotlib with the Agg backend (no screen needed). Labels use a CJK font when
-one is installed, so Chinese titles render; otherwise they fall back cleanly.
+Matplotlib and its fonts come from ``nnzero.figures``: labels are Chinese only in Chinese and where a
+CJK font is installed; otherwise English.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from nnzero.figures import figure_zh, pick, plt, savefig, use_cjk_font
 
-from nnzero.i18n import tr  # noqa: E402
-
-_CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Noto Sans SC",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-
-
-def use_cjk_font() -> str | None:
-    """Put the first installed CJK font first in matplotlib's list; its name, or None if none is installed."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in installed:
-            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
-            plt.rcParams["axes.unicode_minus"] = False
-            return name
-    return None
+__all__ = [
+    "plot_confusion",
+    "plot_curves",
+    "plot_gallery",
+    "plt",
+    "use_cjk_font",
+]  # plt, use_cjk_font: for now
 
 
 def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
-    use_cjk_font()
     epochs = [r["epoch"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
@@ -60,13 +41,12 @@ def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: str = "") -> None:
     """Counts per (true, predicted) pair; the diagonal is what it got right."""
-    use_cjk_font()
+    zh = figure_zh()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(np.log1p(matrix), cmap="Blues")
@@ -76,17 +56,16 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: st
             ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(n), classes, rotation=45 if max(map(len, classes)) > 2 else 0)
     ax.set_yticks(range(n), classes)
-    ax.set_xlabel(tr("predicted", "预测"))
-    ax.set_ylabel(tr("true", "真实"))
+    ax.set_xlabel(pick("predicted", "预测", zh))
+    ax.set_ylabel(pick("true", "真实", zh))
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)
 
 
 def plot_gallery(images: np.ndarray, captions: list[str], path: Path, title: str = "", cols: int = 8) -> None:
     """A grid of images (N, C, H, W) uint8 with a caption under each."""
-    use_cjk_font()
+    use_cjk_font()  # a caption may hold a class name in Chinese
     n = max(1, len(images))
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.9 * rows), squeeze=False)
@@ -100,5 +79,4 @@ def plot_gallery(images: np.ndarray, captions: list[str], path: Path, title: str
         ax.set_title(caption, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)

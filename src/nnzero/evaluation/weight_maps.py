@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.evaluation.plots import plt, use_cjk_font
+from nnzero.figures import plt, savefig, use_cjk_font
 
 
 def plot_weight_maps(
@@ -31,6 +31,5 @@ def plot_weight_maps(
         ax.set_title(titles[j], fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)
     return Path(path)
