@@ -72,10 +72,10 @@ def test_with_a_cjk_font_chinese_has_every_glyph(tmp_path):
 
 def test_a_chinese_class_name_in_english_is_not_a_warning(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(figures, "cjk_font", lambda: None)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, plt.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
         warnings.simplefilter("always")
         fig, ax = plt.subplots()
-        ax.set_title("猫")  # a photo folder named in Chinese, say
+        ax.set_title("猫")  # a photo folder named in Chinese, say: DejaVu Sans has no glyph for it
         savefig(fig, tmp_path / "cat.png", dpi=50)
     assert font_warnings(caught) == []
     assert "fonts-noto-cjk" in capsys.readouterr().err
