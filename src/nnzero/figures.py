@@ -14,6 +14,7 @@ No matplotlib font warning reaches the terminal.
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from contextlib import contextmanager
@@ -25,6 +26,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from nnzero.i18n import lang, tr  # noqa: E402
+
+# matplotlib logs its font lookups ("findfont: Failed to find font weight normal for WenQuanYi Zen Hei,
+# now using 500") as warnings on stderr; they are about the fonts, not about the user's work
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 CJK_FONTS = (
     # Linux
