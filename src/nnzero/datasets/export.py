@@ -21,7 +21,7 @@ import numpy as np
 from nnzero.datasets.mnist import SPLITS, known_dataset, load_arrays
 from nnzero.errors import DataError
 from nnzero.i18n import tr
-from nnzero.training.rundir import write_json
+from nnzero.rundir import write_json
 
 MARKER = ".nnzero-export.json"
 
