@@ -78,6 +78,7 @@ def test_train_softmax_writes_a_run_folder(tmp_path, capsys):
         "size": 28,
         "mean": [0.1307],
         "std": [0.3081],
+        "resize": "crop",
     }
 
 

@@ -14,7 +14,18 @@ from nnzero.callbacks.base import Callback, CallbackList, EarlyStopping, EpochPr
 from nnzero.callbacks.curves import Curves, plot_curves
 from nnzero.callbacks.runlog import COLUMNS, RunLog, read_rows
 
+
+def default_callbacks(patience: int = 0, say=print, held_out: str = "val") -> list:
+    """What every run of either engine gets first: the epoch line, metrics.csv and TensorBoard,
+    early stopping (when ``patience``) and curves.png. ``nnzero.train`` adds the report."""
+    callbacks: list = [EpochPrinter(say, held_out), RunLog()]
+    if patience:
+        callbacks.append(EarlyStopping(patience, say=say))
+    return [*callbacks, Curves()]
+
+
 __all__ = [
+    "default_callbacks",
     "COLUMNS",
     "Callback",
     "CallbackList",

@@ -197,7 +197,7 @@ def _register_export(inner) -> None:
 def run_export(args) -> int:
     from pathlib import Path
 
-    from nnzero.models.from_scratch import export_checkpoint
+    from nnzero.training.scratch_export import export_checkpoint
 
     source = Path(args.source)
     npz = source / "model.npz" if source.is_dir() else source

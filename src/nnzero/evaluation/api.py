@@ -13,18 +13,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnzero.callbacks import Curves, EarlyStopping, EpochPrinter, RunLog
+from nnzero.callbacks import default_callbacks as engine_callbacks
 from nnzero.evaluation.report import Report
 from nnzero.run import Run
 
 
 def default_callbacks(patience: int = 0, say=print) -> list:
-    """What every run gets before the user's own callbacks: the epoch line, metrics.csv and
-    TensorBoard, early stopping (when ``patience``), curves.png and report.html."""
-    callbacks: list = [EpochPrinter(say), RunLog()]
-    if patience:
-        callbacks.append(EarlyStopping(patience, say=say))
-    return callbacks + [Curves(), Report(say)]
+    """What every ``nnzero.train`` run gets before the user's own callbacks: the epoch line,
+    metrics.csv and TensorBoard, early stopping (when ``patience``), curves.png and report.html."""
+    return [*engine_callbacks(patience, say), Report(say)]
 
 
 def train(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.callbacks import CallbackList, Curves, EarlyStopping, EpochPrinter, RunLog
+from nnzero.callbacks import CallbackList, default_callbacks
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.progress import Progress
@@ -125,10 +125,7 @@ def fit(
     net.meta = {"model": model, "dataset": dataset, "classes": classes, "input_spec": spec, "config": config}
     say(_start_line(model, net, data, cfg))
     run = Run(run_dir, config=config, engine="scratch", dry_run=dry_run)
-    defaults = [EpochPrinter(say, held_out="test"), RunLog(run_dir)]
-    if cfg["patience"]:
-        defaults.append(EarlyStopping(cfg["patience"], say=say))
-    hooks = CallbackList([*defaults, Curves(), *callbacks])
+    hooks = CallbackList([*default_callbacks(cfg["patience"], say, held_out="test"), *callbacks])
     try:
         _train(run, hooks, net, opt, data, cfg, progress)
         run.metrics = _finish(run, net, opt, model, data, classes, cfg, explain, say)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnzero.callbacks import CallbackList, read_rows
+from nnzero.callbacks import CallbackList, default_callbacks, read_rows
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
@@ -192,16 +192,19 @@ class Trainer:
     def fit(self, callbacks: CallbackList | None = None, run: Run | None = None) -> Run:
         """Train for the configured epochs (from where a resumed run stopped); the finished ``Run``.
 
-        Callbacks run on rank 0 only; a stop that one of them asks for reaches every rank.
+        Callbacks run on rank 0 only; a stop that one of them asks for reaches every rank. Without
+        ``callbacks``: the engine's defaults (epoch line, metrics.csv, early stopping, curves).
         """
         cfg, start = self.train_cfg, time.perf_counter()
-        callbacks = callbacks or CallbackList()
+        if callbacks is None:
+            callbacks = CallbackList(default_callbacks(cfg.patience, self.say))
         run = run or Run(self.run_dir)
         run.config = self.config_dict()
         if self.run_dir:
             run.history = read_rows(self.run_dir / "metrics.csv")  # a resumed run's earlier epochs
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
             write_json(self.run_dir / "config.json", run.config)
             self._list_skipped()
         if self.is_main:
