@@ -12,7 +12,7 @@ nnzero.train("mnist", callbacks=[StopAt99()])
 
 from nnzero.callbacks.base import Callback, CallbackList, EarlyStopping, EpochPrinter, epoch_line
 from nnzero.callbacks.curves import Curves, plot_curves
-from nnzero.callbacks.runlog import COLUMNS, RunLog, read_rows
+from nnzero.callbacks.runlog import COLUMNS, RunLog, epoch_row, read_rows
 
 
 def default_callbacks(patience: int = 0, say=print, held_out: str = "val") -> list:
@@ -34,6 +34,7 @@ __all__ = [
     "EpochPrinter",
     "RunLog",
     "epoch_line",
+    "epoch_row",
     "plot_curves",
     "read_rows",
 ]

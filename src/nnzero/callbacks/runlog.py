@@ -24,6 +24,24 @@ COLUMNS = [
 ]
 
 
+def epoch_row(
+    epoch: int, train: tuple, held_out: tuple | None, lr: float, seconds: float, images: int
+) -> dict:
+    """One epoch's metrics row, the same for both engines: ``train`` and ``held_out`` are
+    (loss, accuracy) pairs (``held_out`` None without a validation set)."""
+    val_loss, val_accuracy = held_out if held_out is not None else (None, None)
+    return {
+        "epoch": epoch,
+        "train_loss": train[0],
+        "train_accuracy": train[1],
+        "val_loss": val_loss,
+        "val_accuracy": val_accuracy,
+        "lr": lr,
+        "seconds": round(seconds, 3),
+        "images_per_s": round(images / max(seconds, 1e-9), 1),
+    }
+
+
 def read_rows(csv_path: str | Path) -> list[dict]:
     """The rows of a metrics.csv (numbers as floats, empty cells as None); [] when there is none.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.callbacks import CallbackList, default_callbacks
+from nnzero.callbacks import CallbackList, default_callbacks, epoch_row
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.progress import Progress
@@ -180,11 +180,9 @@ def _train(run: Run, hooks: CallbackList, net, opt, data, cfg, progress: bool) -
         test_loss, test_acc = evaluate(net, loss_fn, xt, yt)
         ## The val columns hold the test set: nothing is chosen by them (the last epoch's
         ## weights are kept), so the test score stays an honest estimate.
-        row = {
-            "epoch": epoch, "train_loss": loss, "train_accuracy": acc, "val_loss": test_loss,
-            "val_accuracy": test_acc, "lr": opt.lr, "seconds": round(seconds, 3),
-            "images_per_s": round(min(len(x), cfg["batch_size"] * steps) / seconds, 1),
-        }  # fmt: skip
+        row = epoch_row(
+            epoch, (loss, acc), (test_loss, test_acc), opt.lr, seconds, min(len(x), cfg["batch_size"] * steps)
+        )
         run.history.append(row)
         net.meta["metrics"] = {
             "epoch": epoch, "train_loss": loss, "train_accuracy": acc,

@@ -179,5 +179,5 @@ def evaluate(
     logits = predict_logits(model, data, batch_size, max_batches)  # (N, classes)
     labels = data.labels[: len(logits)]
     loss = F.cross_entropy(logits, labels, reduction="sum").item() / max(1, len(labels))
-    accuracy = (logits.argmax(1) == labels).float().mean().item() if len(labels) else 0.0
+    accuracy = int((logits.argmax(1) == labels).sum()) / len(labels) if len(labels) else 0.0  # exact
     return {"loss": loss, "accuracy": accuracy, "logits": logits}

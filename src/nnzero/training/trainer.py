@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnzero.callbacks import CallbackList, default_callbacks, read_rows
+from nnzero.callbacks import CallbackList, default_callbacks, epoch_row, read_rows
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
@@ -276,16 +276,14 @@ class Trainer:
             if "val" in self.tensors
             else None
         )
-        return {
-            "epoch": self.epoch,
-            "train_loss": stats["loss"],
-            "train_accuracy": stats["accuracy"],
-            "val_loss": val and val["loss"],
-            "val_accuracy": val and val["accuracy"],
-            "lr": stats["lr"],
-            "seconds": round(stats["seconds"], 3),
-            "images_per_s": round(stats["images_per_s"], 1),
-        }
+        return epoch_row(
+            self.epoch,
+            (stats["loss"], stats["accuracy"]),
+            val and (val["loss"], val["accuracy"]),
+            stats["lr"],
+            stats["seconds"],
+            stats["images"],
+        )
 
     def _checkpoint(self, row: dict) -> None:
         """best.pt when validation accuracy improved (train accuracy without validation), then last.pt."""
