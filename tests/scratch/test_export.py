@@ -49,6 +49,7 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
         "size": 28,
         "mean": [0.1307],
         "std": [0.3081],
+        "resize": "crop",
     }
     torch_model = model_from_checkpoint(ckpt)
     x, _ = test_images
