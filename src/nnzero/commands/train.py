@@ -62,6 +62,37 @@ def register(sub) -> None:
             "已注册的模型 (见 `nnzero models`); 默认 cnn",
         ),
     )
+    _training_flags(p)
+    _data_and_model_flags(p)
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help=tr("any other setting, e.g. --set train.warmup=0.3", "其他设置, 如 --set train.warmup=0.3"),
+    )
+    p.add_argument("--name", help=tr("run folder name (default dataset-model-time)", "运行目录名"))
+    p.add_argument("--runs-dir", default="runs", help=tr("where run folders go", "运行目录的位置"))
+    p.add_argument("--resume", metavar="RUN_DIR", help=tr("continue an interrupted run", "继续中断的训练"))
+    p.add_argument(
+        "--summary", action="store_true", help=tr("print the model's layers first", "先打印模型结构")
+    )
+    p.add_argument("--quiet", action="store_true", help=tr("no progress bar", "不显示进度条"))
+    p.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help=tr(
+            "train data-parallel with N processes on this machine (runs torchrun; see docs/distributed.md)",
+            "在本机用 N 个进程数据并行训练 (调用 torchrun; 见 docs/distributed.zh-CN.md)",
+        ),
+    )
+    p.set_defaults(parser=p)  # --nproc rebuilds the command line for its workers from the parser
+    add_json(p)
+    add_dry_run(p)
+
+
+def _training_flags(p) -> None:
     p.add_argument("--epochs", type=int, help=tr("passes over the training set", "训练轮数"))
     p.add_argument("--batch-size", type=int, help=tr("images per step", "每步图像数"))
     p.add_argument("--lr", type=float, help=tr("peak learning rate", "最大学习率"))
@@ -75,6 +106,9 @@ def register(sub) -> None:
         type=int,
         help=tr("stop after N epochs without better validation accuracy", "验证准确率 N 轮不提高则提前停止"),
     )
+
+
+def _data_and_model_flags(p) -> None:
     p.add_argument("--device", help=tr("auto (default), cpu, cuda, mps", "auto (默认), cpu, cuda, mps"))
     p.add_argument(
         "--data-dir",
@@ -114,32 +148,6 @@ def register(sub) -> None:
             "只训练预训练模型的分类层 (efficientnet_lite0 默认开启; --no-freeze-backbone 微调所有层)",
         ),
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help=tr("any other setting, e.g. --set train.warmup=0.3", "其他设置, 如 --set train.warmup=0.3"),
-    )
-    p.add_argument("--name", help=tr("run folder name (default dataset-model-time)", "运行目录名"))
-    p.add_argument("--runs-dir", default="runs", help=tr("where run folders go", "运行目录的位置"))
-    p.add_argument("--resume", metavar="RUN_DIR", help=tr("continue an interrupted run", "继续中断的训练"))
-    p.add_argument(
-        "--summary", action="store_true", help=tr("print the model's layers first", "先打印模型结构")
-    )
-    p.add_argument("--quiet", action="store_true", help=tr("no progress bar", "不显示进度条"))
-    p.add_argument(
-        "--nproc",
-        type=int,
-        metavar="N",
-        help=tr(
-            "train data-parallel with N processes on this machine (runs torchrun; see docs/distributed.md)",
-            "在本机用 N 个进程数据并行训练 (调用 torchrun; 见 docs/distributed.zh-CN.md)",
-        ),
-    )
-    p.set_defaults(parser=p)  # --nproc rebuilds the command line for its workers from the parser
-    add_json(p)
-    add_dry_run(p)
 
 
 def run(args) -> int:

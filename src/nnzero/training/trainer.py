@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from nnzero.callbacks import CallbackList, default_callbacks, epoch_row, read_rows
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
-from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.models import create_model
@@ -26,41 +23,9 @@ from nnzero.rundir import write_json
 from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
+from nnzero.training.data import prepare_data
 from nnzero.training.device import pick_device
 from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
-
-
-@dataclass
-class Prepared:
-    train: ImageSet
-    val: ImageSet | None
-    test: ImageSet | None
-
-
-def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, ImageSet | None]:
-    """A seeded, stratified split: each class gives the same share to validation."""
-    if fraction <= 0:
-        return data, None
-    rng = np.random.default_rng(seed)
-    val_index = []
-    for c in np.unique(data.labels):
-        members = np.flatnonzero(data.labels == c)
-        val_index.extend(rng.permutation(members)[: int(round(len(members) * fraction))])
-    is_val = np.zeros(len(data), bool)
-    is_val[val_index] = True
-    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
-
-
-def prepare_data(data_cfg: DataConfig, seed: int) -> Prepared:
-    full = load_dataset(data_cfg, "train")
-    if data_cfg.limit:
-        full = full.subset(np.random.default_rng(seed).permutation(len(full))[: data_cfg.limit])
-    train, val = split_validation(full, data_cfg.val_fraction, seed)
-    try:
-        test = load_dataset(data_cfg, "test")
-    except FileNotFoundError:
-        test = None
-    return Prepared(train, val, test)
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
