@@ -138,8 +138,13 @@ def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
         "--quiet",
     ]
     assert main(args) == 0
+    run = tmp_path / "same"
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert {"best.pt", "last.pt", "metrics.csv", "config.json"} <= {p.name for p in before}
     assert main(args) == 2
     assert "already holds a run" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before  # not a byte changed
+    assert [p.name for p in tmp_path.iterdir()] == ["same"]  # and no second run beside it
 
 
 def test_epoch_order_shards_are_disjoint_and_cover_the_data():
