@@ -10,6 +10,8 @@ WenQuanYi or Droid on Linux; Microsoft YaHei, SimHei or DengXian on Windows; Pin
 Heiti on macOS) through matplotlib's font fallback, so Latin text keeps its usual font. Where there is
 none, one line says so with the fix, and the figure is drawn in English instead of empty boxes.
 No matplotlib font warning reaches the terminal.
+
+A base module: it imports nothing of nnzero's but i18n and errors, so every layer may draw.
 """
 
 from __future__ import annotations

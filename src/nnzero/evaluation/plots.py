@@ -1,4 +1,4 @@
-"""Figures: training curves, confusion matrices, galleries of images.
+"""Figures: confusion matrices and galleries of images (curves: ``nnzero.callbacks.curves``).
 
 Matplotlib and its fonts come from ``nnzero.figures``: labels are Chinese only in Chinese and where a
 CJK font is installed; otherwise English.
@@ -9,39 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
-from nnzero.figures import figure_zh, pick, plt, savefig, use_cjk_font
-
-__all__ = [
-    "plot_confusion",
-    "plot_curves",
-    "plot_gallery",
-    "plt",
-    "use_cjk_font",
-]  # plt, use_cjk_font: for now
-
-
-def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
-    epochs = [r["epoch"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
-        ax.plot(epochs, [r[f"train_{key}"] for r in rows], "o-", label="train")
-        if any(r.get(f"val_{key}") is not None for r in rows):
-            ax.plot(epochs, [r[f"val_{key}"] for r in rows], "s-", label="val")
-        ax.set_xlabel("epoch")
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    axes[2].plot(epochs, [r["lr"] for r in rows], "o-", color="tab:green")
-    axes[2].set_title("learning rate (end of epoch)")
-    axes[2].set_xlabel("epoch")
-    axes[2].grid(alpha=0.3)
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    fig.suptitle(title)
-    fig.tight_layout()
-    savefig(fig, path, dpi=100)
+from nnzero.callbacks.curves import plot_curves  # noqa: F401 - the report draws curves too
+from nnzero.figures import figure_zh, pick, plt, savefig, use_cjk_font  # noqa: F401 - plt, use_cjk_font: for now
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: str = "") -> None:

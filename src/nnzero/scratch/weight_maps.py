@@ -33,3 +33,24 @@ def plot_weight_maps(
     fig.tight_layout()
     savefig(fig, path, dpi=100)
     return Path(path)
+
+
+def first_layer_maps(net, model: str, run_dir: Path, classes: list[str]) -> str | None:
+    """weights.png: the ten digit maps of softmax, or the first layer's units of an mlp (None for others)."""
+    from nnzero.figures import figure_tr, figure_zh
+
+    tr = figure_tr(figure_zh())  # the figure's title in a language its fonts can draw
+    if model not in ("softmax", "mlp"):
+        return None
+    W = net.layers[1].params["W"]  # (784, units): layer 0 is Flatten
+    if model == "softmax":
+        titles = classes
+        title = tr(
+            "weight of every pixel for every class (red +, blue -)", "每个像素对每个类别的权重 (红 +, 蓝 -)"
+        )
+    else:
+        W = W[:, :128]
+        titles = [str(j) for j in range(W.shape[1])]
+        title = tr("first-layer units (red +, blue -)", "第一层的神经元 (红 +, 蓝 -)")
+    cols = 10 if model == "softmax" else 16
+    return str(plot_weight_maps(W, Path(run_dir) / "weights.png", titles, cols=cols, title=title))
