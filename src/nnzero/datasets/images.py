@@ -219,6 +219,15 @@ def prepare_photo(image: Image.Image, size: int, channels: int = 3) -> np.ndarra
     """
     image = to_mode(image, channels)
     width, height = image.size
+    short, long = min(width, height), max(width, height)
+    if long > 16 * short:
+        ## a 1 x 40,000,000 strip would be resized to 32 x 1.3 billion pixels before the crop: keep only
+        ## its middle (16 squares wide, far more than the filter reaches), which gives the same crop
+        keep = 16 * short
+        cut = (long - keep) // 2
+        box = (cut, 0, cut + keep, height) if width > height else (0, cut, width, cut + keep)
+        image = image.crop(box)
+        width, height = image.size
     if width <= height:  ## the shorter side becomes `size`; the longer keeps the aspect ratio (rounded down)
         new_size = (size, int(size * height / width))
     else:
