@@ -3,6 +3,7 @@
     flock /tmp/nnzero-cpu.lock python benchmarks/mnist.py              # ~15 minutes on 2 CPU cores
     python benchmarks/mnist.py --quick      # the main pair and the Keras pair only
     python benchmarks/mnist.py --best       # also the best single model (~10 minutes more)
+    python benchmarks/mnist.py --once       # the rows that are not pairs in the first repetition only
 
 Every program runs as a whole process from the shell (imports, data, training, test,
 what it writes), timed from outside. The two sides of a pair alternate (A B, then B A on
@@ -54,7 +55,9 @@ class Bench:
         out["seed"] = seed
         self.results.setdefault(key, []).append(out)
         acc = out.get("test_accuracy")
-        print(f"  {key:<10} seed {seed}: {out['wall_seconds']:7.2f} s  acc {acc}", file=sys.stderr, flush=True)
+        print(
+            f"  {key:<10} seed {seed}: {out['wall_seconds']:7.2f} s  acc {acc}", file=sys.stderr, flush=True
+        )
         return out
 
     def pair(self, a: tuple, b: tuple, rep: int, seed: int | None = None) -> None:
@@ -89,6 +92,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the main and the Keras pairs")
     parser.add_argument("--best", action="store_true", help="also the best single model (10 minutes)")
     parser.add_argument("--examples-epochs", type=int, default=3)
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="the single-sided rows (pytorch/examples, --epochs 10, scratch) in the first repetition only",
+    )
     args = parser.parse_args()
     bench = Bench(Path(tempfile.mkdtemp(prefix="nnzero-bench-")) / "runs")
     keras_env = {"KERAS_BACKEND": "torch"}
@@ -113,6 +121,8 @@ def main() -> None:
             ("mlp64x3", nnzero("train", "mnist", "--model", "mlp64x3", "--epochs", "2")),
             rep,
         )
+        if args.once and rep > 0:
+            continue
         bench.pair(
             ("examples", python(PEERS / "pytorch_examples_mnist.py", "--epochs", str(args.examples_epochs))),
             ("long", nnzero("train", "mnist", "--epochs", "10")),
@@ -127,8 +137,13 @@ def main() -> None:
             bench.run("best", nnzero("train", "mnist", *BEST))
     r = bench.results
     rows = [
-        row("tuomaso/train_mnist_fast 8_Final_00s76, CPU (1 epoch)", r["tuomaso"], seconds_key="train_seconds"),
-        {**row("nnzero train mnist (fastcnn, 1 epoch)", r["nnzero"]), "ratio": ratio(r["nnzero"], r["tuomaso"])},
+        row(
+            "tuomaso/train_mnist_fast 8_Final_00s76, CPU (1 epoch)", r["tuomaso"], seconds_key="train_seconds"
+        ),
+        {
+            **row("nnzero train mnist (fastcnn, 1 epoch)", r["nnzero"]),
+            "ratio": ratio(r["nnzero"], r["tuomaso"]),
+        },
         row("course Keras MLP 784-128-10 (5 epochs)", r["keras"], seconds_key="fit_seconds"),
         {
             **row("nnzero train mnist --model mlp128 --epochs 5", r["mlp128"], seconds_key="seconds"),
@@ -156,7 +171,9 @@ def main() -> None:
         if "best" in r:
             rows.append(row("nnzero train mnist " + " ".join(BEST), r["best"]))
     print_table(rows, ["program", "runs", "wall_s", "train_s", "acc_mean", "acc_min", "ratio", "train_ratio"])
-    path = save("mnist", {"machine": machine(), "reps": args.reps, "seeds": args.seeds, "rows": rows, "runs": r})
+    path = save(
+        "mnist", {"machine": machine(), "reps": args.reps, "seeds": args.seeds, "rows": rows, "runs": r}
+    )
     print(f"\nwritten: {path}")
 
 

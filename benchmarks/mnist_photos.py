@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
 import numpy as np
 from _common import REPO, save
@@ -59,7 +58,11 @@ def main() -> None:
     for path in args.checkpoints:
         ckpt = load_checkpoint(path)
         predictor = Predictor(ckpt, "cpu")
-        row = {"checkpoint": path, "model": ckpt["model_name"], "test_accuracy": ckpt["metrics"].get("test_accuracy")}
+        row = {
+            "checkpoint": path,
+            "model": ckpt["model_name"],
+            "test_accuracy": ckpt["metrics"].get("test_accuracy"),
+        }
         for name, (items, truth) in sets.items():
             row[name] = round(accuracy(predictor, items, truth), 4)
             row[f"{name}_n"] = len(truth)
