@@ -79,6 +79,7 @@ def test_the_default_mnist_model_is_fastcnn_with_its_one_epoch_recipe():
         "onecycle",
     )
     assert (train.label_smoothing, data.val_fraction, data.augment) == (0.1, 0.05, False)
+    assert (train.beta1, train.beta2) == (0.7, 0.9)  # tuomaso/train_mnist_fast's Adam
     ## the other data sets keep their defaults; cnn stays registered under its name
     assert nnzero.resolve_settings("fashion-mnist")[1].name == "cnn"
     assert nnzero.resolve_settings("mnist", model="cnn")[2].epochs == 3

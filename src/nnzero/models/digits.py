@@ -131,6 +131,8 @@ FASTCNN_DEFAULTS = {
     "batch_size": 256,
     "lr": 1e-2,
     "optimizer": "adam",
+    "beta1": 0.7,  # tuomaso's betas: a shorter memory suits a run of 223 steps (+0.05% over 0.9, 0.999)
+    "beta2": 0.9,
     "schedule": "onecycle",
     "warmup": 0.3,
     "label_smoothing": 0.1,
