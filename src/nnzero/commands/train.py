@@ -6,6 +6,7 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
+nnzero train photos --data-dir DIR                   # your own classes: transfer learning in minutes
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -32,8 +33,15 @@ from nnzero.config import (
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
-DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs")
-DEFAULT_MODEL = {"mnist": "cnn", "fashion-mnist": "cnn", "imagefolder": "cnn", "catsdogs": "resnet_small"}
+DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos")
+## photos: your own classes, transfer learning on cached features; catsdogs: the course's case 3, from scratch
+DEFAULT_MODEL = {
+    "mnist": "cnn",
+    "fashion-mnist": "cnn",
+    "imagefolder": "cnn",
+    "catsdogs": "resnet_small",
+    "photos": "efficientnet_lite0",
+}
 # command-line flag -> (config section, field)
 FLAGS = {
     "epochs": ("train", "epochs"),
@@ -69,6 +77,7 @@ def register(sub) -> None:
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
+            "nnzero train photos --data-dir ../shared/data/flowers   # any classes, any layout",
             "nnzero train mnist --resume runs/keras-mlp",
             "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
@@ -199,7 +208,7 @@ def build_configs(args) -> tuple[DataConfig, ModelConfig, TrainConfig]:
     entry = model_entry(name)
     sections = {"data": DataConfig(dataset=dataset), "model": ModelConfig(name=name), "train": TrainConfig()}
     changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
-    if dataset == "catsdogs":
+    if dataset in ("catsdogs", "photos"):
         changes["data"]["image_size"] = entry.image_size  # photos are resized to what the model was built for
     for key, value in entry.train_defaults.items():
         section = next(
@@ -244,6 +253,48 @@ def run(args) -> int:
         return _run(args)
     with distributed.session():  # under torchrun: join the group, leave it even on errors
         return _run(args)
+
+
+def _run_on_features(args, data, model, train, run_dir, tmp, speak) -> int:
+    """A frozen pretrained backbone on photos: cached features and a head fitted in seconds."""
+    from nnzero.training.transfer_fit import fit_on_features
+
+    try:
+        result = fit_on_features(
+            data,
+            model,
+            train,
+            run_dir,
+            say=speak,
+            progress=not (args.quiet or args.json),
+            dry_run=args.dry_run,
+        )
+        if not args.dry_run:
+            from nnzero.evaluation.report import write_report_safely
+
+            write_report_safely(run_dir, say=speak)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.dry_run:
+        result |= {"run_dir": None, "checkpoint": None, "dry_run": True}
+    return _print_result(args, result)
+
+
+def _print_result(args, result: dict) -> int:
+    if args.json:
+        emit_json(result)
+    elif "test_accuracy" in result:
+        print(
+            tr(
+                "test accuracy: {a:.4f}  ({s:.0f} s)  checkpoint: {c}",
+                "测试准确率: {a:.4f}  ({s:.0f} 秒)  检查点: {c}",
+                a=result["test_accuracy"],
+                s=result["seconds"],
+                c=result["checkpoint"],
+            )
+        )
+    return 0
 
 
 def _run(args) -> int:
@@ -296,6 +347,10 @@ def _run(args) -> int:
                 lr=train.lr,
             )
         )
+    from nnzero.training.transfer_fit import uses_features
+
+    if uses_features(data, model):
+        return _run_on_features(args, data, model, train, run_dir, tmp, speak)
     try:
         trainer = Trainer(
             data,
@@ -339,16 +394,4 @@ def _run(args) -> int:
         result |= {"run_dir": None, "checkpoint": None, "dry_run": True}
     if not where.is_main:
         return 0
-    if args.json:
-        emit_json(result)
-    elif "test_accuracy" in result:
-        print(
-            tr(
-                "test accuracy: {a:.4f}  ({s:.0f} s)  checkpoint: {c}",
-                "测试准确率: {a:.4f}  ({s:.0f} 秒)  检查点: {c}",
-                a=result["test_accuracy"],
-                s=result["seconds"],
-                c=result["checkpoint"],
-            )
-        )
-    return 0
+    return _print_result(args, result)

@@ -156,7 +156,7 @@ def held_out_mask(labels: np.ndarray, from_folder: np.ndarray) -> np.ndarray:
     return mask
 
 
-def load_photos(data_dir, split: str = "train", image_size: int | None = None) -> ImageSet:
+def load_photos(data_dir, split: str = "train", image_size: int | None = None, name: str = "catsdogs") -> ImageSet:
     """The training photos ('train') or the held-out photos ('test') of a labelled folder, as an ImageSet."""
     load = read_photos(data_dir, image_size)
     listing = load.listing
@@ -178,7 +178,7 @@ def load_photos(data_dir, split: str = "train", image_size: int | None = None) -
         load.images[index],  # (n, 3, S, S)
         labels[index],
         list(listing.classes),
-        "catsdogs",
+        name,
         "photos",
         IMAGENET_MEAN,
         IMAGENET_STD,
