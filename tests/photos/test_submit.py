@@ -10,7 +10,8 @@ import pytest
 
 from nnzero.cli import main
 from nnzero.errors import NnzeroError
-from nnzero.serving.kaggle import binary_log_loss, positive_index
+from nnzero.evaluation.metrics import binary_log_loss
+from nnzero.evaluation.submission import positive_index
 
 from .conftest import link
 

@@ -156,7 +156,9 @@ def held_out_mask(labels: np.ndarray, from_folder: np.ndarray) -> np.ndarray:
     return mask
 
 
-def load_photos(data_dir, split: str = "train", image_size: int | None = None, name: str = "catsdogs") -> ImageSet:
+def load_photos(
+    data_dir, split: str = "train", image_size: int | None = None, name: str = "catsdogs"
+) -> ImageSet:
     """The training photos ('train') or the held-out photos ('test') of a labelled folder, as an ImageSet."""
     load = read_photos(data_dir, image_size)
     listing = load.listing
