@@ -30,7 +30,7 @@ from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.features import VIEWS, cached_features
-from nnzero.training.head import fit_head, nll, softmax
+from nnzero.training.head import clipped_nll, fit_head, nll, softmax
 from nnzero.training.logging import RunLog
 from nnzero.training.rundir import write_json
 
@@ -184,6 +184,10 @@ def fit_on_features(
     if test:
         metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
         metrics |= {"test_accuracy_tta": test["accuracy_tta"], "test_loss_tta": test["loss_tta"]}
+        if head.clip is not None:  # what `nnzero submit --tta` would score on these photos
+            metrics["test_log_loss_submit"] = clipped_nll(
+                head.proba(views["test"])[:, 1], y["test"], head.clip
+            )
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     model_cfg = dataclasses.replace(model_cfg, num_classes=len(classes), in_channels=3, image_size=size)
     data_cfg = dataclasses.replace(data_cfg, image_size=size)
