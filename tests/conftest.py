@@ -30,27 +30,19 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_checkpoint(tmp_path_factory) -> Path:
-    """An mlp128 trained for one epoch on 6,000 real MNIST images (a few seconds)."""
-    from nnzero.cli import main
+def small_run(tmp_path_factory):
+    """An mlp128 trained for one epoch on 6,000 real MNIST images (a few seconds), through the library."""
+    import nnzero
 
     runs = tmp_path_factory.mktemp("runs")
-    code = main(
-        [
-            "train",
-            "mnist",
-            "--model",
-            "mlp128",
-            "--epochs",
-            "1",
-            "--limit",
-            "6000",
-            "--name",
-            "small",
-            "--runs-dir",
-            str(runs),
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    return runs / "small" / "best.pt"
+    run = nnzero.train(
+        "mnist", model="mlp128", epochs=1, limit=6000, name="small", runs_dir=runs, progress=False,
+        say=lambda message: None,
+    )  # fmt: skip
+    assert run.checkpoint == runs / "small" / "best.pt" and run.checkpoint.exists()
+    return run
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(small_run) -> Path:
+    return small_run.checkpoint

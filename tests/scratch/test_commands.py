@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnzero.cli import main
+from nnzero.datasets.base import input_spec
 from nnzero.scratch import Sequential
 
 
@@ -72,13 +73,7 @@ def test_train_softmax_writes_a_run_folder(tmp_path, capsys):
         assert phrase in explained
     net = Sequential.load(run / "model.npz")
     assert net.meta["metrics"]["test_accuracy"] == result["test_accuracy"]
-    assert net.meta["input_spec"] == {
-        "kind": "digits",
-        "channels": 1,
-        "size": 28,
-        "mean": [0.1307],
-        "std": [0.3081],
-    }
+    assert net.meta["input_spec"] == input_spec("digits", 1, 28, [0.1307], [0.3081])
 
 
 def test_train_mlp_float64_and_weight_pictures(tmp_path, capsys):

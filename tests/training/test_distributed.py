@@ -23,13 +23,13 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from nnzero.callbacks.runlog import read_rows
 from nnzero.cli import build_parser, main
 from nnzero.config import DataConfig, ModelConfig, TrainConfig
 from nnzero.errors import NnzeroError
 from nnzero.training import distributed, loop
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.launch import worker_argv
-from nnzero.training.logging import RunLog
 from nnzero.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,7 +137,10 @@ def test_both_ranks_end_with_identical_weights_equal_to_one_process(ddp_run, tmp
     broken = load_checkpoint(tmp_path / "rank0-only" / "last.pt")["state_dict"]
     assert _max_diff(broken, alone) > 100 * TOLERANCE
     # The metrics rank 0 logged are those of the whole data set, as one process logs them.
-    ddp_rows, single_rows = RunLog(ddp_run / "run0", False).rows, RunLog(tmp_path / "single", False).rows
+    ddp_rows, single_rows = (
+        read_rows(ddp_run / "run0" / "metrics.csv"),
+        read_rows(tmp_path / "single" / "metrics.csv"),
+    )
     for a, b in zip(ddp_rows, single_rows, strict=True):
         for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
             assert a[key] == pytest.approx(b[key], abs=1e-5), key
@@ -168,7 +171,7 @@ def test_the_launcher_runs_torchrun_and_resume_works_under_it(ddp_run, tmp_path)
     assert len(lines) == 1, done.stdout  # one JSON line from rank 0, nothing from rank 1
     assert json.loads(lines[0])["run_dir"] == str(run)
     assert done.stderr.count("resuming") == 1 and done.stderr.count("distributed: 2 processes") == 1
-    rows = RunLog(run, False).rows
+    rows = read_rows(run / "metrics.csv")
     assert [r["epoch"] for r in rows] == [1, 2, 3] and rows[2]["train_accuracy"] > rows[0]["train_accuracy"]
     last = load_checkpoint(run / "last.pt")
     assert last["train_state"]["epoch"] == 3 and last["config"]["train"]["world_size"] == 2

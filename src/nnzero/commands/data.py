@@ -144,7 +144,7 @@ def register(sub) -> None:
 
 
 def run_fetch(args) -> int:
-    from nnzero.datasets.download import env_mirrors, fetch_dataset, file_md5
+    from nnzero.datasets.download import env_mirrors, fetch_dataset, planned_files
     from nnzero.datasets.mnist import load_arrays
 
     ds = KNOWN[args.dataset]
@@ -152,11 +152,7 @@ def run_fetch(args) -> int:
     folder = Path(args.to)
     start = time.perf_counter()
     if args.dry_run:
-        files = []
-        for name, md5 in ds.files.items():
-            path = folder / name
-            ok = path.exists() and file_md5(path) == md5
-            files.append({"name": name, "md5": md5, "status": "present" if ok else "would download"})
+        files = planned_files(args.dataset, folder)
         say(
             args,
             tr(
@@ -211,22 +207,13 @@ def run_fetch(args) -> int:
 
 
 def run_export(args) -> int:
-    from nnzero.datasets.export import export_idx, planned_counts, trial_export
+    from nnzero.datasets.export import export_idx, export_plan
 
     if args.limit is not None and args.limit < 1:
         raise NnzeroError(tr("--limit must be at least 1", "--limit 至少为 1"))
     if args.dry_run:
-        written, same = trial_export(args.dataset, args.data_dir)
-        counts = planned_counts(args.dataset, args.data_dir, args.limit)
-        result = {
-            "dataset": args.dataset,
-            "to": args.to,
-            "counts": counts,
-            "written": 0,
-            "dry_run": True,
-            "trial_written": written,
-            "trial_read_back_equal": bool(same),
-        }
+        result = export_plan(args.dataset, args.to, args.data_dir, args.limit)
+        counts, written, same = result["counts"], result["trial_written"], result["trial_read_back_equal"]
         say(
             args,
             tr(

@@ -12,14 +12,9 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
 from nnzero.i18n import tr
-
-# The course's truth table: the third input is always 1 (it plays the bias).
-TOY_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], np.float64)  # (4, 3)
-TOY_Y = {"or": np.array([[0], [1], [1], [1]], np.float64), "xor": np.array([[0], [1], [1], [0]], np.float64)}
+from nnzero.scratch.toy import TOY_X, TOY_Y, train_toy
 
 
 def register(sub) -> None:
@@ -68,57 +63,14 @@ def _register_toy(inner) -> None:
     add_dry_run(p)
 
 
-def _train_toy(args, hidden: int, iterations: int, y: np.ndarray) -> dict:
-    from nnzero.scratch import SGD, SquaredError
-    from nnzero.scratch.zoo import toy
-
-    net, loss_fn = toy(hidden, seed=args.seed), SquaredError()
-    ## The course adds the summed error's gradient with step 1; our loss is a mean over
-    ## the 4 rows, so the same steps need lr = 4.
-    opt = SGD(net.parameters(), lr=float(len(TOY_X)))
-    errors = []
-    for i in range(iterations):
-        out = net.forward(TOY_X)  # (4, 1)
-        loss_fn.forward(out, y)
-        if i % 10_000 == 0:
-            errors.append(float(np.mean(np.abs(y - out))))
-            say(
-                args,
-                tr(
-                    "error after {i} iterations: {e:.6f}", "第 {i} 次迭代后的误差: {e:.6f}", i=i, e=errors[-1]
-                ),
-            )
-        opt.zero_grad()
-        net.backward(loss_fn.backward())
-        opt.step()
-    pred = net.forward(TOY_X)[:, 0]  # (4,)
-    for i, layer in enumerate(net.layers):
-        if layer.params:
-            say(
-                args,
-                tr(
-                    "weights of layer {i} {shape}:",
-                    "第 {i} 层的权重 {shape}:",
-                    i=i,
-                    shape=layer.params["W"].shape,
-                ),
-            )
-            say(args, np.array2string(layer.params["W"], precision=3, suppress_small=True))
-    return {
-        "hidden": hidden,
-        "predictions": [round(float(v), 4) for v in pred],
-        "errors": errors,
-        "correct": bool(((pred > 0.5) == (y[:, 0] == 1)).all()),
-    }
-
-
 def run_toy(args) -> int:
     start, y = time.perf_counter(), TOY_Y[args.task]
     iterations = min(args.iterations, 1000) if args.dry_run else args.iterations
-    runs = [_train_toy(args, args.hidden, iterations, y)]
+    speak = lambda message: say(args, message)  # noqa: E731
+    runs = [train_toy(args.task, args.hidden, iterations, args.seed, say=speak)]
     if args.task == "xor" and args.hidden:
         say(args, tr("\nthe same without a hidden layer:", "\n同样的任务, 没有隐藏层:"))
-        runs.append(_train_toy(args, 0, iterations, y))
+        runs.append(train_toy(args.task, 0, iterations, args.seed, say=speak))
     for r in runs:
         say(
             args,
@@ -197,7 +149,7 @@ def _register_export(inner) -> None:
 def run_export(args) -> int:
     from pathlib import Path
 
-    from nnzero.models.from_scratch import export_checkpoint
+    from nnzero.training.scratch_export import export_checkpoint
 
     source = Path(args.source)
     npz = source / "model.npz" if source.is_dir() else source

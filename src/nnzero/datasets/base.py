@@ -46,6 +46,10 @@ class ImageSet:
     def image_size(self) -> int:
         return self.images.shape[2]
 
+    def input_spec(self) -> dict:
+        """How a new image must be prepared to look like this data (stored in checkpoints)."""
+        return input_spec(self.kind, self.channels, self.image_size, self.mean, self.std, self.resize)
+
     def subset(self, index: np.ndarray) -> ImageSet:
         files = [self.files[i] for i in index] if self.files else []
         return ImageSet(
@@ -60,6 +64,22 @@ class ImageSet:
             self.resize,
             self.skipped,
         )
+
+
+def input_spec(kind: str, channels: int, size: int, mean, std, resize: str = "crop") -> dict:
+    """The preparation a checkpoint carries, so prediction rebuilds it from the file alone.
+
+    ``kind``: "digits" (MNIST-style centring), "photos" (resize and crop) or "items" (as is);
+    ``mean``/``std`` per channel on the [0, 1] scale; ``resize``: "crop" or "squash".
+    """
+    return {
+        "kind": kind,
+        "channels": int(channels),
+        "size": int(size),
+        "mean": [float(m) for m in mean],
+        "std": [float(s) for s in std],
+        "resize": resize,
+    }
 
 
 def channel_stats(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:

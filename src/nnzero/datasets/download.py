@@ -194,3 +194,13 @@ def fetch_dataset(
         fetch_file(name, md5, mirrors, folder, timeout, quiet, mirrors_env_var(dataset))
         for name, md5 in ds.files.items()
     ]
+
+
+def planned_files(dataset: str, folder: Path) -> list[dict]:
+    """What ``fetch_dataset`` would do, file by file, without downloading ("present" or "would download")."""
+    files = []
+    for name, md5 in known_dataset(dataset).files.items():
+        path = Path(folder) / name
+        ok = path.exists() and file_md5(path) == md5
+        files.append({"name": name, "md5": md5, "status": "present" if ok else "would download"})
+    return files

@@ -21,7 +21,7 @@ import numpy as np
 from nnzero.datasets.mnist import SPLITS, known_dataset, load_arrays
 from nnzero.errors import DataError
 from nnzero.i18n import tr
-from nnzero.training.rundir import write_json
+from nnzero.rundir import write_json
 
 MARKER = ".nnzero-export.json"
 
@@ -167,3 +167,17 @@ def trial_export(dataset: str, data_dir: str | None, n: int = 20) -> tuple[int, 
         with Image.open(first) as img:
             same = np.array_equal(np.asarray(img), original)
     return result["written"], bool(same)
+
+
+def export_plan(dataset: str, to: str, data_dir: str | None, limit: int | None) -> dict:
+    """A dry run of ``export_idx``: the counts it would write, and a trial of a few PNGs read back."""
+    written, same = trial_export(dataset, data_dir)
+    return {
+        "dataset": dataset,
+        "to": str(to),
+        "counts": planned_counts(dataset, data_dir, limit),
+        "written": 0,
+        "dry_run": True,
+        "trial_written": written,
+        "trial_read_back_equal": bool(same),
+    }

@@ -15,10 +15,10 @@ from nnzero.datasets import load_dataset
 from nnzero.evaluation import metrics
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
 from nnzero.i18n import tr
+from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
 from nnzero.training.loop import TensorData, predict_logits
-from nnzero.training.rundir import write_json
 
 
 def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None):

@@ -1,67 +1,17 @@
-"""Figures: training curves, confusion matrices, galleries of images.
+"""Figures: confusion matrices and galleries of images (curves: ``nnzero.callbacks.curves``).
 
-Matplotlib with the Agg backend (no screen needed). Labels use a CJK font when
-one is installed, so Chinese titles render; otherwise they fall back cleanly.
+Matplotlib with the Agg backend (no screen needed), set up in ``nnzero.figures``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from nnzero.i18n import tr  # noqa: E402
-
-_CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Noto Sans SC",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-
-
-def use_cjk_font() -> str | None:
-    """Put the first installed CJK font first in matplotlib's list; its name, or None if none is installed."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in installed:
-            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
-            plt.rcParams["axes.unicode_minus"] = False
-            return name
-    return None
-
-
-def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
-    use_cjk_font()
-    epochs = [r["epoch"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
-        ax.plot(epochs, [r[f"train_{key}"] for r in rows], "o-", label="train")
-        if any(r.get(f"val_{key}") is not None for r in rows):
-            ax.plot(epochs, [r[f"val_{key}"] for r in rows], "s-", label="val")
-        ax.set_xlabel("epoch")
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    axes[2].plot(epochs, [r["lr"] for r in rows], "o-", color="tab:green")
-    axes[2].set_title("learning rate (end of epoch)")
-    axes[2].set_xlabel("epoch")
-    axes[2].grid(alpha=0.3)
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+from nnzero.callbacks.curves import plot_curves  # noqa: F401 - the report draws curves too
+from nnzero.figures import plt, use_cjk_font  # noqa: F401 - lessons and evaluation draw with these
+from nnzero.i18n import tr
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: str = "") -> None:

@@ -67,6 +67,17 @@ def write_report_safely(run_dir: str | Path, say=print) -> Path | None:
     return Path(path)
 
 
+class Report:
+    """The callback that ends a training run with ``report.html`` (not for a dry run)."""
+
+    def __init__(self, say=print):
+        self.say = say
+
+    def on_train_end(self, run) -> None:
+        if run.dir is not None and not run.dry_run and (Path(run.dir) / "best.pt").exists():
+            write_report_safely(run.dir, say=self.say)
+
+
 def ensure_evaluation(info: RunInfo, tmp: Path, one_batch: bool = False) -> tuple[bool, Path, str]:
     """(evaluated now?, folder with confusion.png/mistakes.png/.csv, note if that failed).
 

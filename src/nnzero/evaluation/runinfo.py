@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnzero.callbacks.runlog import read_rows
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
-from nnzero.training.logging import RunLog
 
 
 @dataclass
@@ -96,7 +96,7 @@ def read_run(run_dir: str | Path) -> RunInfo:
                 path=run_dir,
             )
         )
-    info = RunInfo(run_dir, rows=RunLog(run_dir, tensorboard=False).rows)
+    info = RunInfo(run_dir, rows=read_rows(Path(run_dir) / "metrics.csv"))
     info.config = _json(run_dir / "config.json") or {}
     info.eval = _json(run_dir / "eval" / "metrics.json")
     if (run_dir / "best.pt").exists():

@@ -15,6 +15,7 @@ is checked against, and in ``nnzero scratch export``.
 from nnzero.scratch._base import Layer, ShapeError
 from nnzero.scratch.activations import Activation, LeakyReLU, ReLU, Sigmoid, Tanh, sigmoid
 from nnzero.scratch.explain import explain
+from nnzero.scratch.fitting import fit
 from nnzero.scratch.gradcheck import check_layer, check_network, numerical_gradient, relative_error
 from nnzero.scratch.init import he_normal, initial_weights, xavier_uniform
 from nnzero.scratch.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d
@@ -25,6 +26,7 @@ from nnzero.scratch.trainer import TrainingDiverged, evaluate, lr_at, normalise,
 from nnzero.scratch.zoo import MODELS, TRAIN_DEFAULTS, build, toy
 
 __all__ = [
+    "fit",
     "LAYER_TYPES",
     "MODELS",
     "OPTIMIZERS",

@@ -12,6 +12,7 @@ import numpy as np
 
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
+from nnzero.schedule import lr_at  # noqa: F401 - one schedule for both engines
 from nnzero.scratch.losses import Loss
 from nnzero.scratch.network import Sequential
 from nnzero.scratch.optimizers import Optimizer
@@ -29,16 +30,6 @@ def normalise(images: np.ndarray, mean: float, std: float, dtype=np.float32) -> 
     x *= 1 / (255 * std)
     x -= mean / std
     return x
-
-
-def lr_at(step: int, total: int, peak: float, schedule: str) -> float:
-    """The learning rate at ``step`` of ``total``: constant, or cosine from ``peak`` down to 0."""
-    if schedule == "constant":
-        return peak
-    if schedule == "cosine":
-        ## Big steps while far from a minimum, ever smaller ones to settle into it.
-        return peak * 0.5 * (1 + math.cos(math.pi * step / total))
-    raise ValueError(f"unknown schedule {schedule!r}; choose constant or cosine")
 
 
 def evaluate(

@@ -38,10 +38,9 @@ def worker_argv(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
         elif isinstance(action, argparse._AppendAction):
             for item in value:
                 argv += [action.option_strings[0], str(item)]
-        elif action.nargs == 0:  # --augment / --no-augment: the flag's name is the value
-            flag = action.option_strings[0]
-            if value is not flag.startswith("--no-"):
-                argv.append(flag)
+        elif isinstance(action, argparse.BooleanOptionalAction):  # --augment / --no-augment
+            yes, no = action.option_strings[:2]
+            argv.append(yes if value else no)
         else:
             argv += [action.option_strings[0], str(value)]
     return argv

@@ -7,7 +7,6 @@ processes, so an MNIST epoch costs only the model's own arithmetic.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnzero.datasets.base import ImageSet
-from nnzero.training.schedule import lr_at
+from nnzero.progress import Progress
+from nnzero.schedule import lr_at
 
 
 @dataclass
@@ -78,33 +78,6 @@ def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) ->
     ## Rank r takes every world-th image from r on (as DistributedSampler does), so at each
     ## step the ranks' batches together are exactly the batch one process would take.
     return order[rank : per_rank * world : world] if world > 1 else order  # (n // world,)
-
-
-class Progress:
-    """A one-line progress bar on stderr (redrawn in place on a terminal, else silent)."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True):
-        self.total, self.label = total, label
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.last_draw = 0.0
-
-    def update(self, done: int, loss: float, acc: float, final: bool = False) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last_draw < 0.2 and not final):
-            return
-        self.last_draw = now
-        width = 24
-        filled = int(width * done / max(1, self.total))
-        rate = done / max(1e-9, now - self.start)
-        end = "\n" if final else ""
-        print(
-            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
-            f"loss {loss:.4f} acc {acc:.4f} {rate:.0f} img/s",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def new_tally() -> dict:
@@ -170,14 +143,16 @@ def train_one_epoch(
         tally["seen"] += len(y)
         tally["seconds"] = time.perf_counter() - start
         if b % 20 == 0:
-            bar.update(tally["seen"], tally["loss_sum"] / tally["seen"], tally["correct"] / tally["seen"])
+            bar.update(
+                tally["seen"], loss=tally["loss_sum"] / tally["seen"], acc=tally["correct"] / tally["seen"]
+            )
     seen = tally["seen"]
     stats = {
         "loss": tally["loss_sum"] / max(1, seen),
         "accuracy": tally["correct"] / max(1, seen),
         "images": seen,
     }
-    bar.update(seen, stats["loss"], stats["accuracy"], final=True)
+    bar.update(seen, final=True, loss=stats["loss"], acc=stats["accuracy"])
     seconds = max(1e-9, time.perf_counter() - start)
     return {**stats, "seconds": seconds, "images_per_s": seen / seconds, "step": step, "lr": lr}
 
@@ -204,5 +179,5 @@ def evaluate(
     logits = predict_logits(model, data, batch_size, max_batches)  # (N, classes)
     labels = data.labels[: len(logits)]
     loss = F.cross_entropy(logits, labels, reduction="sum").item() / max(1, len(labels))
-    accuracy = (logits.argmax(1) == labels).float().mean().item() if len(labels) else 0.0
+    accuracy = int((logits.argmax(1) == labels).sum()) / len(labels) if len(labels) else 0.0  # exact
     return {"loss": loss, "accuracy": accuracy, "logits": logits}

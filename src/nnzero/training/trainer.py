@@ -1,78 +1,31 @@
-"""``fit``: a whole training run, from data to ``best.pt``, with resume and early stopping.
+"""``Trainer``: one training run's state, from data to ``best.pt``, with resume.
 
-A run folder ends up holding config.json, metrics.csv, tensorboard/, curves.png,
-last.pt (everything needed to continue) and best.pt (the weights with the best
-validation accuracy, with their test metrics).
+The trainer writes config.json, last.pt (everything needed to continue) and best.pt (the weights
+with the best validation accuracy, with their test metrics); everything else a run folder holds
+(metrics.csv, tensorboard/, curves.png, report.html) and early stopping are callbacks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
+from nnzero.callbacks import CallbackList, default_callbacks, epoch_row, read_rows
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
-from nnzero.datasets import ImageSet, load_dataset
 from nnzero.errors import NnzeroError
-from nnzero.evaluation.report import write_report_safely
 from nnzero.i18n import tr
 from nnzero.models import create_model
+from nnzero.run import Run
+from nnzero.rundir import write_json
 from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
+from nnzero.training.data import prepare_data
 from nnzero.training.device import pick_device
-from nnzero.training.logging import RunLog, epoch_line
 from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
-from nnzero.training.rundir import write_json
-
-
-@dataclass
-class Prepared:
-    train: ImageSet
-    val: ImageSet | None
-    test: ImageSet | None
-
-
-def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, ImageSet | None]:
-    """A seeded, stratified split: each class gives the same share to validation."""
-    if fraction <= 0:
-        return data, None
-    rng = np.random.default_rng(seed)
-    val_index = []
-    for c in np.unique(data.labels):
-        members = np.flatnonzero(data.labels == c)
-        val_index.extend(rng.permutation(members)[: int(round(len(members) * fraction))])
-    is_val = np.zeros(len(data), bool)
-    is_val[val_index] = True
-    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
-
-
-def prepare_data(data_cfg: DataConfig, seed: int) -> Prepared:
-    full = load_dataset(data_cfg, "train")
-    if data_cfg.limit:
-        full = full.subset(np.random.default_rng(seed).permutation(len(full))[: data_cfg.limit])
-    train, val = split_validation(full, data_cfg.val_fraction, seed)
-    try:
-        test = load_dataset(data_cfg, "test")
-    except FileNotFoundError:
-        test = None
-    return Prepared(train, val, test)
-
-
-def input_spec(data: ImageSet) -> dict:
-    """How a new image must be prepared to look like the training data (stored in checkpoints)."""
-    return {
-        "kind": data.kind,
-        "channels": data.channels,
-        "size": data.image_size,
-        "mean": list(data.mean),
-        "std": list(data.std),
-        "resize": data.resize,
-    }
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -138,7 +91,6 @@ class Trainer:
         self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
         self.epoch, self.step, self.best, self.stale = 0, 0, -1.0, 0
         self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
-        self.log = RunLog(run_dir) if run_dir and self.is_main else None
 
     def model_kwargs(self) -> dict:
         return {
@@ -170,7 +122,7 @@ class Trainer:
             model_name=self.model_cfg.name,
             model_kwargs=self.model_kwargs(),
             classes=self.data.train.classes,
-            input_spec=input_spec(self.data.train),
+            input_spec=self.data.train.input_spec(),
             metrics=metrics,
             config=self.config_dict(),
             dataset=self.data.train.name,
@@ -202,40 +154,31 @@ class Trainer:
         )
 
     # -- the run -----------------------------------------------------------------------------
-    def fit(self) -> dict:
-        """Train for the configured epochs (from where a resumed run stopped); returns the final metrics."""
+    def fit(self, callbacks: CallbackList | None = None, run: Run | None = None) -> Run:
+        """Train for the configured epochs (from where a resumed run stopped); the finished ``Run``.
+
+        Callbacks run on rank 0 only; a stop that one of them asks for reaches every rank. Without
+        ``callbacks``: the engine's defaults (epoch line, metrics.csv, early stopping, curves).
+        """
         cfg, start = self.train_cfg, time.perf_counter()
-        total_steps = self.steps_per_epoch * cfg.epochs
+        if callbacks is None:
+            callbacks = CallbackList(default_callbacks(cfg.patience, self.say))
+        run = run or Run(self.run_dir)
+        run.config = self.config_dict()
+        if self.run_dir:
+            run.history = read_rows(self.run_dir / "metrics.csv")  # a resumed run's earlier epochs
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
-            write_json(self.run_dir / "config.json", self.config_dict())
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_json(self.run_dir / "config.json", run.config)
             self._list_skipped()
+        if self.is_main:
+            callbacks.on_train_begin(run)
         try:
             ## a dry run: one epoch
             last_epoch = min(cfg.epochs, self.epoch + 1) if self.dry_run else cfg.epochs
-            while self.epoch < last_epoch:
-                label = tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs)
-                stats = train_one_epoch(
-                    self.net,
-                    self.tensors["train"],
-                    self.optimizer,
-                    epoch=self.epoch,
-                    step=self.step,
-                    total_steps=total_steps,
-                    cfg=cfg,
-                    augment=self.augment(),
-                    generator=self.generator,
-                    rank=self.rank,
-                    world=self.world,
-                    max_batches=max_batches,
-                    progress=self.progress and self.is_main,
-                    label=label,
-                    tally=self.tally,
-                )
-                stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
-                self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
-                if self._end_epoch(stats):
-                    break
+            while self.epoch < last_epoch and not run.stop_training:
+                self._train_epoch(callbacks, run, max_batches)
         except KeyboardInterrupt:
             if self.save("last.pt", with_state=True):
                 self.say(
@@ -247,14 +190,40 @@ class Trainer:
                     )
                 )
             raise
-        result = self._final_test(max_batches)
-        result["seconds"] = round(time.perf_counter() - start, 2)
-        if self.log:
-            self.log.plot()
-            self.log.close()
-            if not self.dry_run:  # report.html; a failure there is only a warning
-                write_report_safely(self.run_dir, say=self.say)
-        return result
+        run.metrics = self._final_test(max_batches)
+        run.metrics["seconds"] = round(time.perf_counter() - start, 2)
+        run.checkpoint = Path(run.metrics["checkpoint"]) if run.metrics.get("checkpoint") else None
+        if self.is_main:
+            callbacks.on_train_end(run)
+        return run
+
+    def _train_epoch(self, callbacks: CallbackList, run: Run, max_batches: int | None) -> None:
+        cfg = self.train_cfg
+        stats = train_one_epoch(
+            self.net,
+            self.tensors["train"],
+            self.optimizer,
+            epoch=self.epoch,
+            step=self.step,
+            total_steps=self.steps_per_epoch * cfg.epochs,
+            cfg=cfg,
+            augment=self.augment(),
+            generator=self.generator,
+            rank=self.rank,
+            world=self.world,
+            max_batches=max_batches,
+            progress=self.progress and self.is_main,
+            label=tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs),
+            tally=self.tally,
+        )
+        stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
+        self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
+        row = self._epoch_row(stats, max_batches)
+        run.history = [r for r in run.history if r["epoch"] != row["epoch"]] + [row]
+        if self.is_main:
+            callbacks.on_epoch_end(self.epoch, row)
+        self._checkpoint(row)
+        run.stop_training = bool(distributed.on_main(lambda: run.stop_training))
 
     def _list_skipped(self) -> None:
         """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
@@ -263,56 +232,41 @@ class Trainer:
             lines = "".join(f"{path}\t{why}\n" for path, why in skipped)
             (self.run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
 
-    def _end_epoch(self, stats: dict) -> bool:
-        """Validate, log, checkpoint; True when early stopping says to stop."""
+    def _epoch_row(self, stats: dict, max_batches: int | None) -> dict:
+        """Validate; the epoch's metrics row (the columns of metrics.csv)."""
         val = (
             distributed.evaluate(  # distributed: each rank a slice, sums shared
-                self.net, self.tensors["val"], self.train_cfg.eval_batch_size, 1 if self.dry_run else None
+                self.net, self.tensors["val"], self.train_cfg.eval_batch_size, max_batches
             )
             if "val" in self.tensors
             else None
         )
-        row = {
-            "epoch": self.epoch,
-            "train_loss": stats["loss"],
-            "train_accuracy": stats["accuracy"],
-            "val_loss": val and val["loss"],
-            "val_accuracy": val and val["accuracy"],
-            "lr": stats["lr"],
-            "seconds": round(stats["seconds"], 3),
-            "images_per_s": round(stats["images_per_s"], 1),
-        }
-        if self.is_main:
-            self.say(epoch_line(row))
-            if self.log:
-                self.log.log_epoch(row)
-        score = val["accuracy"] if val else stats["accuracy"]
+        return epoch_row(
+            self.epoch,
+            (stats["loss"], stats["accuracy"]),
+            val and (val["loss"], val["accuracy"]),
+            stats["lr"],
+            stats["seconds"],
+            stats["images"],
+        )
+
+    def _checkpoint(self, row: dict) -> None:
+        """best.pt when validation accuracy improved (train accuracy without validation), then last.pt."""
+        score = row["val_accuracy"] if row["val_accuracy"] is not None else row["train_accuracy"]
         if score > self.best:
             self.best, self.stale = score, 0
             self.save(
                 "best.pt",
                 {
                     "epoch": self.epoch,
-                    "val_accuracy": val and val["accuracy"],
-                    "val_loss": val and val["loss"],
-                    "train_accuracy": stats["accuracy"],
+                    "val_accuracy": row["val_accuracy"],
+                    "val_loss": row["val_loss"],
+                    "train_accuracy": row["train_accuracy"],
                 },
             )
         else:
             self.stale += 1
         self.save("last.pt", with_state=True)
-        patience = self.train_cfg.patience
-        if patience and self.stale >= patience and self.epoch < self.train_cfg.epochs:
-            if self.is_main:
-                self.say(
-                    tr(
-                        "early stopping: no better validation accuracy for {n} epochs",
-                        "提前停止: 验证准确率已 {n} 轮没有提高",
-                        n=patience,
-                    )
-                )
-            return True
-        return False
 
     def _final_test(self, max_batches: int | None) -> dict:
         """Test the best weights (not the last ones) on the held-out test set."""

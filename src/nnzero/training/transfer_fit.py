@@ -1,6 +1,6 @@
 """Transfer learning in seconds: a frozen ImageNet backbone's cached features, and a linear head on them.
 
-    result = fit_on_features(data_cfg, model_cfg, train_cfg, run_dir)
+    run = fit_on_features(data_cfg, model_cfg, train_cfg, run_dir, callbacks, Run(run_dir))
 
 The steps, for any folder of photos (any layout, any number of classes):
 1. the held-out test photos: a labelled test/ (or val/) folder, else a stratified, seeded 20% of
@@ -23,16 +23,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from nnzero.datasets.base import input_spec
 from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, held_out_mask, read_photos
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
+from nnzero.run import Run
+from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.features import VIEWS, cached_features
 from nnzero.training.head import clipped_nll, fit_head, nll, softmax
-from nnzero.training.logging import RunLog
-from nnzero.training.rundir import write_json
 
 DRY_RUN_PER_CLASS = 4  # --dry-run: this many photos of each class, in each split
 
@@ -74,17 +76,6 @@ def _splits(load, data_cfg: DataConfig, seed: int, dry_run: bool) -> dict[str, n
     return out
 
 
-def input_spec(size: int) -> dict:
-    return {
-        "kind": "photos",
-        "channels": 3,
-        "size": size,
-        "mean": list(IMAGENET_MEAN),
-        "std": list(IMAGENET_STD),
-        "resize": "crop",
-    }
-
-
 def _score(head, views: list[np.ndarray], y: np.ndarray) -> dict:
     """Accuracy and log-loss of the photo alone (what evaluate sees) and of photo + mirror (--tta)."""
     if not len(y):
@@ -103,13 +94,18 @@ def fit_on_features(
     model_cfg: ModelConfig,
     train_cfg: TrainConfig,
     run_dir: Path | None,
+    callbacks: CallbackList | None = None,
+    run: Run | None = None,
     *,
     say=print,
     progress: bool = True,
     dry_run: bool = False,
     cache_dir=None,
-) -> dict:
-    """The whole run (see the module docstring); returns the metrics, as ``Trainer.fit`` does."""
+) -> Run:
+    """The whole run (see the module docstring), with the callbacks a Trainer run gets (one epoch:
+    the head is fitted in one go); returns the ``Run``."""
+    callbacks = callbacks or CallbackList()
+    run = run or Run(run_dir, dry_run=dry_run)
     start = time.perf_counter()
     entry = model_entry(model_cfg.name)
     size = data_cfg.image_size or entry.image_size
@@ -188,47 +184,54 @@ def fit_on_features(
             metrics["test_log_loss_submit"] = clipped_nll(
                 head.proba(views["test"])[:, 1], y["test"], head.clip
             )
-    metrics["seconds"] = round(time.perf_counter() - start, 2)
     model_cfg = dataclasses.replace(model_cfg, num_classes=len(classes), in_channels=3, image_size=size)
     data_cfg = dataclasses.replace(data_cfg, image_size=size)
-    best = _write_run(
-        run_dir, model, model_cfg, data_cfg, train_cfg, classes, metrics, train, val, load, dry_run
+    run.config = to_dict(data=data_cfg, model=model_cfg, train=train_cfg)
+    if run_dir is not None:
+        write_json(run_dir / "config.json", run.config)
+        _list_skipped(run_dir, load.skipped)
+    callbacks.on_train_begin(run)
+    images = len(split["train"]) * len(VIEWS)
+    row = epoch_row(
+        1,
+        (train["loss"], train["accuracy"]),
+        (val["loss"], val["accuracy"]) if val else None,
+        0.0,
+        head.seconds,
+        images,
     )
+    run.history = [row]
+    callbacks.on_epoch_end(1, row)
+    best = None
+    if run_dir is not None:
+        best = save_checkpoint(
+            run_dir / "best.pt",
+            model,
+            model_name=model_cfg.name,
+            model_kwargs={"num_classes": len(classes), "in_channels": 3, "image_size": size},
+            classes=classes,
+            input_spec=input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop"),
+            metrics=metrics,
+            config=run.config,
+            dataset=data_cfg.dataset,
+        )
     say(_result_line(head, val, test))
-    return {
+    metrics["seconds"] = round(time.perf_counter() - start, 2)
+    run.metrics = {
         "run_dir": str(run_dir) if run_dir else None,
         "checkpoint": str(best) if best else None,
         **metrics,
     }
+    run.checkpoint = best
+    callbacks.on_train_end(run)
+    return run
 
 
-def _write_run(run_dir, model, model_cfg, data_cfg, train_cfg, classes, metrics, train, val, load, dry_run):
-    """config.json, metrics.csv (one row: the head is fitted in one go), skipped_files.txt, best.pt."""
-    if run_dir is None or dry_run:
-        return None
-    config = to_dict(data=data_cfg, model=model_cfg, train=train_cfg)
-    write_json(run_dir / "config.json", config)
-    if load.skipped:
-        lines = "".join(f"{f}\t{why}\n" for f, why in load.skipped)
+def _list_skipped(run_dir: Path, skipped: list) -> None:
+    """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
+    if skipped:
+        lines = "".join(f"{f}\t{why}\n" for f, why in skipped)
         (run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
-    log = RunLog(run_dir)
-    row = {"epoch": 1, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": 0.0}
-    row |= {"val_loss": val.get("loss"), "val_accuracy": val.get("accuracy"), "seconds": metrics["seconds"]}
-    row["images_per_s"] = metrics["features"]["images_per_s"] or 0.0
-    log.log_epoch(row)
-    log.plot()
-    log.close()
-    return save_checkpoint(
-        run_dir / "best.pt",
-        model,
-        model_name=model_cfg.name,
-        model_kwargs={"num_classes": len(classes), "in_channels": 3, "image_size": data_cfg.image_size},
-        classes=classes,
-        input_spec=input_spec(data_cfg.image_size),
-        metrics=metrics,
-        config=config,
-        dataset=data_cfg.dataset,
-    )
 
 
 def _split_note(from_folder: bool, counts: dict, n_classes: int) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.evaluation.plots import plt, use_cjk_font
+from nnzero.figures import plt, use_cjk_font
 
 
 def plot_weight_maps(
@@ -34,3 +34,23 @@ def plot_weight_maps(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def first_layer_maps(net, model: str, run_dir: Path, classes: list[str]) -> str | None:
+    """weights.png: the ten digit maps of softmax, or the first layer's units of an mlp (None for others)."""
+    from nnzero.i18n import tr
+
+    if model not in ("softmax", "mlp"):
+        return None
+    W = net.layers[1].params["W"]  # (784, units): layer 0 is Flatten
+    if model == "softmax":
+        titles = classes
+        title = tr(
+            "weight of every pixel for every class (red +, blue -)", "每个像素对每个类别的权重 (红 +, 蓝 -)"
+        )
+    else:
+        W = W[:, :128]
+        titles = [str(j) for j in range(W.shape[1])]
+        title = tr("first-layer units (red +, blue -)", "第一层的神经元 (红 +, 蓝 -)")
+    cols = 10 if model == "softmax" else 16
+    return str(plot_weight_maps(W, Path(run_dir) / "weights.png", titles, cols=cols, title=title))

@@ -1,0 +1,98 @@
+"""The library's front door for PyTorch runs: ``nnzero.train`` and ``nnzero.evaluate``.
+
+    import nnzero
+    run = nnzero.train("mnist", model="mlp128", epochs=5)    # the same run as `nnzero train mnist ...`
+    run.test_accuracy, run.dir, run.history[-1]
+    nnzero.evaluate(run.checkpoint)["per_class"]["7"]
+
+They live in the evaluation layer because a training run ends by writing its report, which is
+evaluation's work; training itself never imports evaluation (the report is a callback).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnzero.callbacks import default_callbacks as engine_callbacks
+from nnzero.evaluation.report import Report
+from nnzero.run import Run
+
+
+def default_callbacks(patience: int = 0, say=print) -> list:
+    """What every ``nnzero.train`` run gets before the user's own callbacks: the epoch line,
+    metrics.csv and TensorBoard, early stopping (when ``patience``), curves.png and report.html."""
+    return [*engine_callbacks(patience, say), Report(say)]
+
+
+def train(
+    dataset: str = "mnist",
+    *,
+    model: str | None = None,
+    data_dir: str | Path | None = None,
+    name: str | None = None,
+    runs_dir: str | Path = "runs",
+    callbacks=(),
+    progress: bool = True,
+    resume: str | Path | None = None,
+    dry_run: bool = False,
+    summary: bool = False,
+    sets=(),
+    say=print,
+    **settings,
+) -> Run:
+    """Train ``model`` (default: the data set's default model) and return the ``Run``.
+
+    ``settings`` take the names of ``nnzero train``'s flags (``epochs``, ``lr``, ``batch_size``,
+    ``seed``, ``image_size``, ``augment``, ...), resolved exactly as the command resolves them:
+    the defaults, then the model's own, then these. ``resume`` continues a run folder (its
+    config.json wins; ``epochs`` may extend it). ``callbacks`` are added after the defaults
+    (see ``default_callbacks``); ``say`` prints the run's messages (``say=lambda m: None``: quiet).
+    """
+    from nnzero.training.run import fit, resumed_configs
+    from nnzero.training.settings import resolve_settings
+
+    if resume:
+        data, net, train_cfg = resumed_configs(resume, settings.get("epochs"))
+    else:
+        if data_dir is not None:
+            settings["data_dir"] = str(data_dir)
+        data, net, train_cfg = resolve_settings(dataset, model, sets=sets, **settings)
+    return fit(
+        data,
+        net,
+        train_cfg,
+        name=name,
+        runs_dir=runs_dir,
+        resume=resume,
+        callbacks=[*default_callbacks(patience=train_cfg.patience, say=say), *callbacks],
+        progress=progress,
+        dry_run=dry_run,
+        summary=summary,
+        say=say,
+    )
+
+
+def evaluate(
+    checkpoint: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    dataset: str | None = None,
+    out_dir: str | Path | None = None,
+    top_mistakes: int = 32,
+    device: str = "auto",
+    dry_run: bool = False,
+) -> dict:
+    """Test accuracy, log-loss, per-class precision/recall, the confusion matrix and every mistake
+    (most confident first) of a checkpoint on its test set; with ``out_dir``, also confusion.png,
+    mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only."""
+    from nnzero.evaluation.evaluate import evaluate_checkpoint
+
+    return evaluate_checkpoint(
+        checkpoint,
+        data_dir=None if data_dir is None else str(data_dir),
+        dataset=dataset,
+        out_dir=out_dir,
+        max_batches=1 if dry_run else None,
+        top_mistakes=top_mistakes,
+        device=device,
+    )

@@ -1,0 +1,39 @@
+"""``nnzero.Run``: what a training run returns, and what its callbacks see while it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Run:
+    """One training run, of either engine.
+
+    ``dir``: the run folder (None for a dry run, which keeps nothing); ``checkpoint``: the file to
+    evaluate, predict or serve (best.pt; model.npz for the NumPy engine); ``history``: one dict per
+    epoch, the rows of metrics.csv; ``metrics``: the final metrics, the dict ``--json`` prints;
+    ``config``: the settings the run used (config.json). A callback sets ``stop_training`` to end
+    training after the current epoch.
+    """
+
+    dir: Path | None
+    checkpoint: Path | None = None
+    history: list[dict] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+    engine: str = "torch"  # torch | scratch
+    dry_run: bool = False
+    rank: int = 0  # under torchrun: this process's rank (only rank 0 writes and reports)
+    stop_training: bool = False
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """Accuracy of the kept weights on the test set; None when the data had no test set."""
+        value = self.metrics.get("test_accuracy")
+        return None if value is None else float(value)
+
+    def __repr__(self) -> str:
+        acc = self.test_accuracy
+        shown = "n/a" if acc is None else f"{acc:.4f}"
+        return f"Run(dir={str(self.dir)!r}, epochs={len(self.history)}, test_accuracy={shown})"

@@ -1,0 +1,43 @@
+"""The data a run trains on: the training set less a seeded, stratified validation split, and the test set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnzero.config import DataConfig
+from nnzero.datasets import ImageSet, load_dataset
+
+
+@dataclass
+class Prepared:
+    train: ImageSet
+    val: ImageSet | None
+    test: ImageSet | None
+
+
+def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, ImageSet | None]:
+    """A seeded, stratified split: each class gives the same share to validation."""
+    if fraction <= 0:
+        return data, None
+    rng = np.random.default_rng(seed)
+    val_index = []
+    for c in np.unique(data.labels):
+        members = np.flatnonzero(data.labels == c)
+        val_index.extend(rng.permutation(members)[: int(round(len(members) * fraction))])
+    is_val = np.zeros(len(data), bool)
+    is_val[val_index] = True
+    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
+
+
+def prepare_data(data_cfg: DataConfig, seed: int) -> Prepared:
+    full = load_dataset(data_cfg, "train")
+    if data_cfg.limit:
+        full = full.subset(np.random.default_rng(seed).permutation(len(full))[: data_cfg.limit])
+    train, val = split_validation(full, data_cfg.val_fraction, seed)
+    try:
+        test = load_dataset(data_cfg, "test")
+    except FileNotFoundError:
+        test = None
+    return Prepared(train, val, test)

@@ -1,0 +1,150 @@
+"""The public API: nnzero.train / Run / load / evaluate / scratch.fit, and that the CLI is the same run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import nnzero
+from nnzero.callbacks import read_rows
+from nnzero.cli import main
+from nnzero.datasets import load_arrays
+from nnzero.errors import NnzeroError
+
+QUIET = {"progress": False, "say": lambda message: None}
+
+
+def _cli_json(capsys, argv: list[str]) -> dict:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_library_and_command_line_give_the_same_run(tmp_path, capsys):
+    settings = {"epochs": 1, "limit": 3000, "seed": 3}
+    run = nnzero.train("mnist", model="mlp64x3", runs_dir=tmp_path, name="lib", **settings, **QUIET)
+    printed = _cli_json(
+        capsys,
+        ["train", "mnist", "--model", "mlp64x3", "--epochs", "1", "--limit", "3000", "--seed", "3"]
+        + ["--runs-dir", str(tmp_path), "--name", "cli", "--json", "--quiet"],
+    )
+    assert (
+        printed["test_accuracy"] == run.test_accuracy and run.test_accuracy > 0.6
+    )  # 11 steps; chance is 0.1
+    assert set(printed) == set(run.metrics)
+    ## The same defaults were resolved for both: the configs differ in nothing.
+    lib, cli = (json.loads((tmp_path / n / "config.json").read_text()) for n in ("lib", "cli"))
+    assert lib == cli and lib["train"]["batch_size"] == 256 and lib["train"]["lr"] == 6e-3
+
+
+def test_run_holds_the_run_folder_history_and_metrics(small_run):
+    run = small_run
+    assert run.dir.is_dir() and run.checkpoint == run.dir / "best.pt"
+    assert run.history == read_rows(run.dir / "metrics.csv") and len(run.history) == 1
+    assert run.history[0]["val_accuracy"] > 0.85
+    assert run.metrics["test_accuracy"] == run.test_accuracy > 0.85
+    for name in ("config.json", "curves.png", "report.html", "last.pt"):
+        assert (run.dir / name).exists(), name
+    assert run.config["model"]["name"] == "mlp128" and run.config["train"]["epochs"] == 1
+
+
+def test_settings_resolve_as_the_command_resolves_them():
+    data, model, train = nnzero.resolve_settings("mnist", model="mlp128")
+    assert (model.name, train.epochs, train.lr, train.batch_size, data.augment) == (
+        "mlp128",
+        5,
+        6e-3,
+        256,
+        False,
+    )
+    _, model, train = nnzero.resolve_settings("mnist", epochs=7, sets=["train.warmup=0.3"])
+    assert model.name == "cnn" and train.epochs == 7 and train.warmup == 0.3
+    with pytest.raises(NnzeroError, match="unknown setting 'epohcs'.*epochs"):
+        nnzero.train("mnist", epohcs=3, **QUIET)
+    with pytest.raises(NnzeroError, match="lr must be float"):
+        nnzero.resolve_settings("mnist", lr="fast")
+
+
+class Recorder:
+    """Records every hook; asks to stop after ``stop_after`` epochs."""
+
+    def __init__(self, stop_after: int):
+        self.stop_after, self.calls, self.run = stop_after, [], None
+
+    def on_train_begin(self, run):
+        self.run = run
+        self.calls.append(("begin", run.dir))
+
+    def on_epoch_end(self, epoch, logs):
+        self.calls.append(("epoch", epoch, logs["val_accuracy"]))
+        if epoch >= self.stop_after:
+            self.run.stop_training = True
+
+    def on_train_end(self, run):
+        self.calls.append(("end", run.test_accuracy))
+
+
+@pytest.mark.parametrize("engine", ["torch", "scratch"])
+def test_a_callback_sees_every_epoch_and_can_stop_training(tmp_path, engine):
+    recorder = Recorder(stop_after=1)
+    if engine == "torch":
+        run = nnzero.train(
+            "mnist", model="softmax", epochs=3, limit=2000, runs_dir=tmp_path, callbacks=[recorder], **QUIET
+        )
+    else:
+        run = nnzero.scratch.fit(
+            "softmax", epochs=3, limit=2000, runs_dir=tmp_path, callbacks=[recorder], **QUIET
+        )
+    assert [c[0] for c in recorder.calls] == ["begin", "epoch", "end"]  # stopped after epoch 1 of 3
+    assert recorder.calls[0][1] == run.dir and recorder.calls[1][2] == run.history[0]["val_accuracy"]
+    assert recorder.calls[2][1] == run.test_accuracy > 0.7
+    assert len(read_rows(run.dir / "metrics.csv")) == 1 and (run.dir / "curves.png").exists()
+    with pytest.raises(TypeError, match="not a callback"):
+        nnzero.train("mnist", model="softmax", dry_run=True, callbacks=[object()], **QUIET)
+
+
+def test_load_predicts_paths_pil_images_and_arrays(small_checkpoint, tmp_path):
+    predictor = nnzero.load(small_checkpoint)
+    assert predictor.classes == [str(d) for d in range(10)]
+    images, labels = load_arrays("test")
+    Image.fromarray(images[0]).save(tmp_path / "digit.png")
+    answers = predictor.predict([tmp_path / "digit.png", Image.fromarray(images[1]), images[2]], top=3)
+    assert len(answers) == 3 and all(len(a) == 3 for a in answers)
+    for answer in answers:
+        probs = [a["prob"] for a in answer]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+        assert {a["label"] for a in answer} <= set(predictor.classes)
+    ## The same preparation the CLI and server use: real test digits are read right.
+    guesses = [p[0]["label"] for p in predictor.predict(list(images[:100]), top=1)]
+    assert np.mean(np.array(guesses) == labels[:100].astype(str)) > 0.85
+    assert predictor.predict(images[3] / 255.0) == predictor.predict(images[3])  # float 0-1 arrays work
+    with pytest.raises(NnzeroError, match="shape"):
+        predictor.predict(np.zeros((2, 3, 4, 5)))
+
+
+def test_evaluate_gives_the_runs_test_accuracy_per_class_and_mistakes(small_run):
+    report = nnzero.evaluate(small_run.checkpoint)
+    assert report["test_accuracy"] == pytest.approx(small_run.test_accuracy, abs=1e-9)
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == report["images"] == 10000
+    assert len(report["mistakes"]) == 10000 - np.trace(matrix)
+    seven = report["per_class"]["7"]
+    assert 0.5 < seven["precision"] <= 1 and 0.5 < seven["recall"] <= 1
+    confidences = [m["confidence"] for m in report["mistakes"]]
+    assert confidences == sorted(confidences, reverse=True)  # most confident first
+
+
+def test_scratch_fit_is_the_same_run_as_the_scratch_command(tmp_path, capsys):
+    run = nnzero.scratch.fit("softmax", epochs=1, limit=5000, runs_dir=tmp_path, name="lib", **QUIET)
+    printed = _cli_json(
+        capsys,
+        ["scratch", "train", "mnist", "--model", "softmax", "--epochs", "1", "--limit", "5000"]
+        + ["--runs-dir", str(tmp_path), "--name", "cli", "--json", "--quiet"],
+    )
+    assert run.engine == "scratch" and run.checkpoint == tmp_path / "lib" / "model.npz"
+    assert printed["test_accuracy"] == run.test_accuracy > 0.8 and set(printed) == set(run.metrics)
+    assert run.history == read_rows(tmp_path / "lib" / "metrics.csv")
+    assert (tmp_path / "lib" / "weights.png").exists() and (tmp_path / "lib" / "curves.png").exists()
