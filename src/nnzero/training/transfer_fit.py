@@ -173,6 +173,9 @@ def fit_on_features(
             "seconds": round(feats.seconds, 2),
             "images_per_s": feats.images_per_s,
             "views": list(VIEWS),
+            "frozen": True,  # the backbone is the pretrained one: evaluate may reuse these features
+            "params": params,
+            "cache_dir": str(feats.stores[0].folder),
         },
         "head_seconds": head.seconds,
         "l2_grid": head.grid,
