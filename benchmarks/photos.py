@@ -21,12 +21,13 @@ accuracy >= 99.5% in <= 10 min cold; the warm head fit <= 10 s.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import BASELINES, SHARED, machine, nnzero, print_table, run_json, save
+from _common import BASELINES, RESULTS, SHARED, machine, nnzero, print_table, run_json, save
 
 SETS = {"flowers": SHARED / "data" / "flowers", "catsdogs": SHARED / "data" / "catsdogs" / "train"}
 MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
@@ -110,6 +111,9 @@ def main() -> int:
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-cache rows")
     ap.add_argument("--skip-lenet", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--append", action="store_true", help="keep the rows of photos.json that this run does not redo"
+    )
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="nnzero-photos-bench-") as tmp:
@@ -126,9 +130,14 @@ def main() -> int:
         if "catsdogs" in args.sets and not args.skip_lenet:
             data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
             rows.append(lenet_row(data, 1 if args.quick else 10))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if args.append and (RESULTS / "photos.json").exists():
+        old = json.loads((RESULTS / "photos.json").read_text())
+        done = {(r["data"], r["model"], r["run"]) for r in rows}
+        rows = [r for r in old["rows"] if (r["data"], r["model"], r["run"]) not in done] + rows
+        load = {"earlier": old.get("load_average"), "now": load}
     print()
     print_table(rows, COLUMNS)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     path = save("photos", {"machine": machine(), "load_average": load, "quick": args.quick, "rows": rows})
     print(f"\nwritten: {path}")
     return 0
