@@ -107,9 +107,59 @@ def fit_on_features(
     callbacks = callbacks or CallbackList()
     run = run or Run(run_dir, dry_run=dry_run)
     start = time.perf_counter()
-    entry = model_entry(model_cfg.name)
-    size = data_cfg.image_size or entry.image_size
-    load = read_photos(data_cfg.data_dir, size, quiet=not progress, cache_dir=cache_dir)
+    size = data_cfg.image_size or model_entry(model_cfg.name).image_size
+    load = _labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
+    classes, labels = list(load.listing.classes), load.labels()
+    split = _splits(load, data_cfg, train_cfg.seed, dry_run)
+    say(_split_note(any(load.listing.held_out), {k: len(v) for k, v in split.items()}, len(classes)))
+    torch.manual_seed(train_cfg.seed)
+    model = create_model(
+        model_cfg.name, len(classes), 3, size, pretrained=model_cfg.pretrained, weights=model_cfg.weights
+    ).eval()
+    views, info = _features(model, model_cfg, size, load, split, cache_dir, say, progress)
+    y = {k: labels[idx] for k, idx in split.items()}
+    head = fit_head(views["train"], y["train"], views["val"], y["val"], len(classes))
+    with torch.no_grad():
+        model.head().weight.copy_(torch.from_numpy(head.weight))
+        model.head().bias.copy_(torch.from_numpy(head.bias))
+    scores = {k: _score(head, views[k], y[k]) for k in split}
+    metrics = _metrics(head, scores, info, views["test"], y["test"])
+    model_cfg = dataclasses.replace(model_cfg, num_classes=len(classes), in_channels=3, image_size=size)
+    run.config = to_dict(
+        data=dataclasses.replace(data_cfg, image_size=size), model=model_cfg, train=train_cfg
+    )
+    if run_dir is not None:
+        write_json(run_dir / "config.json", run.config)
+        _list_skipped(run_dir, load.skipped)
+    callbacks.on_train_begin(run)
+    train, val = scores["train"], scores["val"]
+    held = (val["loss"], val["accuracy"]) if val else None
+    run.history = [
+        epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, head.seconds, len(y["train"]) * 2)
+    ]
+    callbacks.on_epoch_end(1, run.history[0])
+    best = None
+    if run_dir is not None:
+        spec = input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop")
+        best = save_checkpoint(
+            run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
+            classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
+        )  # fmt: skip
+    say(_result_line(head, val, scores["test"]))
+    metrics["seconds"] = round(time.perf_counter() - start, 2)
+    run.metrics = {"run_dir": str(run_dir) if run_dir else None, "checkpoint": str(best) if best else None}
+    run.metrics |= metrics
+    run.checkpoint = best
+    callbacks.on_train_end(run)
+    return run
+
+
+def _sizes(model_cfg: ModelConfig) -> dict:
+    return {"num_classes": model_cfg.num_classes, "in_channels": 3, "image_size": model_cfg.image_size}
+
+
+def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
+    load = read_photos(data_dir, size, quiet=not progress, cache_dir=cache_dir)
     if not load.listing.labelled:
         raise DataError(
             tr(
@@ -118,14 +168,11 @@ def fit_on_features(
                 root=load.listing.root,
             )
         )
-    classes, labels = list(load.listing.classes), load.labels()
-    split = _splits(load, data_cfg, train_cfg.seed, dry_run)
-    from_folder = any(load.listing.held_out)
-    say(_split_note(from_folder, {k: len(v) for k, v in split.items()}, len(classes)))
-    torch.manual_seed(train_cfg.seed)
-    model = create_model(
-        model_cfg.name, len(classes), 3, size, pretrained=model_cfg.pretrained, weights=model_cfg.weights
-    ).eval()
+    return load
+
+
+def _features(model, model_cfg, size, load, split, cache_dir, say, progress) -> tuple[dict, dict]:
+    """{split: [photo features, mirror features]} for train, val and test, and what to record of them."""
     from nnzero.models.transfer import weights_source
 
     params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
@@ -133,31 +180,29 @@ def fit_on_features(
     used = np.concatenate(list(split.values()))
     paths = load.paths()
     feats = cached_features(
-        model,
-        params,
-        load.images,
-        [paths[i] for i in used],
-        IMAGENET_MEAN,
-        IMAGENET_STD,
-        load.listing.root,
-        cache_dir=cache_dir,
-        say=say,
-        progress=progress,
-        index=used,
-    )
-    views = {k: [] for k in split}
-    offset = 0
+        model, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
+        load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used,
+    )  # fmt: skip
+    views, offset = {}, 0
     for k, idx in split.items():
         views[k] = [feats.views[v][offset : offset + len(idx)] for v in VIEWS]
         offset += len(idx)
-    y = {k: labels[idx] for k, idx in split.items()}
-    head = fit_head(views["train"], y["train"], views["val"], y["val"], len(classes))
-    layer = model.head()
-    with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(head.weight))
-        layer.bias.copy_(torch.from_numpy(head.bias))
-    val, test = _score(head, views["val"], y["val"]), _score(head, views["test"], y["test"])
-    train = _score(head, views["train"], y["train"])
+    info = {
+        "computed": feats.computed,
+        "cached": len(used) - feats.computed,
+        "seconds": round(feats.seconds, 2),
+        "images_per_s": feats.images_per_s,
+        "views": list(VIEWS),
+        "frozen": True,  # the backbone is the pretrained one: evaluate may reuse these features
+        "params": params,
+        "cache_dir": str(feats.stores[0].folder),
+    }
+    return views, info
+
+
+def _metrics(head, scores: dict, features: dict, test_views, y_test) -> dict:
+    """What the checkpoint and ``--json`` report: validation and test scores, the calibration chosen."""
+    val, test, train = scores["val"], scores["test"], scores["train"]
     calibration = {"temperature": round(head.temperature, 4), "l2": head.l2, "chosen_on": "validation"}
     if head.clip is not None:
         calibration["clip"] = head.clip
@@ -167,16 +212,7 @@ def fit_on_features(
         "val_loss": val.get("loss"),
         "train_accuracy": train["accuracy"],
         "calibration": calibration,
-        "features": {
-            "computed": feats.computed,
-            "cached": len(used) - feats.computed,
-            "seconds": round(feats.seconds, 2),
-            "images_per_s": feats.images_per_s,
-            "views": list(VIEWS),
-            "frozen": True,  # the backbone is the pretrained one: evaluate may reuse these features
-            "params": params,
-            "cache_dir": str(feats.stores[0].folder),
-        },
+        "features": features,
         "head_seconds": head.seconds,
         "l2_grid": head.grid,
     }
@@ -184,50 +220,8 @@ def fit_on_features(
         metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
         metrics |= {"test_accuracy_tta": test["accuracy_tta"], "test_loss_tta": test["loss_tta"]}
         if head.clip is not None:  # what `nnzero submit --tta` would score on these photos
-            metrics["test_log_loss_submit"] = clipped_nll(
-                head.proba(views["test"])[:, 1], y["test"], head.clip
-            )
-    model_cfg = dataclasses.replace(model_cfg, num_classes=len(classes), in_channels=3, image_size=size)
-    data_cfg = dataclasses.replace(data_cfg, image_size=size)
-    run.config = to_dict(data=data_cfg, model=model_cfg, train=train_cfg)
-    if run_dir is not None:
-        write_json(run_dir / "config.json", run.config)
-        _list_skipped(run_dir, load.skipped)
-    callbacks.on_train_begin(run)
-    images = len(split["train"]) * len(VIEWS)
-    row = epoch_row(
-        1,
-        (train["loss"], train["accuracy"]),
-        (val["loss"], val["accuracy"]) if val else None,
-        0.0,
-        head.seconds,
-        images,
-    )
-    run.history = [row]
-    callbacks.on_epoch_end(1, row)
-    best = None
-    if run_dir is not None:
-        best = save_checkpoint(
-            run_dir / "best.pt",
-            model,
-            model_name=model_cfg.name,
-            model_kwargs={"num_classes": len(classes), "in_channels": 3, "image_size": size},
-            classes=classes,
-            input_spec=input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop"),
-            metrics=metrics,
-            config=run.config,
-            dataset=data_cfg.dataset,
-        )
-    say(_result_line(head, val, test))
-    metrics["seconds"] = round(time.perf_counter() - start, 2)
-    run.metrics = {
-        "run_dir": str(run_dir) if run_dir else None,
-        "checkpoint": str(best) if best else None,
-        **metrics,
-    }
-    run.checkpoint = best
-    callbacks.on_train_end(run)
-    return run
+            metrics["test_log_loss_submit"] = clipped_nll(head.proba(test_views)[:, 1], y_test, head.clip)
+    return metrics
 
 
 def _list_skipped(run_dir: Path, skipped: list) -> None:
