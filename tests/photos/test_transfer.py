@@ -42,7 +42,17 @@ def flower_folder(root: Path, names: dict, n: int, offset: int = 0) -> Path:
 
 
 def _train(data: Path, runs: Path, name: str, *extra: str) -> dict:
-    args = ["train", "photos", "--data-dir", str(data), "--image-size", "160", "--runs-dir", str(runs)]
+    args = [
+        "train",
+        "photos",
+        "--data-dir",
+        str(data),
+        "--model",
+        "efficientnet_lite0",
+        "--image-size",
+        "160",
+    ]
+    args += ["--runs-dir", str(runs)]
     return _json_of(args + ["--name", name, "--quiet", "--json", *extra])
 
 
