@@ -26,7 +26,9 @@ DEFAULT_MODEL = {
     "fashion-mnist": "cnn",
     "imagefolder": "cnn",
     "catsdogs": "resnet_small",
-    "photos": "efficientnet_lite0",
+    ## measured (docs/photos.md): lite2 alone met the cats-vs-dogs target (log-loss 0.0064, 99.85% with
+    ## the mirror, 7 min cold); on flowers lite1 scored 92.0%, lite2 91.0% (two photos of 200)
+    "photos": "efficientnet_lite2",
 }
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 ## A setting's name (the command's flag without "--", dashes as underscores) -> its config section.
