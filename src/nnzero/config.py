@@ -53,6 +53,8 @@ class TrainConfig:
     optimizer: str = "adam"  # adam | adamw | sgd
     lr: float = 3e-3  # peak learning rate, for the global batch (not scaled by the number of processes)
     momentum: float = 0.9  # sgd only
+    beta1: float = 0.9  # adam/adamw: how slowly the running mean of the gradient forgets
+    beta2: float = 0.999  # adam/adamw: the same for the running mean of its square
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
     schedule: str = "onecycle"  # onecycle | cosine | constant
     warmup: float = 0.2  # onecycle: share of the steps spent rising to the peak

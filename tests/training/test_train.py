@@ -26,6 +26,19 @@ def test_short_training_learns_real_digits(small_checkpoint):
     assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
 
 
+def test_the_default_model_learns_real_digits_in_one_short_epoch(tmp_path):
+    """`nnzero train mnist`'s own recipe (fastcnn, one epoch) on 6,000 images: most of 10,000 test digits right."""
+    import nnzero
+
+    run = nnzero.train(
+        "mnist", limit=6000, runs_dir=tmp_path, name="fast", progress=False, say=lambda m: None
+    )
+    assert run.config["model"]["name"] == "fastcnn" and len(run.history) == 1
+    assert run.metrics["test_accuracy"] > 0.95  # an untrained net scores ~0.10; 60,000 images give ~0.993
+    for name in ("best.pt", "last.pt", "metrics.csv", "curves.png", "report.html"):
+        assert (tmp_path / "fast" / name).stat().st_size > 0, name
+
+
 def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint, tmp_path):
     """The weights that come back are the ones that were saved: the trained checkpoint scores its
     recorded test accuracy again, and a model saved here comes back with bit-identical logits."""
@@ -86,6 +99,7 @@ def _trainer(run_dir, epochs=2):
     return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch):
     straight = _trainer(tmp_path / "straight")
     straight.fit()
@@ -114,6 +128,7 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
     assert len(rows) == 3  # header + one row per epoch, none doubled
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     args = [
         "train",

@@ -13,6 +13,7 @@ import numpy as np
 
 from nnzero.evaluation.html import esc, figure_png, img, table, text
 from nnzero.evaluation.runinfo import RunInfo
+from nnzero.figures import figure_zh, pick
 
 
 def _note(message: str) -> str:
@@ -196,9 +197,10 @@ def feature_maps(info: RunInfo, lang: str) -> tuple[str, str, str] | None:
         return "features", heading, _note(str(e))
     predictor = Predictor(info.checkpoint, "cpu")
     label = info.checkpoint["classes"][int(data.labels[0])]
-    caption = text(lang, f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})")
+    zh = lang == "zh" and figure_zh(True)  ## drawn text is in one language, one its fonts can show
+    caption = pick(f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})", zh)
     image = np.array(data.images[0])  # (C, H, W) a writable copy for torch
-    png = figure_png(lambda out: inspect_image(predictor, image, out, max_channels=8, title=caption))
+    png = figure_png(lambda out: inspect_image(predictor, image, out, max_channels=8, title=caption, zh=zh))
     return "features", heading, img(png, "feature maps", "features-img")
 
 

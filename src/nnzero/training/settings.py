@@ -22,7 +22,7 @@ DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos")
 ## photos: your own classes, transfer learning on cached frozen features (docs/photos.md);
 ## catsdogs: the course's case 3, a CNN from scratch (it takes the transfer models too)
 DEFAULT_MODEL = {
-    "mnist": "cnn",
+    "mnist": "fastcnn",
     "fashion-mnist": "cnn",
     "imagefolder": "cnn",
     "catsdogs": "resnet_small",
