@@ -18,7 +18,7 @@ from nnzero.errors import NnzeroError
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs
+    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos
     data_dir: str | None = None  # None: MNIST's copy shipped inside the package
     val_fraction: float = 0.1  # share of the training set held out for validation
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
@@ -69,7 +69,7 @@ class TrainConfig:
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 CHOICES = {
-    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs"),
+    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
 }

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from nnzero.cli import main
 from nnzero.datasets.photos import load_photos
 from nnzero.training.checkpoint import load_checkpoint
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_a_short_training_learns_on_held_out_real_photos(trained):
     ckpt = load_checkpoint(trained)
     # 60 photos the model never saw: chance is 0.5 (one standard deviation 0.065); shuffled labels or
@@ -20,6 +23,7 @@ def test_a_short_training_learns_on_held_out_real_photos(trained):
     assert "pretrained" not in ckpt["model_kwargs"]  # rebuilding needs no weights file or download
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_evaluate_scores_the_same_held_out_photos(trained, tmp_path, capsys):
     assert main(["evaluate", str(trained), "--out", str(tmp_path / "eval"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -32,6 +36,7 @@ def test_evaluate_scores_the_same_held_out_photos(trained, tmp_path, capsys):
     assert (tmp_path / "eval" / "mistakes.png").stat().st_size > 0  # the gallery of confident mistakes
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_predict_gives_cat_and_dog_probabilities(trained, photos_dir, photo_names, capsys):
     """20 real photos it never trained on (10 cats, 10 dogs): probabilities of both classes, mostly right."""
     photos = [photos_dir / n for c in ("cat", "dog") for n in photo_names[c][600:610]]

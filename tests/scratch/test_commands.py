@@ -16,6 +16,7 @@ def last_json(capsys) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # tens of thousands of NumPy iterations, or a training in a subprocess (3-8 s)
 def test_toy_reproduces_the_course_program(capsys):
     """Same starting weights, same updates: the numbers the course's NumPy program prints
     (/work/shared/baselines/course_numpy_toy.py: 0.0022, 0.9985, 0.9986, 0.9999)."""
@@ -26,6 +27,7 @@ def test_toy_reproduces_the_course_program(capsys):
     assert result["runs"][0]["errors"][0] == pytest.approx(0.5231, abs=1e-4)
 
 
+@pytest.mark.slow  # tens of thousands of NumPy iterations, or a training in a subprocess (3-8 s)
 def test_toy_xor_needs_the_hidden_layer(capsys):
     assert main(["scratch", "toy", "--task", "xor", "--iterations", "30000", "--json"]) == 0
     with_hidden, without = last_json(capsys)["runs"]
@@ -127,6 +129,7 @@ def test_diverging_training_stops_with_a_message_and_keeps_good_weights(tmp_path
     assert all(np.isfinite(p).all() for p, _ in net.parameters())
 
 
+@pytest.mark.slow  # tens of thousands of NumPy iterations, or a training in a subprocess (3-8 s)
 def test_training_runs_with_torch_unimportable(tmp_path):
     """The engine never needs PyTorch: block `import torch` and train LeNet on real MNIST."""
     import subprocess

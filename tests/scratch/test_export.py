@@ -31,7 +31,12 @@ def test_images():
 
 
 @pytest.mark.parametrize(
-    ("model", "registered"), [("softmax", "softmax"), ("mlp", "mlp128"), ("lenet", "lenet5")]
+    ("model", "registered"),
+    [
+        ("softmax", "softmax"),
+        pytest.param("mlp", "mlp128", marks=pytest.mark.slow),  # trains 2,000 images: 2-4 s
+        pytest.param("lenet", "lenet5", marks=pytest.mark.slow),
+    ],
 )
 def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, model, registered):
     from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint

@@ -99,6 +99,7 @@ def _trainer(run_dir, epochs=2):
     return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch):
     straight = _trainer(tmp_path / "straight")
     straight.fit()
@@ -127,6 +128,7 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
     assert len(rows) == 3  # header + one row per epoch, none doubled
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     args = [
         "train",
