@@ -149,6 +149,7 @@ def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     assert loss_2 < 0.85 * loss_1 and second["test_accuracy"] > first["test_accuracy"] + 0.03
 
 
+@pytest.mark.slow  # trains once (about 2 s)
 def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
     args = [
         "train",
