@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,13 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 @pytest.fixture(autouse=True)
 def _english(monkeypatch):
-    """Tests read English messages unless they switch language themselves."""
+    """Tests read English messages unless they switch language themselves (the locale says nothing)."""
     monkeypatch.delenv("NNZERO_LANG", raising=False)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    figures = sys.modules.get("nnzero.figures")
+    if figures is not None:
+        figures._told = False  # each test may see the one-line "no Chinese font" note afresh
 
 
 @pytest.fixture(scope="session")

@@ -61,12 +61,29 @@ def test_settings_resolve_as_the_command_resolves_them():
         256,
         False,
     )
-    _, model, train = nnzero.resolve_settings("mnist", epochs=7, sets=["train.warmup=0.3"])
-    assert model.name == "cnn" and train.epochs == 7 and train.warmup == 0.3
+    _, model, train = nnzero.resolve_settings("mnist", epochs=7, sets=["train.warmup=0.25"])
+    assert model.name == "fastcnn" and train.epochs == 7 and train.warmup == 0.25
     with pytest.raises(NnzeroError, match="unknown setting 'epohcs'.*epochs"):
         nnzero.train("mnist", epohcs=3, **QUIET)
     with pytest.raises(NnzeroError, match="lr must be float"):
         nnzero.resolve_settings("mnist", lr="fast")
+
+
+def test_the_default_mnist_model_is_fastcnn_with_its_one_epoch_recipe():
+    data, model, train = nnzero.resolve_settings("mnist")
+    assert model.name == "fastcnn"
+    assert (train.epochs, train.batch_size, train.lr, train.optimizer, train.schedule) == (
+        1,
+        256,
+        1e-2,
+        "adam",
+        "onecycle",
+    )
+    assert (train.label_smoothing, data.val_fraction, data.augment) == (0.1, 0.05, False)
+    assert (train.beta1, train.beta2) == (0.7, 0.9)  # tuomaso/train_mnist_fast's Adam
+    ## the other data sets keep their defaults; cnn stays registered under its name
+    assert nnzero.resolve_settings("fashion-mnist")[1].name == "cnn"
+    assert nnzero.resolve_settings("mnist", model="cnn")[2].epochs == 3
 
 
 class Recorder:

@@ -79,7 +79,17 @@ def _exit_if_distributed_run_broke(code: int) -> None:
         dist.exit_if_broken(code)
 
 
+def _tolerant_streams() -> None:
+    """Characters a console cannot encode (GBK, ASCII, ...) come out as '?' instead of an exception."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):  # not a text stream we can reconfigure
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     set_lang(_lang_from_argv(argv))
     args = build_parser().parse_args(argv)

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from nnzero import figures
 from nnzero.cli import main
-from nnzero.lessons import TOPICS, _figure
+from nnzero.lessons import TOPICS
 
 
 def test_listing(capsys):
@@ -62,9 +63,10 @@ def test_chinese(how, tmp_path, monkeypatch, capsys):
 
 
 def test_missing_font_note(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(_figure, "use_cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     assert main(["--lang", "zh", "lesson", "loss", "--out", str(tmp_path)]) == 0
-    assert "fonts-noto-cjk" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "fonts-noto-cjk" in err and len(err.strip().splitlines()) == 1 and "Glyph" not in err
 
 
 def test_conv_index(tmp_path, capsys):

@@ -5,7 +5,8 @@ import warnings
 import matplotlib
 import pytest
 
-from nnzero.evaluation.plots import plt, use_cjk_font
+from nnzero import figures
+from nnzero.figures import plt, use_cjk_font
 from nnzero.i18n import set_lang
 from nnzero.lessons import TOPICS, _figure, conv, png_name, run_lesson
 
@@ -70,7 +71,7 @@ def _chinese_figure(result, zh):
 
 
 def test_without_cjk_font_figures_fall_back_quietly(tmp_path, monkeypatch, png_problems):
-    monkeypatch.setattr(_figure, "use_cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     set_lang("zh")
     with matplotlib.rc_context({"font.family": ["sans-serif"], "font.sans-serif": ["DejaVu Sans"]}):
         # the check can fail: outside the fallback, Chinese text in DejaVu Sans warns
@@ -97,7 +98,7 @@ def test_draw_for_notebooks(monkeypatch):
         fig = draw("softmax", r, zh=True)
         assert fig.axes[0].get_title() == "分数 (logits) z"
         plt.close(fig)
-    monkeypatch.setattr(_figure, "use_cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     fig = draw("conv", zh=True)  # no CJK font: English rather than empty boxes
     assert fig.axes[0].get_title().startswith("original image")
     plt.close(fig)

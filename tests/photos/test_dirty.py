@@ -122,5 +122,5 @@ def test_a_folder_of_nothing_but_bad_files_is_a_clear_error(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "cat.1.jpg").write_bytes(b"")
     (tmp_path / "bad" / "dog.1.jpg").write_text("no")
-    with pytest.raises(DataError, match="none of the 2 photos .* could be decoded"):
+    with pytest.raises(DataError, match="none of the 2 images .* could be decoded"):
         read_photos(tmp_path / "bad", SIZE, quiet=True)

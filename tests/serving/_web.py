@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
+import socket
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +33,25 @@ def canvas_from_digit(path: Path, side: int = 280) -> str:
 def decode_data_url(url: str) -> np.ndarray:
     assert url.startswith("data:image/png;base64,")
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+@contextlib.contextmanager
+def live_server(app):
+    """uvicorn serving ``app`` on a free loopback port, in a thread (as `nnzero serve` runs it); yields the URL."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -210,3 +210,22 @@ def test_serve_command(small_checkpoint, capsys, tmp_path, monkeypatch):
     assert "not an nnzero checkpoint" in capsys.readouterr().err
     assert main(["--lang", "zh", "serve"]) == 2
     assert "没有指定模型" in capsys.readouterr().err
+
+
+def test_every_status_the_predict_route_gives_is_in_its_schema(client):
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/api/predict/{model}"]["post"]
+    (model,) = [p for p in post["parameters"] if p["name"] == "model"]
+    assert model["schema"]["enum"] == ["small"]
+    (top,) = [p for p in post["parameters"] if p["name"] == "top"]
+    assert (top["schema"]["minimum"], top["schema"]["maximum"]) == (1, 1000)
+    assert post["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["image"]
+    documented = {int(code) for code in post["responses"]}
+    assert documented == {200, 400, 404, 413, 415, 422}
+    broken = predict(
+        client,
+        content=b"--xyz\r\nContent-Disposition: form-data\r\n\r\nno name--",
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert broken.status_code in documented and broken.status_code == 400, broken.text
+    assert "multipart" in broken.json()["error"]

@@ -21,9 +21,8 @@ class Curves(Callback):
 def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
     from matplotlib.ticker import MaxNLocator
 
-    from nnzero.figures import plt, use_cjk_font
+    from nnzero.figures import plt, savefig
 
-    use_cjk_font()
     epochs = [r["epoch"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
@@ -42,5 +41,4 @@ def plot_curves(rows: list[dict], path: Path, title: str = "") -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
 from nnzero.errors import NnzeroError
-from nnzero.i18n import LANGS, lang, set_lang, tr
+from nnzero.i18n import LANGS, set_lang, tr
 from nnzero.lessons import TOPICS
 
 
@@ -123,12 +123,7 @@ def run(args) -> int:
                 say(args, tr("wrote {p}", "已写入 {p}", p=done.png))
             if not args.json:
                 print()
-    if lang() == "zh" and any(r["figure_lang"] == "en" for r in reports):
-        say(
-            args,
-            "未找到中文字体, 图中文字改用英文。安装中文字体后即可显示中文 (Debian/Ubuntu: "
-            "sudo apt-get install fonts-noto-cjk, 然后删除 ~/.cache/matplotlib)。",
-        )
+    # without a CJK font, nnzero.figures has said so once (one line, with the fix)
     if args.json:
         emit_json(reports[0] if len(reports) == 1 else {"lessons": reports})
     return 0

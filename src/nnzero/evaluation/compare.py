@@ -10,7 +10,6 @@ from pathlib import Path
 
 from nnzero.evaluation.html import figure_png, img, page, table, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
-from nnzero.i18n import tr
 
 COLUMNS = ["run", "model", "params", "epochs", "best_val_accuracy", "test_accuracy", "seconds"]
 PANELS = (
@@ -30,21 +29,21 @@ def plot_compare(infos: list[RunInfo], rows: list[dict], out, with_table: bool =
     """Three panels (validation accuracy, validation loss, training loss per epoch), one line per run."""
     from matplotlib.ticker import MaxNLocator
 
-    from nnzero.evaluation.plots import plt, use_cjk_font
+    from nnzero.figures import figure_zh, pick, plt, savefig
 
-    use_cjk_font()
+    zh = figure_zh()
     table_h = 0.35 * (len(rows) + 1) + 0.3 if with_table else 0
     fig = plt.figure(figsize=(15, 4.2 + table_h))
     grid = fig.add_gridspec(2, 3, height_ratios=[4.2, max(table_h, 1e-3)])
-    for col, (key, en, zh) in enumerate(PANELS):
+    for col, (key, en, zh_text) in enumerate(PANELS):
         ax = fig.add_subplot(grid[0, col])
         for info in infos:
             points = [(r["epoch"], r[key]) for r in info.rows if r.get(key) is not None]
             if points:
                 label = info.name if info.model in info.name else f"{info.name} ({info.model})"
                 ax.plot(*zip(*points), "o-", label=label, markersize=3)
-        ax.set_title(tr(en, zh))
-        ax.set_xlabel(tr("epoch", "轮"))
+        ax.set_title(pick(en, zh_text, zh))
+        ax.set_xlabel(pick("epoch", "轮", zh))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if col == 0:
@@ -55,8 +54,7 @@ def plot_compare(infos: list[RunInfo], rows: list[dict], out, with_table: bool =
         cells = [[_cell(row[c]) for c in COLUMNS] for row in rows]
         ax.table(cellText=cells, colLabels=COLUMNS, loc="center", cellLoc="center").scale(1, 1.3)
     fig.tight_layout()
-    fig.savefig(out, dpi=100, format="png")
-    plt.close(fig)
+    savefig(fig, out, dpi=100, format="png")
 
 
 def _cell(value) -> str:

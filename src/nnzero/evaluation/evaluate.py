@@ -14,6 +14,7 @@ from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
 from nnzero.evaluation import metrics
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
+from nnzero.figures import figure_zh, pick
 from nnzero.i18n import tr
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
@@ -32,6 +33,32 @@ def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None
     return load_dataset(dc_replace(data_cfg, **changes), "test")
 
 
+def cached_logits(ckpt: dict, model, data) -> torch.Tensor | None:
+    """A frozen-backbone run's test logits from the features it cached (its head on them), or None.
+
+    ## The backbone of such a run is exactly the pretrained one, so its features of the test photos,
+    ## cached while training (keyed by each photo's bytes), are what the network would compute
+    ## again: only the last layer is left to apply. Anything missing: None, the network runs.
+    """
+    from nnzero.datasets.features import FeatureStore, content_keys
+
+    info = (ckpt.get("metrics") or {}).get("features") or {}
+    if not (info.get("frozen") and info.get("params") and info.get("cache_dir")):
+        return None
+    if not data.files or not hasattr(model, "head"):
+        return None
+    try:
+        store = FeatureStore(Path(info["cache_dir"]), {**info["params"], "view": "photo"})
+        rows, missing = store.lookup(content_keys(data.files))
+    except OSError:
+        return None
+    if rows is None or len(missing):
+        return None
+    head = model.head()
+    with torch.no_grad():
+        return (torch.from_numpy(rows).to(head.weight.device) @ head.weight.T + head.bias).float()  # (N, C)
+
+
 def evaluate_checkpoint(
     path: str | Path,
     *,
@@ -48,8 +75,9 @@ def evaluate_checkpoint(
     dev = pick_device(device)
     model = model_from_checkpoint(ckpt, dev)
     data = test_set(ckpt, data_dir, dataset)
-    tensors = TensorData.from_imageset(data, dev)
-    logits = predict_logits(model, tensors, 500, max_batches)  # (N, classes)
+    logits = None if max_batches else cached_logits(ckpt, model, data)
+    if logits is None:  # the whole network on every test image
+        logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
     predicted = probs.argmax(1)  # (N,)
@@ -105,7 +133,11 @@ def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
         data.images[top],
         captions[: len(top)],
         files["mistakes_png"],
-        title=tr("most confident mistakes (true→predicted, confidence)", "最自信的错误 (真实→预测, 置信度)"),
+        title=pick(
+            "most confident mistakes (true→predicted, confidence)",
+            "最自信的错误 (真实→预测, 置信度)",
+            figure_zh(),
+        ),
     )
     with files["mistakes_csv"].open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(

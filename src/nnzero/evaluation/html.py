@@ -13,7 +13,7 @@ import io
 LANGS = ("both", "en", "zh")
 
 CSS = """
-body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif;
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, {cjk}, sans-serif;
        max-width: 1280px; margin: 0 auto; padding: 1em 2em; color: #222; background: #fff; }
 h1 { font-size: 1.6em; border-bottom: 2px solid #36c; padding-bottom: .2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; color: #1a4d99; }
@@ -26,8 +26,15 @@ td.l, th.l { text-align: left; }
 img { max-width: 100%; height: auto; display: block; margin: .5em 0; border: 1px solid #eee; }
 .note { color: #777; font-style: italic; }
 .big { font-size: 1.3em; font-weight: bold; }
+:lang(zh) { font-family: {cjk}, system-ui, sans-serif; }
 pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: .85em; }
-"""
+""".replace(
+    "{cjk}",
+    ## a font for Chinese on every system: macOS, Windows, then Linux (Noto / Source Han, WenQuanYi, Droid)
+    '"PingFang SC", "Hiragino Sans GB", "Heiti SC", "Microsoft YaHei", "SimHei", "DengXian", '
+    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback"',
+)
+HTML_LANG = {"en": "en", "zh": "zh-CN", "both": "en"}  # "both": English, each Chinese part marked zh-CN
 
 
 def text(lang: str, en: str, zh: str) -> str:
@@ -85,16 +92,23 @@ def _fmt(value) -> str:
 
 def page(title: str, sections: list[tuple[str, str, str]], lang: str, intro: str = "") -> str:
     """A whole document; ``sections`` are (id, heading, body HTML)."""
-    html_lang = {"en": "en", "zh": "zh-CN"}.get(lang, "zh-CN")
     parts = [
         "<!doctype html>",
-        f'<html lang="{html_lang}"><head><meta charset="utf-8">',
+        f'<html lang="{HTML_LANG.get(lang, "en")}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{esc(title)}</h1>",
+        f"<h1>{_marked(title, lang)}</h1>",
         intro,
     ]
     for ident, heading, body in sections:
-        parts.append(f'<section id="{esc(ident)}"><h2>{esc(heading)}</h2>{body}</section>')
+        parts.append(f'<section id="{esc(ident)}"><h2>{_marked(heading, lang)}</h2>{body}</section>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _marked(heading: str, lang: str) -> str:
+    """An escaped heading; in a two-language page its Chinese half is marked ``lang="zh-CN"``."""
+    en, sep, zh = heading.partition(" · ")
+    if lang != "both" or not sep:
+        return esc(heading)
+    return f'{esc(en)} · <span lang="zh-CN">{esc(zh)}</span>'

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.evaluation.activations import Inspection, capture, describe, shown_channels
-from nnzero.evaluation.plots import plt, use_cjk_font
-from nnzero.i18n import tr
+from nnzero.figures import figure_tr, figure_zh, plt, savefig
 
 WIDTH_IN, DPI, COLS = 12, 100, 16  # the sheet is 1200 pixels wide; grids have 16 columns
 
@@ -26,19 +25,26 @@ def open_prepared(predictor, path: str | Path) -> np.ndarray:
     return predictor.prepare(open_image(path))
 
 
-def inspect_image(predictor, image: np.ndarray, out, *, max_channels: int = 16, title: str = "") -> dict:
-    """Capture, draw to ``out`` (a path or a binary file), and return what was drawn (JSON-ready)."""
+def inspect_image(
+    predictor, image: np.ndarray, out, *, max_channels: int = 16, title: str = "", zh: bool | None = None
+) -> dict:
+    """Capture, draw to ``out`` (a path or a binary file), and return what was drawn (JSON-ready).
+
+    ``zh``: the sheet's text in Chinese (None: in the current language, where a CJK font can draw it).
+    """
     result = capture(predictor, image, max_maps=2 * COLS)
     info = describe(result, max_channels)
-    info["size"] = draw_sheet(result, out, max_channels=max_channels, title=title)
+    info["size"] = draw_sheet(result, out, max_channels=max_channels, title=title, zh=zh)
     return info
 
 
-def draw_sheet(result: Inspection, out, *, max_channels: int = 16, title: str = "") -> list[int]:
-    """Draw the sheet; returns its [width, height] in pixels."""
-    use_cjk_font()
-    panels = [(2.8, lambda fig: _header(fig, result, title))]
-    panels += _first_layer_panels(result)
+def draw_sheet(
+    result: Inspection, out, *, max_channels: int = 16, title: str = "", zh: bool | None = None
+) -> list[int]:
+    """Draw the sheet; returns its [width, height] in pixels. Its text is English unless Chinese can be drawn."""
+    tr = figure_tr(figure_zh(zh))
+    panels = [(2.8, lambda fig: _header(fig, result, title, tr))]
+    panels += _first_layer_panels(result, tr)
     for layer in result.conv_layers:
         shown = shown_channels(layer, max_channels)
         caption = tr(
@@ -54,14 +60,13 @@ def draw_sheet(result: Inspection, out, *, max_channels: int = 16, title: str = 
     dense = result.dense_layers
     for i, layer in enumerate(dense):
         last = i == len(dense) - 1
-        panels.append((1.9, lambda fig, layer=layer, last=last: _bars(fig, result, layer, last)))
+        panels.append((1.9, lambda fig, layer=layer, last=last: _bars(fig, result, layer, last, tr)))
     heights = [h for h, _ in panels]
     fig = plt.figure(figsize=(WIDTH_IN, sum(heights)), dpi=DPI)
     for sub, (_h, draw) in zip(np.atleast_1d(fig.subfigures(len(panels), 1, height_ratios=heights)), panels):
         draw(sub)
     size = [int(round(v * DPI)) for v in fig.get_size_inches()]
-    fig.savefig(out, dpi=DPI, format="png")
-    plt.close(fig)
+    savefig(fig, out, dpi=DPI, format="png")
     return size
 
 
@@ -75,7 +80,7 @@ def _show(ax, image: np.ndarray, **kwargs) -> None:
     ax.set_yticks([])
 
 
-def _header(fig, result: Inspection, title: str) -> None:
+def _header(fig, result: Inspection, title: str, tr) -> None:
     grid = fig.add_gridspec(1, 2, width_ratios=[1, 3], top=0.8, bottom=0.12, left=0.05, right=0.95)
     left, right = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     _show(left, result.image, cmap="gray", vmin=0, vmax=255)
@@ -97,7 +102,7 @@ def _header(fig, result: Inspection, title: str) -> None:
     )
 
 
-def _first_layer_panels(result: Inspection) -> list:
+def _first_layer_panels(result: Inspection, tr) -> list:
     if result.filters is not None:
         filters = result.filters[: 4 * COLS]  # (out, in, k, k)
         filters = _rgb01(filters) if filters.shape[1] == 3 else filters[:, :1]  # colour, or the first input
@@ -181,7 +186,7 @@ def _stretch(cmap: str, symmetric: bool = False):
     return colour
 
 
-def _bars(fig, result: Inspection, layer, last: bool) -> None:
+def _bars(fig, result: Inspection, layer, last: bool, tr) -> None:
     ax = fig.add_subplot(fig.add_gridspec(1, 1, top=0.82, bottom=0.16, left=0.05, right=0.98)[0])
     values = layer.values
     ax.bar(range(len(values)), values, color=np.where(values > 0, "tab:blue", "tab:gray"), width=0.8)

@@ -1,6 +1,7 @@
 """Figures: confusion matrices and galleries of images (curves: ``nnzero.callbacks.curves``).
 
-Matplotlib with the Agg backend (no screen needed), set up in ``nnzero.figures``.
+Matplotlib and its fonts come from ``nnzero.figures``: labels are Chinese only in Chinese and where a
+CJK font is installed; otherwise English.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.callbacks.curves import plot_curves  # noqa: F401 - the report draws curves too
-from nnzero.figures import plt, use_cjk_font  # noqa: F401 - lessons and evaluation draw with these
-from nnzero.i18n import tr
+from nnzero.figures import figure_zh, pick, plt, savefig, use_cjk_font  # noqa: F401 - plt, use_cjk_font: for now
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: str = "") -> None:
     """Counts per (true, predicted) pair; the diagonal is what it got right."""
-    use_cjk_font()
+    zh = figure_zh()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(np.log1p(matrix), cmap="Blues")
@@ -26,17 +26,16 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: st
             ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(n), classes, rotation=45 if max(map(len, classes)) > 2 else 0)
     ax.set_yticks(range(n), classes)
-    ax.set_xlabel(tr("predicted", "预测"))
-    ax.set_ylabel(tr("true", "真实"))
+    ax.set_xlabel(pick("predicted", "预测", zh))
+    ax.set_ylabel(pick("true", "真实", zh))
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)
 
 
 def plot_gallery(images: np.ndarray, captions: list[str], path: Path, title: str = "", cols: int = 8) -> None:
     """A grid of images (N, C, H, W) uint8 with a caption under each."""
-    use_cjk_font()
+    use_cjk_font()  # a caption may hold a class name in Chinese
     n = max(1, len(images))
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.9 * rows), squeeze=False)
@@ -50,5 +49,4 @@ def plot_gallery(images: np.ndarray, captions: list[str], path: Path, title: str
         ax.set_title(caption, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)

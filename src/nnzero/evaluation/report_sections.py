@@ -13,6 +13,7 @@ import numpy as np
 
 from nnzero.evaluation.html import esc, figure_png, img, table, text
 from nnzero.evaluation.runinfo import RunInfo
+from nnzero.figures import figure_zh, pick
 
 
 def _note(message: str) -> str:
@@ -59,6 +60,9 @@ def _flatten(obj, prefix: str = ""):
         yield prefix, obj
 
 
+FULL_TABLE_ROWS = 40  # more layers than this: summarised by block
+
+
 def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
     heading = text(lang, "Model summary", "模型结构")
     if info.checkpoint is None:
@@ -74,20 +78,28 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
             ),
         )
     from nnzero.models import count_parameters, summarize
+    from nnzero.models.summary import BLOCK_DEPTH
     from nnzero.training.checkpoint import model_from_checkpoint
 
     model = model_from_checkpoint(info.checkpoint)
     kwargs = info.checkpoint["model_kwargs"]
     shape = (kwargs["in_channels"], kwargs["image_size"], kwargs["image_size"])
-    rows = [[name, str(out), params] for name, out, params in summarize(model, shape)]
-    total = count_parameters(model)
-    rows.append([text(lang, "total trainable parameters", "可训练参数总数"), "", total])
     header = [
         text(lang, "layer", "层"),
         text(lang, "output shape", "输出形状"),
         text(lang, "parameters", "参数"),
     ]
-    return "summary", heading, f"<p>{esc(info.model)}, input {shape}</p>" + table(header, rows, left=2)
+    total = [text(lang, "total trainable parameters", "可训练参数总数"), "", count_parameters(model)]
+    full = [[name, str(out), params] for name, out, params in summarize(model, shape)]
+    intro = f"<p>{esc(info.model)}, input {shape}</p>"
+    if len(full) <= FULL_TABLE_ROWS:
+        return "summary", heading, intro + table(header, full + [total], left=2)
+    ## A pretrained backbone has ~100-150 layers: one row per block (torchinfo's depth), the rest folded away
+    blocks = [[name, str(out), params] for name, out, params in summarize(model, shape, BLOCK_DEPTH)]
+    folded = text(lang, "every layer ({n})", "全部 {n} 层").format(n=len(full))
+    body = intro + table(header, blocks + [total], left=2)
+    body += f"<details><summary>{esc(folded)}</summary>" + table(header, full, left=2) + "</details>"
+    return "summary", heading, body
 
 
 def curves(info: RunInfo, lang: str) -> tuple[str, str, str]:
@@ -185,9 +197,10 @@ def feature_maps(info: RunInfo, lang: str) -> tuple[str, str, str] | None:
         return "features", heading, _note(str(e))
     predictor = Predictor(info.checkpoint, "cpu")
     label = info.checkpoint["classes"][int(data.labels[0])]
-    caption = text(lang, f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})")
+    zh = lang == "zh" and figure_zh(True)  ## drawn text is in one language, one its fonts can show
+    caption = pick(f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})", zh)
     image = np.array(data.images[0])  # (C, H, W) a writable copy for torch
-    png = figure_png(lambda out: inspect_image(predictor, image, out, max_channels=8, title=caption))
+    png = figure_png(lambda out: inspect_image(predictor, image, out, max_channels=8, title=caption, zh=zh))
     return "features", heading, img(png, "feature maps", "features-img")
 
 

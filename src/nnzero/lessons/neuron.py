@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnzero.evaluation.plots import plt
+from nnzero.figures import plt
 from nnzero.i18n import lang, tr
 from nnzero.lessons._figure import labeler
 from nnzero.lessons._text import cell

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.figures import plt, use_cjk_font
+from nnzero.figures import plt, savefig, use_cjk_font
 
 
 def plot_weight_maps(
@@ -31,15 +31,15 @@ def plot_weight_maps(
         ax.set_title(titles[j], fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    savefig(fig, path, dpi=100)
     return Path(path)
 
 
 def first_layer_maps(net, model: str, run_dir: Path, classes: list[str]) -> str | None:
     """weights.png: the ten digit maps of softmax, or the first layer's units of an mlp (None for others)."""
-    from nnzero.i18n import tr
+    from nnzero.figures import figure_tr, figure_zh
 
+    tr = figure_tr(figure_zh())  # the figure's title in a language its fonts can draw
     if model not in ("softmax", "mlp"):
         return None
     W = net.layers[1].params["W"]  # (784, units): layer 0 is Flatten

@@ -19,83 +19,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnzero import __version__
+from nnzero.serving import schema
+from nnzero.serving.lingering import LingeringClose
+from nnzero.serving.schema import Health, ModelInfo, Prediction
 from nnzero.serving.service import Service, default_threads
 from nnzero.serving.uploads import MAX_BYTES, RequestError, read_payload
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class Top(BaseModel):
-    label: str
-    prob: float
-
-
-class Prediction(BaseModel):
-    model: str
-    top: list[Top]
-    ms: float  # decoding, preparation and the forward pass, on the server
-    inference_ms: float  # the forward pass alone
-    input: str  # the prepared input the network saw, as a PNG data URL
-
-
-class ModelInput(BaseModel):
-    kind: str  # "digits": MNIST-style centring; otherwise a photo, resized and centre-cropped
-    channels: int
-    size: int
-
-
-class ModelInfo(BaseModel):
-    name: str
-    architecture: str
-    dataset: str
-    classes: list[str]
-    input: ModelInput
-    metrics: dict[str, float | int | str]
-    parameters: int
-
-
-class Error(BaseModel):
-    error: str
-
-
-PREDICT_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "The image: a file upload, a canvas drawing as a data URL, or the raw file.",
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"image": {"type": "string", "format": "binary"}},
-                    "required": ["image"],
-                },
-            },
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"canvas": {"type": "string"}},
-                    "required": ["canvas"],
-                },
-                "example": {"canvas": "data:image/png;base64,iVBORw0KGgo..."},
-            },
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
-ERRORS = {
-    404: {"model": Error, "description": "no model of that name"},
-    413: {"model": Error, "description": "the body is over 10 MB"},
-    415: {"model": Error, "description": "not an image file, or an unsupported Content-Type"},
-    422: {
-        "model": Error,
-        "description": "a damaged image, over 40 megapixels, a blank drawing, or a bad payload",
-    },
-}
 
 
 def create_app(
@@ -117,6 +50,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = service
+    ## an answer given before the upload was read (413, 404, ...) waits until the rest has been drained
+    app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
 
@@ -124,7 +59,7 @@ def create_app(
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
-    @app.get("/healthz", summary="Is the server up, and with which models")
+    @app.get("/healthz", summary="Is the server up, and with which models", response_model=Health)
     def healthz() -> dict:
         return {
             "status": "ok",
@@ -148,11 +83,13 @@ def create_app(
             "and 40 megapixels. `input` in the answer is the prepared image the network saw."
         ),
         response_model=Prediction,
-        responses=ERRORS,
-        openapi_extra=PREDICT_BODY,
+        responses=schema.predict_errors(max_bytes),
+        openapi_extra=schema.predict_body(max_bytes),
     )
     async def predict(
-        model: str, request: Request, top: int = Query(5, ge=1, le=1000, description="how many classes")
+        model: str,
+        request: Request,
+        top: int = Query(5, ge=1, le=schema.MAX_TOP, description="how many classes (at most the model's)"),
     ) -> dict:
         service.get(model)  # 404 before reading a byte of the body
         payload = await read_payload(request, max_bytes)
@@ -168,6 +105,7 @@ def create_app(
             openapi_url="/openapi.json", title="nnzero API (Swagger UI, needs internet)"
         )
 
+    schema.install(app, list(service.models))
     return app
 
 

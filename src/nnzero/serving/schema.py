@@ -1,0 +1,132 @@
+"""The web API's OpenAPI description: the answers' shapes, every status code each route gives, the body.
+
+Made as precise as a schema can be (schemathesis fuzzes the live server against it in CI): the model
+names a server holds are an enum, ``top`` is bounded, each accepted Content-Type is listed with its
+field and its size limit, and each error code says when it is given.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+MAX_TOP = 1000
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
+
+
+class Top(BaseModel):
+    label: str
+    prob: float
+
+
+class Prediction(BaseModel):
+    model: str
+    top: list[Top]
+    ms: float  # decoding, preparation and the forward pass, on the server
+    inference_ms: float  # the forward pass alone
+    input: str  # the prepared input the network saw, as a PNG data URL
+
+
+class ModelInput(BaseModel):
+    kind: str  # "digits": MNIST-style centring; otherwise a photo, resized and centre-cropped
+    channels: int
+    size: int
+
+
+class ModelInfo(BaseModel):
+    name: str
+    architecture: str
+    dataset: str
+    classes: list[str]
+    input: ModelInput
+    metrics: dict[str, float | int | str]
+    parameters: int
+
+
+class Health(BaseModel):
+    status: str
+    models: list[str]
+    version: str
+    torch_threads: int
+    max_concurrent: int
+
+
+class Error(BaseModel):
+    error: str
+
+
+def _binary(max_bytes: int) -> dict:
+    return {"type": "string", "format": "binary", "maxLength": max_bytes}
+
+
+def predict_body(max_bytes: int) -> dict:
+    """The request body of POST /api/predict/{model}, for ``openapi_extra``."""
+    raw = {kind: {"schema": _binary(max_bytes)} for kind in (*IMAGE_TYPES, "application/octet-stream")}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": (
+                "The image: a file upload (field `image`), a canvas drawing as a data URL, or the raw file."
+            ),
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"image": _binary(max_bytes)},
+                        "required": ["image"],
+                    },
+                    "encoding": {"image": {"contentType": ", ".join(IMAGE_TYPES)}},
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "canvas": {
+                                "type": "string",
+                                "description": "a PNG as a data URL (or bare base64)",
+                                "maxLength": max_bytes,
+                            }
+                        },
+                        "required": ["canvas"],
+                    },
+                    "example": {"canvas": "data:image/png;base64,iVBORw0KGgo..."},
+                },
+                **raw,
+            },
+        }
+    }
+
+
+def predict_errors(max_bytes: int) -> dict:
+    mb = f"{max_bytes / 1024 / 1024:g} MB"
+    return {
+        400: {"model": Error, "description": "a malformed multipart/form-data body"},
+        404: {"model": Error, "description": "no model of that name"},
+        413: {"model": Error, "description": f"the body is over {mb}"},
+        415: {"model": Error, "description": "not an image file, or an unsupported Content-Type"},
+        422: {
+            "model": Error,
+            "description": (
+                "a damaged image, over 40 megapixels, a blank drawing, a bad payload, or a bad `top`"
+            ),
+        },
+    }
+
+
+def install(app: FastAPI, model_names: list[str]) -> None:
+    """Make ``app.openapi()`` name the served models (an enum) and document what every route answers."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            for parameter in spec["paths"]["/api/predict/{model}"]["post"]["parameters"]:
+                if parameter["name"] == "model":
+                    parameter["schema"]["enum"] = list(model_names)
+                    parameter["description"] = "a model this server holds (GET /api/models)"
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi
