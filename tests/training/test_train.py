@@ -26,6 +26,7 @@ def test_short_training_learns_real_digits(small_checkpoint):
     assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
 
 
+@pytest.mark.slow  # trains the default CNN for an epoch of 6,000 images
 def test_the_default_model_learns_real_digits_in_one_short_epoch(tmp_path):
     """`nnzero train mnist`'s own recipe (fastcnn, one epoch) on 6,000 images: most of 10,000 test digits right."""
     import nnzero
