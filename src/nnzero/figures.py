@@ -6,9 +6,14 @@ A base module: it imports nothing of nnzero's but i18n and errors, so every laye
 
 from __future__ import annotations
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")
+## A notebook keeps its own (inline) backend, so that figures drawn in a cell show there;
+## everywhere else Agg: no screen is needed and no window ever opens.
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
@@ -32,3 +37,13 @@ def use_cjk_font() -> str | None:
             plt.rcParams["axes.unicode_minus"] = False
             return name
     return None
+
+
+def figure_text(en: str, zh: str, **fields) -> str:
+    """``tr`` for text drawn inside a figure: Chinese only where a CJK font can draw it, else English
+    (a missing font would draw every Chinese character as a box)."""
+    from nnzero.i18n import lang, tr
+
+    if lang() == "zh" and use_cjk_font() is None:
+        return en.format(**fields) if fields else en
+    return tr(en, zh, **fields)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from nnzero.evaluation.html import figure_png, img, page, table, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
-from nnzero.i18n import tr
 
 COLUMNS = ["run", "model", "params", "epochs", "best_val_accuracy", "test_accuracy", "seconds"]
 PANELS = (
@@ -31,6 +30,7 @@ def plot_compare(infos: list[RunInfo], rows: list[dict], out, with_table: bool =
     from matplotlib.ticker import MaxNLocator
 
     from nnzero.evaluation.plots import plt, use_cjk_font
+    from nnzero.figures import figure_text
 
     use_cjk_font()
     table_h = 0.35 * (len(rows) + 1) + 0.3 if with_table else 0
@@ -43,8 +43,8 @@ def plot_compare(infos: list[RunInfo], rows: list[dict], out, with_table: bool =
             if points:
                 label = info.name if info.model in info.name else f"{info.name} ({info.model})"
                 ax.plot(*zip(*points), "o-", label=label, markersize=3)
-        ax.set_title(tr(en, zh))
-        ax.set_xlabel(tr("epoch", "轮"))
+        ax.set_title(figure_text(en, zh))
+        ax.set_xlabel(figure_text("epoch", "轮"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if col == 0:

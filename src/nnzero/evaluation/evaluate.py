@@ -14,6 +14,7 @@ from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
 from nnzero.evaluation import metrics
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
+from nnzero.figures import figure_text
 from nnzero.i18n import tr
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
@@ -105,7 +106,9 @@ def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
         data.images[top],
         captions[: len(top)],
         files["mistakes_png"],
-        title=tr("most confident mistakes (true→predicted, confidence)", "最自信的错误 (真实→预测, 置信度)"),
+        title=figure_text(
+            "most confident mistakes (true→predicted, confidence)", "最自信的错误 (真实→预测, 置信度)"
+        ),
     )
     with files["mistakes_csv"].open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(

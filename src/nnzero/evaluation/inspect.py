@@ -14,7 +14,7 @@ import numpy as np
 
 from nnzero.evaluation.activations import Inspection, capture, describe, shown_channels
 from nnzero.evaluation.plots import plt, use_cjk_font
-from nnzero.i18n import tr
+from nnzero.figures import figure_text as tr  # drawn text: Chinese only with a CJK font
 
 WIDTH_IN, DPI, COLS = 12, 100, 16  # the sheet is 1200 pixels wide; grids have 16 columns
 

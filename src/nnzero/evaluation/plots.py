@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.callbacks.curves import plot_curves  # noqa: F401 - the report draws curves too
+from nnzero.figures import figure_text as tr  # drawn text: Chinese only with a CJK font
 from nnzero.figures import plt, use_cjk_font  # noqa: F401 - lessons and evaluation draw with these
-from nnzero.i18n import tr
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: Path, title: str = "") -> None:

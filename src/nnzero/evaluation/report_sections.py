@@ -185,7 +185,11 @@ def feature_maps(info: RunInfo, lang: str) -> tuple[str, str, str] | None:
         return "features", heading, _note(str(e))
     predictor = Predictor(info.checkpoint, "cpu")
     label = info.checkpoint["classes"][int(data.labels[0])]
-    caption = text(lang, f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})")
+    from nnzero.figures import use_cjk_font
+
+    ## The caption is drawn inside the figure: Chinese only where a CJK font can draw it (no boxes).
+    drawn_lang = lang if lang == "en" or use_cjk_font() else "en"
+    caption = text(drawn_lang, f"test image #0 (true: {label})", f"测试图像 #0 (真实类别: {label})")
     image = np.array(data.images[0])  # (C, H, W) a writable copy for torch
     png = figure_png(lambda out: inspect_image(predictor, image, out, max_channels=8, title=caption))
     return "features", heading, img(png, "feature maps", "features-img")

@@ -38,7 +38,7 @@ def plot_weight_maps(
 
 def first_layer_maps(net, model: str, run_dir: Path, classes: list[str]) -> str | None:
     """weights.png: the ten digit maps of softmax, or the first layer's units of an mlp (None for others)."""
-    from nnzero.i18n import tr
+    from nnzero.figures import figure_text as tr  # drawn text: Chinese only with a CJK font
 
     if model not in ("softmax", "mlp"):
         return None
