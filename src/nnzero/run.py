@@ -24,6 +24,7 @@ class Run:
     config: dict = field(default_factory=dict)
     engine: str = "torch"  # torch | scratch
     dry_run: bool = False
+    rank: int = 0  # under torchrun: this process's rank (only rank 0 writes and reports)
     stop_training: bool = False
 
     @property

@@ -17,9 +17,13 @@ from pagecheck import assert_not_blank, decode_png
 CHROMIUM = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
 )
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (Debian: apt-get install -y chromium; .ci/run does it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Chromium not installed (Debian: apt-get install -y chromium; .ci/run does it)",
+    ),
+    pytest.mark.slow,  # trained_runs trains two models (about 10 s), then a browser starts twice
+]
 
 PROBE = """<script>
 window.addEventListener('load', function () {

@@ -10,6 +10,8 @@ from pagecheck import assert_not_blank, assert_self_contained, decode_png, embed
 from nnzero.cli import main
 from nnzero.training.checkpoint import load_checkpoint
 
+pytestmark = pytest.mark.slow  # every test here needs trained_runs, which trains two models (about 10 s)
+
 
 def test_compare_two_runs_as_html(trained_runs, tmp_path, capsys):
     out = tmp_path / "compare.html"

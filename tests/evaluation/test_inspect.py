@@ -35,6 +35,7 @@ def _conv_shapes(model, shape) -> list[list[int]]:
     return shapes
 
 
+@pytest.mark.slow  # trained_runs trains two models (about 10 s)
 def test_lenet5_sheet_shows_every_conv_layer(trained_runs, test_digit, tmp_path, capsys):
     info = _inspect_json(capsys, trained_runs["lenet5"] / "best.pt", test_digit[0], tmp_path / "sheet.png")
     assert [c["shape"] for c in info["conv_layers"]] == [[6, 28, 28], [16, 10, 10]]
@@ -48,6 +49,7 @@ def test_lenet5_sheet_shows_every_conv_layer(trained_runs, test_digit, tmp_path,
     assert_not_blank(sheet)
 
 
+@pytest.mark.slow  # trained_runs trains two models (about 10 s)
 def test_mlp_sheet_draws_first_layer_weights_as_digit_sized_maps(trained_runs, test_digit, tmp_path, capsys):
     checkpoint = trained_runs["mlp128"] / "best.pt"
     info = _inspect_json(capsys, checkpoint, test_digit[0], tmp_path / "mlp.png")
@@ -66,6 +68,7 @@ def test_mlp_sheet_draws_first_layer_weights_as_digit_sized_maps(trained_runs, t
     assert_not_blank(sheet)
 
 
+@pytest.mark.slow  # trained_runs trains two models (about 10 s)
 def test_fewer_channels_are_drawn_when_asked_most_active_first(trained_runs, test_digit, tmp_path, capsys):
     args = ["inspect", str(trained_runs["lenet5"] / "best.pt"), str(test_digit[0]), "--max-channels", "4"]
     assert main(args + ["--dry-run", "--json"]) == 0
@@ -75,6 +78,7 @@ def test_fewer_channels_are_drawn_when_asked_most_active_first(trained_runs, tes
     assert not list(test_digit[0].parent.glob("*-inspect.png"))
 
 
+@pytest.mark.slow  # trained_runs trains two models (about 10 s)
 def test_a_file_that_is_not_an_image_gets_a_clear_error(trained_runs, tmp_path, capsys):
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
@@ -82,7 +86,12 @@ def test_a_file_that_is_not_an_image_gets_a_clear_error(trained_runs, tmp_path, 
     assert "notes.png" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", list_models())
+## The big photo models take seconds to draw on 2 CPU cores: the fast subset skips them.
+BIG = {"resnet18", "resnet34", "efficientnet_lite0"}
+EVERY_MODEL = [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in list_models()]
+
+
+@pytest.mark.parametrize("name", EVERY_MODEL)
 def test_every_registered_model_can_be_inspected(name, test_digit, tmp_path, request):
     """Freshly built weights are enough to check that hooks, shapes and drawing work for each architecture."""
     entry = model_entry(name)

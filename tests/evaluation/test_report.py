@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from pagecheck import assert_not_blank, assert_self_contained, embedded_images
 
 from nnzero.callbacks import CallbackList
@@ -16,6 +17,8 @@ from nnzero.config import DataConfig, ModelConfig, TrainConfig
 from nnzero.evaluation.api import default_callbacks
 from nnzero.training.checkpoint import load_checkpoint
 from nnzero.training.trainer import Trainer
+
+pytestmark = pytest.mark.slow  # every test here trains: trained_runs (about 10 s) or a Trainer of its own
 
 
 def test_training_writes_a_self_contained_report(trained_runs):

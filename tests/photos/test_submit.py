@@ -40,6 +40,7 @@ def _read(path) -> tuple[list[str], list[int], np.ndarray]:
     return rows[0], [int(r[0]) for r in rows[1:]], np.array([float(r[1]) for r in rows[1:]])
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_the_file_is_kaggle_s_format(trained, test_folder, tmp_path, capsys):
     out = tmp_path / "submission.csv"
     result = _submit(capsys, trained, test_folder, "--out", out)
@@ -53,6 +54,7 @@ def test_the_file_is_kaggle_s_format(trained, test_folder, tmp_path, capsys):
     assert "log_loss" not in result  # no labels in an <id>.jpg folder
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_clipping_and_tta(trained, test_folder, tmp_path, capsys):
     _submit(capsys, trained, test_folder, "--out", tmp_path / "raw.csv", "--clip", "0")
     _submit(capsys, trained, test_folder, "--out", tmp_path / "clip.csv", "--clip", "0.3")
@@ -69,6 +71,7 @@ def test_clipping_and_tta(trained, test_folder, tmp_path, capsys):
     assert "--clip must be in [0, 0.5)" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_labelled_photos_report_the_submission_s_log_loss(trained, kaggle_subset, tmp_path, capsys):
     folder = kaggle_subset(20, offset=500, name="labelled")
     result = _submit(capsys, trained, folder, "--out", tmp_path / "s.csv", "--tta")
@@ -81,6 +84,7 @@ def test_labelled_photos_report_the_submission_s_log_loss(trained, kaggle_subset
     assert result["accuracy"] >= 0.75  # the trained model, on 40 photos it never saw
 
 
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
 def test_dry_run_writes_nothing(trained, test_folder, tmp_path, capsys):
     result = _submit(capsys, trained, test_folder, "--out", tmp_path / "never.csv", "--dry-run")
     assert result["dry_run"] and result["out"] is None and result["rows"] == 12

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnzero.cli import main
+from nnzero.datasets.base import input_spec
 from nnzero.datasets.mnist import load_arrays
 from nnzero.scratch import Sequential
 from nnzero.scratch.trainer import normalise
@@ -30,7 +31,12 @@ def test_images():
 
 
 @pytest.mark.parametrize(
-    ("model", "registered"), [("softmax", "softmax"), ("mlp", "mlp128"), ("lenet", "lenet5")]
+    ("model", "registered"),
+    [
+        ("softmax", "softmax"),
+        pytest.param("mlp", "mlp128", marks=pytest.mark.slow),  # trains 2,000 images: 2-4 s
+        pytest.param("lenet", "lenet5", marks=pytest.mark.slow),
+    ],
 )
 def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, model, registered):
     from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
@@ -43,14 +49,7 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
 
     ckpt = load_checkpoint(out)  # weights_only=True inside
     assert ckpt["model_name"] == registered and ckpt["classes"] == [str(d) for d in range(10)]
-    assert ckpt["input_spec"] == {
-        "kind": "digits",
-        "channels": 1,
-        "size": 28,
-        "mean": [0.1307],
-        "std": [0.3081],
-        "resize": "crop",
-    }
+    assert ckpt["input_spec"] == input_spec("digits", 1, 28, [0.1307], [0.3081])
     torch_model = model_from_checkpoint(ckpt)
     x, _ = test_images
     net = Sequential.load(tmp_path / model / "model.npz")

@@ -109,6 +109,7 @@ def _train_alone(tmp_path, name: str, rank: int, world: int) -> Trainer:
     return trainer
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 def test_the_ranks_train_on_disjoint_shards_that_cover_the_data(ddp_run):
     r0, r1 = (torch.load(ddp_run / f"rank{r}.pt") for r in (0, 1))
     assert len(r0["seen"]) == len(r1["seen"]) == 2 * 18  # 2 epochs of 1800 / 100 global batches
@@ -124,6 +125,7 @@ def test_the_ranks_train_on_disjoint_shards_that_cover_the_data(ddp_run):
             assert sorted(both.tolist()) == sorted(single[k * 100 : (k + 1) * 100].tolist())
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 def test_both_ranks_end_with_identical_weights_equal_to_one_process(ddp_run, tmp_path):
     rank0 = load_checkpoint(ddp_run / "run0" / "last.pt")["state_dict"]  # the last weights, saved by rank 0
     rank1 = torch.load(ddp_run / "rank1.pt")["state"]
@@ -147,6 +149,7 @@ def test_both_ranks_end_with_identical_weights_equal_to_one_process(ddp_run, tmp
     assert single.world == 1
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 def test_only_rank_0_writes_files_and_its_checkpoint_loads_anywhere(ddp_run):
     assert not any((ddp_run / "run1").iterdir())
     written = {p.name for p in (ddp_run / "run0").iterdir()}
@@ -157,6 +160,7 @@ def test_only_rank_0_writes_files_and_its_checkpoint_loads_anywhere(ddp_run):
     assert ckpt["metrics"]["test_accuracy"] > 0.8
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 def test_the_launcher_runs_torchrun_and_resume_works_under_it(ddp_run, tmp_path):
     """`nnzero train --nproc 2 --resume RUN`: torchrun, rank 0 reads last.pt for all, one quiet worker."""
     run = tmp_path / "run"
@@ -206,6 +210,7 @@ def _wait_until_training(procs, runs, limit: float = 60) -> None:
     time.sleep(1.0)
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 @pytest.mark.parametrize("how", ["killed", "hung"])
 def test_a_dead_or_hung_rank_ends_the_other_with_an_error_not_a_hang(tmp_path, how):
     ## The timeout bounds every wait, starting up included: long enough for a loaded machine's skew
@@ -235,6 +240,7 @@ def test_a_dead_or_hung_rank_ends_the_other_with_an_error_not_a_hang(tmp_path, h
         assert waited < timeout  # a closed connection is noticed at once, without waiting out the timeout
 
 
+@pytest.mark.slow  # trains with two processes (or waits out a timeout): 5-20 s
 def test_the_plain_command_is_unchanged(tmp_path, capsys):
     """Without torchrun: no process group, no DDP, the single process's shuffle, world_size 1."""
     assert not distributed.requested() and not distributed.active()

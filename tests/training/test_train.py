@@ -26,14 +26,32 @@ def test_short_training_learns_real_digits(small_checkpoint):
     assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
 
 
-def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint):
+def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint, tmp_path):
+    """The weights that come back are the ones that were saved: the trained checkpoint scores its
+    recorded test accuracy again, and a model saved here comes back with bit-identical logits."""
     from nnzero.datasets import load_arrays
+    from nnzero.training.checkpoint import save_checkpoint
 
-    images, _ = load_arrays("test")
-    x = (torch.from_numpy(images[:64].copy()).float()[:, None] / 255 - 0.1307) / 0.3081  # (64, 1, 28, 28)
-    a = model_from_checkpoint(load_checkpoint(small_checkpoint))
-    b = model_from_checkpoint(load_checkpoint(small_checkpoint))
-    assert torch.equal(a(x), b(x))
+    images, labels = load_arrays("test")
+    x = (torch.from_numpy(images.copy()).float()[:, None] / 255 - 0.1307) / 0.3081  # (10000, 1, 28, 28)
+    ckpt = load_checkpoint(small_checkpoint)
+    model = model_from_checkpoint(ckpt)
+    with torch.no_grad():
+        logits = model(x)  # (10000, 10)
+    accuracy = (logits.argmax(1).numpy() == labels).mean()
+    assert abs(accuracy - ckpt["metrics"]["test_accuracy"]) <= 2e-4  # float32 rounding may flip a tie
+
+    path = save_checkpoint(
+        tmp_path / "again.pt",
+        model,
+        model_name=ckpt["model_name"],
+        model_kwargs=ckpt["model_kwargs"],
+        classes=ckpt["classes"],
+        input_spec=ckpt["input_spec"],
+    )
+    with torch.no_grad():
+        again = model_from_checkpoint(load_checkpoint(path))(x[:64])  # (64, 10)
+    assert torch.equal(again, logits[:64])
 
 
 def test_files_that_are_not_checkpoints_get_clear_errors(tmp_path, small_checkpoint):
@@ -68,6 +86,7 @@ def _trainer(run_dir, epochs=2):
     return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch):
     straight = _trainer(tmp_path / "straight")
     straight.fit()
@@ -96,6 +115,7 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
     assert len(rows) == 3  # header + one row per epoch, none doubled
 
 
+@pytest.mark.slow  # trains three times (6-10 s)
 def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     args = [
         "train",
@@ -113,12 +133,20 @@ def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     ]
     assert main([*args, "--epochs", "1"]) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    after_one = (tmp_path / "r" / "metrics.csv").read_text().splitlines()
     assert (
         main(["train", "mnist", "--resume", str(tmp_path / "r"), "--epochs", "2", "--json", "--quiet"]) == 0
     )
     second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert first["run_dir"] == second["run_dir"] and {"checkpoint", "test_accuracy", "seconds"} <= set(second)
-    assert len((tmp_path / "r" / "metrics.csv").read_text().splitlines()) == 3
+    assert (first["epoch"], second["epoch"]) == (1, 2)  # the best checkpoint is now the resumed epoch's
+    rows = (tmp_path / "r" / "metrics.csv").read_text().splitlines()
+    assert rows[:2] == after_one and len(rows) == 3 and rows[2].startswith("2,")  # epoch 1 kept, 2 added
+    assert load_checkpoint(tmp_path / "r" / "last.pt")["train_state"]["epoch"] == 2
+    ## It went on from epoch 1's weights: measured train loss 2.02 then 1.46, test accuracy 0.53 then
+    ## 0.61; starting over would give epoch 1's numbers again.
+    loss_1, loss_2 = (float(row.split(",")[1]) for row in rows[1:])
+    assert loss_2 < 0.85 * loss_1 and second["test_accuracy"] > first["test_accuracy"] + 0.03
 
 
 def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
@@ -138,8 +166,13 @@ def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
         "--quiet",
     ]
     assert main(args) == 0
+    run = tmp_path / "same"
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert {"best.pt", "last.pt", "metrics.csv", "config.json"} <= {p.name for p in before}
     assert main(args) == 2
     assert "already holds a run" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before  # not a byte changed
+    assert [p.name for p in tmp_path.iterdir()] == ["same"]  # and no second run beside it
 
 
 def test_epoch_order_shards_are_disjoint_and_cover_the_data():

@@ -33,7 +33,12 @@ def register(sub) -> None:
         None,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _register_fetch(actions)
+    _register_export(actions)
+    _register_info(actions)
 
+
+def _register_fetch(actions) -> None:
     f = add_command(
         actions,
         "fetch",
@@ -74,6 +79,8 @@ def register(sub) -> None:
     add_json(f)
     add_dry_run(f)
 
+
+def _register_export(actions) -> None:
     e = add_command(
         actions,
         "export",
@@ -114,6 +121,8 @@ def register(sub) -> None:
     add_json(e)
     add_dry_run(e)
 
+
+def _register_info(actions) -> None:
     i = add_command(
         actions,
         "info",

@@ -55,18 +55,19 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nnzero.evaluation.evaluate import evaluate_checkpoint, format_report
+    from nnzero.evaluation.api import evaluate
+    from nnzero.evaluation.evaluate import format_report
 
     tmp = Path(tempfile.mkdtemp(prefix="nnzero-eval-")) if args.dry_run else None
     path = Path(args.checkpoint)
     out = tmp or (Path(args.out) if args.out else (path if path.is_dir() else path.parent) / "eval")
     try:
-        result = evaluate_checkpoint(
+        result = evaluate(
             path,
             data_dir=args.data_dir,
             dataset=args.dataset,
             out_dir=out,
-            max_batches=1 if args.dry_run else None,
+            dry_run=args.dry_run,
             top_mistakes=max(args.mistakes, 1),
             device=args.device,
         )

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json
-from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
 
@@ -39,17 +38,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nnzero.datasets.images import open_image
-    from nnzero.inference.predictor import Predictor
+    from nnzero.inference import load
 
-    predictor = Predictor.from_checkpoint(args.checkpoint, args.device)
-    prepared, errors = {}, {}
-    for name in args.images:
-        try:
-            prepared[name] = predictor.prepare(open_image(name))  # (C, H, W) uint8
-        except (NnzeroError, OSError) as e:
-            message = str(e)
-            errors[name] = message if message.startswith(name) else f"{name}: {message}"
+    predictor = load(args.checkpoint, device=args.device)
+    prepared, errors = predictor.prepare_files(args.images)
     probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
     results = dict(zip(prepared, probs))
     if args.save_input and prepared and not args.dry_run:

@@ -156,7 +156,6 @@ def run(args) -> int:
 
         return launch_local(args.parser, args, args.nproc)
     from nnzero.evaluation.api import train
-    from nnzero.training import distributed
 
     run = train(
         args.dataset_override or args.dataset,
@@ -171,7 +170,7 @@ def run(args) -> int:
         say=lambda message: say(args, message),
         **{flag: getattr(args, flag) for flag in FLAGS},
     )
-    if not distributed.place().is_main:
+    if run.rank != 0:  # under torchrun, rank 0 alone reports
         return 0
     if args.json:
         emit_json(run.metrics)

@@ -126,46 +126,48 @@ def fetch_file(
     folder.mkdir(parents=True, exist_ok=True)
     failures: list[tuple[str, str]] = []
     for base in mirrors:
-        url = base if base.endswith("/") else base + "/"
-        url += name
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            got = _download(url, tmp, timeout, quiet)
-            if got == md5:
-                os.replace(tmp, target)
-                return Fetched(name, target, md5, url, failures)
-            failures.append(
-                (
-                    url,
-                    tr(
-                        "md5 {got} is not the published {want}",
-                        "md5 {got} 不是公布的 {want}",
-                        got=got,
-                        want=md5,
-                    ),
-                )
-            )
-        except (OSError, http.client.HTTPException, ValueError) as e:  # URLError, timeouts, bad URLs
-            failures.append((url, _reason(e)))
-        finally:
-            tmp.unlink(missing_ok=True)
+        url = (base if base.endswith("/") else base + "/") + name
+        why = _try_mirror(url, target, md5, timeout, quiet)
+        if why is None:
+            return Fetched(name, target, md5, url, failures)
+        failures.append((url, why))
         if not quiet and base != mirrors[-1]:
             print(
                 tr(
                     "  {url} failed ({why}); trying the next mirror",
                     "  {url} 失败 ({why}); 尝试下一个镜像",
                     url=url,
-                    why=failures[-1][1],
+                    why=why,
                 ),
                 file=sys.stderr,
                 flush=True,
             )
+    raise _every_mirror_failed(name, failures, folder, env_var)
+
+
+def _try_mirror(url: str, target: Path, md5: str, timeout: float, quiet: bool) -> str | None:
+    """Download ``url`` through a temporary file beside ``target``; None when it arrived with ``md5``,
+    else why not. Nothing but the checked file is ever left at ``target``."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        got = _download(url, tmp, timeout, quiet)
+        if got == md5:
+            os.replace(tmp, target)
+            return None
+        return tr("md5 {got} is not the published {want}", "md5 {got} 不是公布的 {want}", got=got, want=md5)
+    except (OSError, http.client.HTTPException, ValueError) as e:  # URLError, timeouts, bad URLs
+        return _reason(e)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _every_mirror_failed(name: str, failures: list, folder: Path, env_var: str) -> DataError:
     lines = "\n".join(f"  {url}: {why}" for url, why in failures) or tr(
         "  (no mirrors given)", "  (没有镜像)"
     )
-    raise DataError(
+    return DataError(
         tr(
             "could not download {name}; every mirror failed:\n{lines}\nfix: check the network, or "
             "pass a mirror that works with --mirror URL (or {env}=URL,URL), or copy "

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from nnzero.errors import DataError
+from nnzero.errors import DataError, NnzeroError
 from nnzero.i18n import tr
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
@@ -55,6 +55,22 @@ class Predictor:
             fitted = to_mode(image, channels).resize((size, size), resample=2)  # 2: bilinear, as decode.py
             return np.asarray(fitted, np.uint8).reshape(size, size, channels).transpose(2, 0, 1)  # (C, H, W)
         return prepare_photo(image, size, channels)  # (C, size, size)
+
+    def prepare_files(self, names) -> tuple[dict, dict]:
+        """({name: prepared uint8 (C, H, W)}, {name: why it could not be read}), in the order given.
+
+        A file that cannot be read is an error of its own, never the end of the others.
+        """
+        from nnzero.datasets.images import open_image
+
+        prepared, errors = {}, {}
+        for name in names:
+            try:
+                prepared[name] = self.prepare(open_image(name))  # (C, H, W) uint8
+            except (NnzeroError, OSError) as e:
+                message = str(e)
+                errors[name] = message if message.startswith(str(name)) else f"{name}: {message}"
+        return prepared, errors
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray) -> np.ndarray:

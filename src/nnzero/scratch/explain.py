@@ -116,13 +116,26 @@ def explain(
     net.zero_grad()
     logits = net.forward(x)  # (1, K)
     loss = loss_fn.forward(logits, np.array([label]))
-    probs = loss_fn.probs[0]  # (K,)
+    lines += _output_lines(logits[0], loss_fn.probs[0], loss, label, classes)
+    net.backward(loss_fn.backward())
+    lines += _update_lines(layer, first, unit, opt, loss_fn.probs[0], label, classes)
+    lines += ["", tr("layers:", "各层:")]
+    for name, shape, count in net.summary(x.shape[1:]):
+        lines.append(f"  {name:<58} {str(shape):<16} {count:>9,}")
+    lines.append(tr("parameters: {n:,}", "参数总数: {n:,}", n=net.num_parameters()))
+    return lines
+
+
+def _output_lines(
+    logits: np.ndarray, probs: np.ndarray, loss: float, label: int, classes: list[str]
+) -> list[str]:
+    """The logits (K,), their softmax (K,), the prediction and the loss, with numbers."""
     pred = int(np.argmax(probs))
-    lines.append(tr("logits (one per class):", "logits (每个类别一个):"))
-    lines.append("  " + "  ".join(f"{classes[k]}:{v:+.2f}" for k, v in enumerate(logits[0])))
-    lines.append(tr("softmax p_k = e^z_k / sum_j e^z_j:", "softmax p_k = e^z_k / sum_j e^z_j:"))
-    lines.append("  " + "  ".join(f"{classes[k]}:{v:.4f}" for k, v in enumerate(probs)))
-    lines.append(
+    return [
+        tr("logits (one per class):", "logits (每个类别一个):"),
+        "  " + "  ".join(f"{classes[k]}:{v:+.2f}" for k, v in enumerate(logits)),
+        tr("softmax p_k = e^z_k / sum_j e^z_j:", "softmax p_k = e^z_k / sum_j e^z_j:"),
+        "  " + "  ".join(f"{classes[k]}:{v:.4f}" for k, v in enumerate(probs)),
         tr(
             "prediction: {p} (p = {pp:.4f}); loss = -log p({c}) = -log({pc:.4f}) = {loss:.4f}",
             "预测: {p} (p = {pp:.4f}); 损失 = -log p({c}) = -log({pc:.4f}) = {loss:.4f}",
@@ -131,9 +144,12 @@ def explain(
             c=classes[label],
             pc=probs[label],
             loss=loss,
-        )
-    )
-    net.backward(loss_fn.backward())
+        ),
+    ]
+
+
+def _update_lines(layer, first: int, unit, opt: Optimizer, probs, label: int, classes) -> list[str]:
+    """Backward's first factor, then one weight of the neuron shown: its gradient and its update."""
     grad = layer.grads["W"]
     ## Pick, among the weights of the neuron shown above, the one with the largest gradient.
     if isinstance(layer, Conv2d):
@@ -144,7 +160,7 @@ def explain(
     before, g = float(layer.params["W"][where]), float(grad[where])
     opt.step()
     after = float(layer.params["W"][where])
-    lines += [
+    return [
         tr(
             "backward: dL/dz = p - onehot({c}); for class {c}: {pc:.4f} - 1 = {d:.4f}",
             "反向传播: dL/dz = p - onehot({c}); 对类别 {c}: {pc:.4f} - 1 = {d:.4f}",
@@ -168,10 +184,4 @@ def explain(
             b=after,
             d=after - before,
         ),
-        "",
-        tr("layers:", "各层:"),
     ]
-    for name, shape, count in net.summary(x.shape[1:]):
-        lines.append(f"  {name:<58} {str(shape):<16} {count:>9,}")
-    lines.append(tr("parameters: {n:,}", "参数总数: {n:,}", n=net.num_parameters()))
-    return lines

@@ -95,7 +95,7 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
 
             cfg = trainer.model_cfg
             speak(format_summary(trainer.model, (cfg.in_channels,) + (cfg.image_size,) * 2))
-        run = trainer.fit(CallbackList(callbacks), Run(run_dir, dry_run=dry_run))
+        run = trainer.fit(CallbackList(callbacks), Run(run_dir, dry_run=dry_run, rank=where.rank))
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
