@@ -23,6 +23,7 @@ def _cli_json(capsys, argv: list[str]) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # trains twice (about 7 s)
 def test_library_and_command_line_give_the_same_run(tmp_path, capsys):
     settings = {"epochs": 1, "limit": 3000, "seed": 3}
     run = nnzero.train("mnist", model="mlp64x3", runs_dir=tmp_path, name="lib", **settings, **QUIET)
@@ -104,6 +105,7 @@ class Recorder:
         self.calls.append(("end", run.test_accuracy))
 
 
+@pytest.mark.slow  # trains (about 2 s each)
 @pytest.mark.parametrize("engine", ["torch", "scratch"])
 def test_a_callback_sees_every_epoch_and_can_stop_training(tmp_path, engine):
     recorder = Recorder(stop_after=1)
@@ -154,6 +156,7 @@ def test_evaluate_gives_the_runs_test_accuracy_per_class_and_mistakes(small_run)
     assert confidences == sorted(confidences, reverse=True)  # most confident first
 
 
+@pytest.mark.slow  # trains (about 2 s each)
 def test_scratch_fit_is_the_same_run_as_the_scratch_command(tmp_path, capsys):
     run = nnzero.scratch.fit("softmax", epochs=1, limit=5000, runs_dir=tmp_path, name="lib", **QUIET)
     printed = _cli_json(

@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+from nnzero.atomic import write_text
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -33,10 +34,8 @@ def new_run_dir(root: str | Path, name: str | None, dataset: str, model: str) ->
 
 
 def write_json(path: Path, obj) -> None:
-    """Write through a temporary file, so a crash never leaves half a JSON file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write atomically (temp file, fsync, rename), so a crash never leaves half a JSON file."""
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_json(path: Path):

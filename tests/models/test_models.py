@@ -4,9 +4,10 @@ import torch
 from nnzero.models import count_parameters, create_model, list_models, model_entry
 from nnzero.models.summary import format_summary, summarize
 
-## The big photo models take seconds per step on 2 CPU cores: the fast subset skips them.
-BIG = {"resnet18", "resnet34", "efficientnet_lite0"}
-EVERY_MODEL = [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in list_models()]
+## The big photo models (128 px and up) take seconds per step on 2 CPU cores: the fast subset skips them.
+EVERY_MODEL = [
+    pytest.param(n, marks=pytest.mark.slow) if model_entry(n).image_size >= 128 else n for n in list_models()
+]
 
 
 def _real_batch(entry, n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,6 +71,7 @@ def test_unknown_model_names_the_choices():
         create_model("resnet9000")
 
 
+@pytest.mark.slow  # efficientnet_lite0 at 224 px, summarised twice
 def test_a_pretrained_backbone_is_summarised_by_block():
     model = create_model("efficientnet_lite0", num_classes=5)
     blocks = summarize(model, (3, 224, 224), depth=2)
@@ -80,6 +82,7 @@ def test_a_pretrained_backbone_is_summarised_by_block():
     assert blocks[names.index("_blocks.15")][1] == (1, 320, 7, 7)
 
 
+@pytest.mark.slow  # builds two pretrained EfficientNets
 @pytest.mark.parametrize(
     "name, blocks, width", [("efficientnet_lite1", 21, 320), ("efficientnet_lite2", 21, 352)]
 )

@@ -46,3 +46,21 @@ def test_cached_pixels_are_what_predict_would_see(kaggle_subset):
     for i, path in zip(load.kept, load.paths()):
         served = prepare_photo(open_image(path), 64, 3).astype(int)  # (3, 64, 64) without JPEG draft mode
         assert np.abs(load.images[list(load.kept).index(i)].astype(int) - served).mean() < 4
+
+
+def test_a_damaged_cache_file_is_rebuilt_not_used(kaggle_subset, capsys):
+    """Cut short (a full disk, a kill) or altered (a bit flipped): detected by size and CRC-32, rebuilt."""
+    folder = kaggle_subset(10)
+    first = read_photos(folder, 32, quiet=True)
+    expected = np.array(first.images)
+    npy = first.cache.path
+    whole = npy.read_bytes()
+    for damage in (whole[: len(whole) // 2], whole[:-1] + bytes([whole[-1] ^ 1])):
+        npy.write_bytes(damage)
+        again = read_photos(folder, 32, quiet=True)
+        assert not again.cache.hit  # decoded afresh
+        np.testing.assert_array_equal(again.images, expected)
+        err = capsys.readouterr().err
+        assert "is damaged" in err and npy.name in err and len(err.strip().splitlines()) == 1
+        assert read_photos(folder, 32, quiet=True).cache.hit  # rebuilt whole: used again
+        assert npy.read_bytes() == whole

@@ -100,6 +100,7 @@ def test_each_dirty_kind_is_decoded_or_skipped_and_listed(dirty):
     assert np.abs(np.rot90(rotated, 1, (1, 2)) - upright).mean() > 20  # ...which matters for this photo
 
 
+@pytest.mark.slow  # trains on the photos (about 2 s)
 def test_a_run_lists_the_skipped_files_in_its_folder(dirty, tmp_path, capsys):
     folder, _ = dirty
     code = main(

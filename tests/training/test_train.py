@@ -26,6 +26,7 @@ def test_short_training_learns_real_digits(small_checkpoint):
     assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
 
 
+@pytest.mark.slow  # trains the default CNN for an epoch of 6,000 images
 def test_the_default_model_learns_real_digits_in_one_short_epoch(tmp_path):
     """`nnzero train mnist`'s own recipe (fastcnn, one epoch) on 6,000 images: most of 10,000 test digits right."""
     import nnzero
@@ -162,6 +163,7 @@ def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     assert loss_2 < 0.85 * loss_1 and second["test_accuracy"] > first["test_accuracy"] + 0.03
 
 
+@pytest.mark.slow  # trains once (about 2 s)
 def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
     args = [
         "train",

@@ -7,9 +7,11 @@ package), so the NumPy engine logs exactly as the PyTorch trainer does.
 from __future__ import annotations
 
 import csv
+import io
 import time
 from pathlib import Path
 
+from nnzero.atomic import write_text
 from nnzero.callbacks.base import Callback
 
 COLUMNS = [
@@ -63,6 +65,12 @@ def read_rows(csv_path: str | Path) -> list[dict]:
         return sorted(by_epoch.values(), key=lambda r: r["epoch"])
 
 
+def _cell(key: str, value) -> str | float | int:
+    if value is None:
+        return ""
+    return int(value) if key == "epoch" else value  # read back as floats: 1.0 is written 1 again
+
+
 class RunLog(Callback):
     """Appends one row per epoch to metrics.csv and TensorBoard; a resumed run keeps its rows.
 
@@ -100,12 +108,14 @@ class RunLog(Callback):
     def log_epoch(self, row: dict) -> None:
         row = {k: row.get(k) for k in COLUMNS}
         self.rows = [r for r in self.rows if r["epoch"] != row["epoch"]] + [row]
-        new_file = not self.csv_path.exists()
-        with self.csv_path.open("a", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, COLUMNS)
-            if new_file:
-                writer.writeheader()
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        # the whole file again, atomically (a few hundred bytes an epoch): a kill mid-write leaves the
+        # previous file, never a half row that the next append would glue onto
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for r in sorted(self.rows, key=lambda r: r["epoch"]):
+            writer.writerow({k: _cell(k, r.get(k)) for k in COLUMNS})
+        write_text(self.csv_path, text.getvalue())
         self._scalars(
             int(row["epoch"]),
             {

@@ -8,7 +8,9 @@ An entry is named by a hash of what it was made from: every file's relative path
 size and modification time, plus the settings (image size, channels, ...). Change,
 add or remove one picture and the hash changes, so a stale array is never used.
 Files are written under temporary names and renamed, the .json last: an entry whose
-.json exists is complete. Older entries for the same folder and settings are removed.
+.json exists is complete. The .json records the array file's size and CRC-32, checked
+before each use: a file cut short or altered since is reported in one line and rebuilt,
+never used. Older entries for the same folder and settings are removed.
 
 Where: ``NNZERO_CACHE_DIR`` if set, else ``<data_dir>/.nnzero-cache`` if the folder is
 writable, else ``~/.cache/nnzero`` (``$XDG_CACHE_HOME/nnzero``).
@@ -20,6 +22,7 @@ import hashlib
 import json
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +30,7 @@ import numpy as np
 
 from nnzero.i18n import tr
 
-FORMAT = 1  # bump when the meaning of a cached array changes
+FORMAT = 2  # bump when the meaning of a cached array changes (2: size and CRC-32 recorded)
 CACHE_FOLDER = ".nnzero-cache"
 
 
@@ -81,14 +84,58 @@ def _entry(cache_dir: Path, root: Path, params: dict, prints: list) -> tuple[str
     return slot, f"{slot}-{key}"
 
 
+def integrity(path: str | Path) -> dict:
+    """What a file is now: ``{"bytes": size, "crc32": checksum}`` (for any cache file, arrays or features).
+
+    ## CRC-32 reads the file once at several GB/s; the pages it reads stay in the OS cache, where the
+    ## training that follows reads them again, so the check costs little more than the first epoch's reads.
+    """
+    crc, size = 0, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    return {"bytes": size, "crc32": f"{crc:08x}"}
+
+
+def intact(path: str | Path, recorded: dict | None) -> bool:
+    """Whether ``path`` is still what ``integrity`` recorded: same size (a stat) and same checksum."""
+    if not recorded or "bytes" not in recorded or "crc32" not in recorded:
+        return False
+    try:
+        if os.stat(path).st_size != recorded["bytes"]:
+            return False
+        return integrity(path)["crc32"] == recorded["crc32"]
+    except OSError:
+        return False
+
+
+def report_damaged(path: Path) -> None:
+    print(
+        tr(
+            "cache file {path} is damaged (cut short or altered): rebuilding it",
+            "缓存文件 {path} 已损坏 (被截断或被修改): 正在重建",
+            path=path,
+        ),
+        file=sys.stderr,
+    )
+
+
 def load_entry(cache_dir: Path, name: str) -> tuple[np.ndarray, dict] | None:
     """The array (memory-mapped, copy-on-write) and its meta, or None if absent or damaged."""
+    npy = cache_dir / f"{name}.npy"
     try:
         meta = json.loads((cache_dir / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not intact(npy, meta.get("integrity")):
+        report_damaged(npy)
+        return None
+    try:
         ## mmap_mode="c": pages are read lazily and writes stay in memory, so the array is
         ## writable (torch.from_numpy accepts it) while the file on disk never changes.
-        images = np.load(cache_dir / f"{name}.npy", mmap_mode="c")
+        images = np.load(npy, mmap_mode="c")
     except (OSError, ValueError):
+        report_damaged(npy)
         return None
     if list(images.shape) != meta.get("shape") or images.dtype != np.uint8:
         return None
@@ -105,7 +152,9 @@ def save_entry(cache_dir: Path, name: str, images: np.ndarray | None, meta: dict
         if images is not None:
             with open(tmp_npy, "wb") as f:
                 np.save(f, np.ascontiguousarray(images))
-            meta = {**meta, "shape": list(images.shape)}
+                f.flush()
+                os.fsync(f.fileno())
+            meta = {**meta, "shape": list(images.shape), "integrity": integrity(tmp_npy)}
         tmp_js.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         if images is not None:
             os.replace(tmp_npy, npy)

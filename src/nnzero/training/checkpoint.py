@@ -10,13 +10,13 @@ checkpoint can never run code.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from nnzero import __version__
+from nnzero.atomic import write_atomic
 from nnzero.errors import CheckpointError
 from nnzero.i18n import tr
 
@@ -45,7 +45,7 @@ def save_checkpoint(
     dataset: str = "",
     train_state: dict | None = None,
 ) -> Path:
-    """Write atomically (temp file, then rename), so Ctrl-C never leaves half a checkpoint."""
+    """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint."""
     path = Path(path)
     payload = {
         "format": FORMAT,
@@ -62,10 +62,7 @@ def save_checkpoint(
     }
     if train_state is not None:
         payload["train_state"] = train_state
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda f: torch.save(payload, f))
 
 
 def load_checkpoint(path: str | Path) -> dict:
