@@ -23,6 +23,7 @@ def _cli_json(capsys, argv: list[str]) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # trains twice (about 7 s)
 def test_library_and_command_line_give_the_same_run(tmp_path, capsys):
     settings = {"epochs": 1, "limit": 3000, "seed": 3}
     run = nnzero.train("mnist", model="mlp64x3", runs_dir=tmp_path, name="lib", **settings, **QUIET)
@@ -60,12 +61,29 @@ def test_settings_resolve_as_the_command_resolves_them():
         256,
         False,
     )
-    _, model, train = nnzero.resolve_settings("mnist", epochs=7, sets=["train.warmup=0.3"])
-    assert model.name == "cnn" and train.epochs == 7 and train.warmup == 0.3
+    _, model, train = nnzero.resolve_settings("mnist", epochs=7, sets=["train.warmup=0.25"])
+    assert model.name == "fastcnn" and train.epochs == 7 and train.warmup == 0.25
     with pytest.raises(NnzeroError, match="unknown setting 'epohcs'.*epochs"):
         nnzero.train("mnist", epohcs=3, **QUIET)
     with pytest.raises(NnzeroError, match="lr must be float"):
         nnzero.resolve_settings("mnist", lr="fast")
+
+
+def test_the_default_mnist_model_is_fastcnn_with_its_one_epoch_recipe():
+    data, model, train = nnzero.resolve_settings("mnist")
+    assert model.name == "fastcnn"
+    assert (train.epochs, train.batch_size, train.lr, train.optimizer, train.schedule) == (
+        1,
+        256,
+        1e-2,
+        "adam",
+        "onecycle",
+    )
+    assert (train.label_smoothing, data.val_fraction, data.augment) == (0.1, 0.05, False)
+    assert (train.beta1, train.beta2) == (0.7, 0.9)  # tuomaso/train_mnist_fast's Adam
+    ## the other data sets keep their defaults; cnn stays registered under its name
+    assert nnzero.resolve_settings("fashion-mnist")[1].name == "cnn"
+    assert nnzero.resolve_settings("mnist", model="cnn")[2].epochs == 3
 
 
 class Recorder:
@@ -87,6 +105,7 @@ class Recorder:
         self.calls.append(("end", run.test_accuracy))
 
 
+@pytest.mark.slow  # trains (about 2 s each)
 @pytest.mark.parametrize("engine", ["torch", "scratch"])
 def test_a_callback_sees_every_epoch_and_can_stop_training(tmp_path, engine):
     recorder = Recorder(stop_after=1)
@@ -137,6 +156,7 @@ def test_evaluate_gives_the_runs_test_accuracy_per_class_and_mistakes(small_run)
     assert confidences == sorted(confidences, reverse=True)  # most confident first
 
 
+@pytest.mark.slow  # trains (about 2 s each)
 def test_scratch_fit_is_the_same_run_as_the_scratch_command(tmp_path, capsys):
     run = nnzero.scratch.fit("softmax", epochs=1, limit=5000, runs_dir=tmp_path, name="lib", **QUIET)
     printed = _cli_json(

@@ -62,6 +62,7 @@ def _forms(checkpoint: Path, tmp: Path, lessons_lang: str) -> list[list[str]]:
     return forms
 
 
+@pytest.mark.slow  # runs every command in a subprocess (about 20 s each)
 @pytest.mark.parametrize("encoding, lessons_lang", [("gbk", "en"), ("ascii", "zh")])
 def test_every_command_survives_a_narrow_console(encoding, lessons_lang, small_checkpoint, tmp_path):
     forms = _forms(small_checkpoint, tmp_path, lessons_lang)

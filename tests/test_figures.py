@@ -44,6 +44,7 @@ def test_an_english_report_draws_english_only(run_dir, capsys):
     assert '<html lang="en">' in page and '<span lang="zh-CN">' in page and "Noto Sans CJK SC" in page
 
 
+@pytest.mark.slow  # writes a whole report twice (about 2 s)
 def test_without_a_cjk_font_chinese_says_so_once_and_draws_english(run_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(figures, "cjk_font", lambda: None)  # a machine without any CJK font
     with warnings.catch_warnings(record=True) as caught:
@@ -81,6 +82,7 @@ def test_a_chinese_class_name_in_english_is_not_a_warning(tmp_path, monkeypatch,
     assert "fonts-noto-cjk" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # draws lessons in a subprocess (about 2.5 s)
 def test_no_warning_reaches_the_terminal_of_a_lesson():
     """A whole command in a fresh process, with every UserWarning an error: nothing on stderr."""
     for lang in ("en", "zh"):

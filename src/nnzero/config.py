@@ -18,7 +18,7 @@ from nnzero.errors import NnzeroError
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs
+    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos
     data_dir: str | None = None  # None: MNIST's copy shipped inside the package
     val_fraction: float = 0.1  # share of the training set held out for validation
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
@@ -53,6 +53,8 @@ class TrainConfig:
     optimizer: str = "adam"  # adam | adamw | sgd
     lr: float = 3e-3  # peak learning rate, for the global batch (not scaled by the number of processes)
     momentum: float = 0.9  # sgd only
+    beta1: float = 0.9  # adam/adamw: how slowly the running mean of the gradient forgets
+    beta2: float = 0.999  # adam/adamw: the same for the running mean of its square
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
     schedule: str = "onecycle"  # onecycle | cosine | constant
     warmup: float = 0.2  # onecycle: share of the steps spent rising to the peak
@@ -67,7 +69,7 @@ class TrainConfig:
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 CHOICES = {
-    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs"),
+    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
 }

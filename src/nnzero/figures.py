@@ -23,7 +23,10 @@ from contextlib import contextmanager
 
 import matplotlib
 
-matplotlib.use("Agg")
+## A notebook keeps its own (inline) backend, so that figures drawn in a cell show there;
+## everywhere else Agg: no screen is needed and no window ever opens.
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 

@@ -16,6 +16,7 @@ def _no_leftovers(folder):
     assert not [p.name for p in folder.iterdir() if p.name.endswith(".part")]
 
 
+@pytest.mark.slow  # waits out a timeout per file (about 2 s)
 def test_falls_through_every_kind_of_failure(mirror, tmp_path, refused_url):
     bad = [mirror.url("e404"), mirror.url("e403"), refused_url, mirror.url("slow"), mirror.url("corrupt")]
     fetched = fetch_dataset("mnist", tmp_path, bad + [mirror.url("good")], timeout=0.5, quiet=True)

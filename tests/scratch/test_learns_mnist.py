@@ -34,6 +34,7 @@ def test_mlp_learns_an_mnist_subset(mnist):
     assert loss1 < loss0 / 5
 
 
+@pytest.mark.slow  # 94 LeNet steps in NumPy (about 2 s)
 def test_lenet_learns_an_mnist_subset(mnist):
     x, y, xt, yt = mnist
     _, (_, acc) = train(build("lenet", seed=0), (x[:3000], y[:3000], xt, yt), epochs=2, lr=2e-3)

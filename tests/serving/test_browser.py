@@ -27,6 +27,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+pytestmark = pytest.mark.slow  # starts Chromium and a server (about 7 s)
 SEVEN = [(0.22, 0.2), (0.78, 0.2), (0.45, 0.86)]  # a '7': the bar, then the long diagonal
 ONE = [(0.52, 0.12), (0.48, 0.88)]
 

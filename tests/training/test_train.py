@@ -26,6 +26,20 @@ def test_short_training_learns_real_digits(small_checkpoint):
     assert "val_accuracy" in (run / "metrics.csv").read_text().splitlines()[0]
 
 
+@pytest.mark.slow  # trains the default CNN for an epoch of 6,000 images
+def test_the_default_model_learns_real_digits_in_one_short_epoch(tmp_path):
+    """`nnzero train mnist`'s own recipe (fastcnn, one epoch) on 6,000 images: most of 10,000 test digits right."""
+    import nnzero
+
+    run = nnzero.train(
+        "mnist", limit=6000, runs_dir=tmp_path, name="fast", progress=False, say=lambda m: None
+    )
+    assert run.config["model"]["name"] == "fastcnn" and len(run.history) == 1
+    assert run.metrics["test_accuracy"] > 0.95  # an untrained net scores ~0.10; 60,000 images give ~0.993
+    for name in ("best.pt", "last.pt", "metrics.csv", "curves.png", "report.html"):
+        assert (tmp_path / "fast" / name).stat().st_size > 0, name
+
+
 def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint, tmp_path):
     """The weights that come back are the ones that were saved: the trained checkpoint scores its
     recorded test accuracy again, and a model saved here comes back with bit-identical logits."""
@@ -149,6 +163,7 @@ def test_resume_from_the_command_line_and_json_output(tmp_path, capsys):
     assert loss_2 < 0.85 * loss_1 and second["test_accuracy"] > first["test_accuracy"] + 0.03
 
 
+@pytest.mark.slow  # trains once (about 2 s)
 def test_an_existing_run_is_never_overwritten(tmp_path, capsys):
     args = [
         "train",

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.datasets.mnist import KNOWN, SHIPPED, SPLITS
+from nnzero.errors import DataError
 from nnzero.i18n import tr
 
 
@@ -62,7 +63,12 @@ def folder_info(root: Path, dry_run: bool = False) -> dict:
     if name:
         return idx_info(name, str(root), dry_run)
     dirs = split_dirs(root) if root.is_dir() else {}
-    classes, files = scan_tree(root, next(iter(dirs), "train"))
+    try:
+        classes, files = scan_tree(root, next(iter(dirs), "train"))
+    except DataError:
+        if not root.is_dir():
+            raise
+        return photo_info(root, dry_run)  # Kaggle's flat cat.<n>.jpg, PetImages/, a test folder of <id>.jpg
     info = {
         "kind": "imagefolder",
         "folder": str(root),
@@ -87,8 +93,74 @@ def folder_info(root: Path, dry_run: bool = False) -> dict:
     return info
 
 
+def photo_info(root: Path, dry_run: bool = False) -> dict:
+    """The layouts `nnzero train photos` and `catsdogs` read (``layouts.find_photos``: the same scanner)."""
+    from nnzero.datasets.cache import fingerprint
+    from nnzero.datasets.imagefolder import read_headers
+    from nnzero.datasets.layouts import find_photos
+
+    found = find_photos(root)
+    held = np.asarray(found.held_out, bool)
+    labels = np.asarray(found.labels, np.int64)
+    info = {"kind": "photos", "folder": str(found.root), "layout": found.layout, "classes": found.classes}
+    if found.labelled:
+        info["splits"] = {"train": _split_counts(labels[~held], len(found.classes))}
+        if held.any():
+            info["splits"]["test"] = _split_counts(labels[held], len(found.classes))
+    else:
+        info["unlabelled"] = len(found.files)
+    if not dry_run:
+        headers = read_headers(found.root, fingerprint(found.root, found.files))
+        info.update(
+            common_sizes=headers["sizes"],
+            distinct_sizes=headers["distinct_sizes"],
+            unreadable=headers["unreadable"],
+        )
+    return info
+
+
+def _print_photos(info: dict) -> None:
+    print(
+        tr(
+            "photo folder {folder} ({layout} layout): {c} classes{more}",
+            "照片文件夹 {folder} ({layout} 布局): {c} 个类别{more}",
+            folder=info["folder"],
+            layout=info["layout"],
+            c=len(info["classes"]),
+            more=tr(
+                ", {n:,} unlabelled photos (a test set for `nnzero submit`)",
+                ", {n:,} 张无标签照片 (供 `nnzero submit` 使用的测试集)",
+                n=info["unlabelled"],
+            )
+            if "unlabelled" in info
+            else "",
+        )
+    )
+    if "test" not in info.get("splits", {"test": 1}):
+        print(
+            tr(
+                "  no labelled test/ folder: training holds out a stratified 20% of each class as the test split",
+                "  没有带标签的 test/ 文件夹: 训练时每个类别分层留出 20% 作为测试集",
+            )
+        )
+    if "common_sizes" in info:
+        sizes = ", ".join(f"{w}x{h} ({n:,})" for w, h, n in info["common_sizes"])
+        more = " ..." if info["distinct_sizes"] > len(info["common_sizes"]) else ""
+        print(
+            tr(
+                "  sizes found: {s}{m}; unreadable files: {b}",
+                "  现有尺寸: {s}{m}; 无法读取的文件: {b}",
+                s=sizes,
+                m=more,
+                b=info["unreadable"],
+            )
+        )
+
+
 def print_info(info: dict) -> None:
-    if info["kind"] == "idx":
+    if info["kind"] == "photos":
+        _print_photos(info)
+    elif info["kind"] == "idx":
         where = tr("shipped with nnzero", "nnzero 自带") if info["shipped"] else info["folder"]
         print(
             tr(

@@ -48,6 +48,8 @@ def run(args) -> int:
                 "parameters": count_parameters(model),
                 "input": [e.in_channels, e.image_size, e.image_size],
                 "description": e.description_zh if lang() == "zh" else e.description,
+                **({"imagenet_top1": e.pretrained["imagenet_top1"]} if e.pretrained else {}),
+                **({"weights": e.pretrained["weights"]} if e.pretrained else {}),
             }
         )
         if args.summary and not args.json:
@@ -63,4 +65,20 @@ def run(args) -> int:
         for r in rows:
             shape = "x".join(map(str, r["input"]))
             print(f"{r['name']:<20}{r['parameters']:>12,}  {shape:<12}{r['description']}")
+        _print_backbones([r for r in rows if "weights" in r])
     return 0
+
+
+def _print_backbones(rows: list[dict]) -> None:
+    """Pretrained backbones: ImageNet top-1, parameters, input size, where the weights come from."""
+    if not rows:
+        return
+    print()
+    print(tr("pretrained backbones (transfer learning):", "预训练骨干网络 (迁移学习):"))
+    print(
+        f"  {tr('name', '名称'):<20}{'ImageNet top-1':>15}{tr('params', '参数量'):>12}  "
+        f"{tr('input', '输入'):<10}{tr('weights from', '权重来源')}"
+    )
+    for r in rows:
+        shape = "x".join(map(str, r["input"][1:]))
+        print(f"  {r['name']:<20}{r['imagenet_top1']:>14}%{r['parameters']:>12,}  {shape:<10}{r['weights']}")

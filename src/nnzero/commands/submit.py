@@ -5,23 +5,13 @@ nnzero submit runs/NAME/best.pt TEST_DIR --tta                   # average each 
 nnzero submit runs/NAME/best.pt TEST_DIR --clip 0.01 --json
 nnzero submit runs/NAME/best.pt TEST_DIR --dry-run               # 16 photos, writes nothing
 
-Rows: ``id,label``, one per photo, id = the number in the file name, label = P(dog) clipped
-to [clip, 1 - clip], sorted by id. A photo that cannot be decoded still gets its row, with
-0.5, and is listed. When the photos are labelled (cat.<n>.jpg, or class folders), the
-submission's log-loss and accuracy are printed too.
+The work is ``nnzero.evaluation.submission.make_submission``; this parses, calls, prints.
 """
 
 from __future__ import annotations
 
-import os
-
-import numpy as np
-
 from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
-from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
-
-DRY_RUN_PHOTOS = 16
 
 
 def register(sub) -> None:
@@ -31,7 +21,7 @@ def register(sub) -> None:
         "write a Kaggle submission (id,label = P(dog)) for a folder of test photos",
         "为测试照片文件夹写出 Kaggle 提交文件 (id,label = 狗的概率)",
         [
-            "nnzero submit runs/NAME/best.pt ~/data/dogs-vs-cats/test1 --out submission.csv",
+            "nnzero submit runs/NAME/best.pt ~/data/dogs-vs-cats/test1 --out submission.csv --tta",
             "nnzero submit runs/NAME/best.pt test1 --tta --json",
         ],
         run,
@@ -42,10 +32,11 @@ def register(sub) -> None:
     p.add_argument(
         "--clip",
         type=float,
-        default=0.005,
+        default=None,
         help=tr(
-            "keep probabilities in [clip, 1-clip] (default 0.005; 0: no clipping)",
-            "把概率限制在 [clip, 1-clip] 内 (默认 0.005; 0 表示不限制)",
+            "keep probabilities in [clip, 1-clip] (default: the clip the run chose on validation, "
+            "else 0.005; 0: no clipping)",
+            "把概率限制在 [clip, 1-clip] 内 (默认: 训练时在验证集上选定的值, 否则 0.005; 0 表示不限制)",
         ),
     )
     p.add_argument(
@@ -62,75 +53,22 @@ def register(sub) -> None:
     add_dry_run(p)
 
 
-def _decode_few(test_dir, size: int):
-    """--dry-run: the first photos only, decoded directly (no cache written)."""
-    from nnzero.datasets.layouts import find_photos
-    from nnzero.datasets.photos import decode_photo
-
-    listing = find_photos(test_dir)
-    images, kept, skipped = [], [], []
-    for i, f in enumerate(listing.files[:DRY_RUN_PHOTOS]):
-        try:
-            images.append(decode_photo(os.path.join(listing.root, f), size))
-            kept.append(i)
-        except NnzeroError as e:
-            skipped.append((f, str(e)))
-    listing.files, listing.labels = listing.files[:DRY_RUN_PHOTOS], listing.labels[:DRY_RUN_PHOTOS]
-    stack = np.stack(images) if images else np.zeros((0, 3, size, size), np.uint8)  # (n, 3, S, S)
-    return listing, stack, np.array(kept, np.int64), skipped
-
-
 def run(args) -> int:
-    from nnzero.datasets.layouts import photo_id
-    from nnzero.datasets.photos import read_photos, skipped_summary
-    from nnzero.inference.predictor import Predictor
-    from nnzero.serving import kaggle
+    from nnzero.datasets.photos import skipped_summary
+    from nnzero.evaluation.submission import make_submission
 
-    predictor = Predictor.from_checkpoint(args.checkpoint, args.device)
-    if predictor.spec.get("kind") != "photos":
-        raise NnzeroError(
-            tr(
-                "{c} was trained on {k}, not photos; submit needs a model trained with `nnzero train catsdogs`",
-                "{c} 是在 {k} 上训练的, 不是照片; submit 需要 `nnzero train catsdogs` 训练的模型",
-                c=args.checkpoint,
-                k=predictor.spec.get("kind"),
-            )
-        )
-    index = kaggle.positive_index(predictor.classes, args.positive)
-    size = predictor.spec["size"]
-    if args.dry_run:
-        listing, images, kept, skipped = _decode_few(args.test_dir, size)
-    else:
-        load = read_photos(args.test_dir, size, quiet=args.json)
-        listing, images, kept, skipped = load.listing, load.images, load.kept, load.skipped
-    p = np.full(len(listing.files), kaggle.BAD_FILE_P)  # (N,) rows of undecodable photos stay at 0.5
-    p[kept] = kaggle.probabilities(predictor, images, index, args.tta)
-    p = kaggle.clip_probabilities(p, args.clip)
-    names = [os.path.basename(f) for f in listing.files]
-    ids = [photo_id(n) for n in names]
-    if None in ids:
-        raise NnzeroError(
-            tr(
-                "{n} file(s) have no number in their name to use as the id, e.g. {f}",
-                "{n} 个文件名中没有可作为 id 的数字, 例如 {f}",
-                n=ids.count(None),
-                f=listing.files[ids.index(None)],
-            )
-        )
-    rows = kaggle.sorted_rows(ids, listing.files, p)
-    result = {
-        "rows": len(rows),
-        "photos_decoded": int(len(kept)),
-        "skipped": [{"file": f, "why": why} for f, why in skipped],
-        "bad_file_label": kaggle.BAD_FILE_P,
-        "clip": args.clip,
-        "tta": args.tta,
-        "positive": predictor.classes[index],
-        "out": None if args.dry_run else str(kaggle.write_submission(args.out, rows)),
-        "dry_run": bool(args.dry_run),
-    }
-    if len(set(ids)) < len(ids):
-        result["repeated_ids"] = len(ids) - len(set(ids))
+    result = make_submission(
+        args.checkpoint,
+        args.test_dir,
+        out=args.out,
+        clip=args.clip,
+        tta=args.tta,
+        positive=args.positive,
+        device=args.device,
+        dry_run=args.dry_run,
+        quiet=args.json,
+    )
+    if result.get("repeated_ids"):
         say(
             args,
             tr(
@@ -139,32 +77,28 @@ def run(args) -> int:
                 n=result["repeated_ids"],
             ),
         )
-    if listing.labelled:
-        y = (np.asarray(listing.labels) == listing.classes.index(predictor.classes[index])).astype(
-            float
-        )  # (N,)
-        result["log_loss"] = round(kaggle.binary_log_loss(p, y), 5)
-        result["accuracy"] = round(float(((p > 0.5) == (y > 0.5)).mean()), 5)
-    if skipped:
+    if result["skipped"]:
+        skipped = [(s["file"], s["why"]) for s in result["skipped"]]
         say(
             args,
-            skipped_summary(skipped, len(listing.files), listing.root)
+            skipped_summary(skipped, result["rows"], args.test_dir)
             + " "
             + tr("(label 0.5)", "(label 记为 0.5)"),
         )
     if args.json:
         emit_json(result)
         return 0
-    head = "\n".join(f"  {i},{q:.6g}" for i, _, q in rows[:3])
+    where = "" if args.dry_run else tr(" written to {o}", ", 已写入 {o}", o=result["out"])
+    print(tr("{n} rows{where}; first rows:", "共 {n} 行{where}; 前几行:", n=result["rows"], where=where))
+    print("  id,label\n" + "\n".join(f"  {i},{q:.6g}" for i, q in result["first_rows"]))
     print(
         tr(
-            "{n} rows{where}; first rows:",
-            "共 {n} 行{where}; 前几行:",
-            n=len(rows),
-            where="" if args.dry_run else tr(" written to {o}", ", 已写入 {o}", o=result["out"]),
+            "probabilities clipped to [{c:g}, {d:g}]",
+            "概率限制在 [{c:g}, {d:g}]",
+            c=result["clip"],
+            d=1 - result["clip"],
         )
     )
-    print("  id,label\n" + head)
     if "log_loss" in result:
         print(
             tr(

@@ -1,4 +1,4 @@
-"""Data sets as in-memory uint8 arrays: MNIST (shipped), Fashion-MNIST, image folders, photos."""
+"""Data sets as in-memory uint8 arrays: MNIST (shipped), Fashion-MNIST, image folders, photos (any classes)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ def load_dataset(data, split: str) -> ImageSet:
         from nnzero.datasets.imagefolder import load_imagefolder
 
         return load_imagefolder(data.data_dir, split, data.image_size)
-    if data.dataset == "catsdogs":
+    if data.dataset in ("catsdogs", "photos"):
         from nnzero.datasets.photos import load_photos
 
-        return load_photos(data.data_dir, split, data.image_size)
+        return load_photos(data.data_dir, split, data.image_size, name=data.dataset)
     raise ValueError(f"unknown data set {data.dataset!r}")
 
 

@@ -34,12 +34,20 @@ FORMAT = 2  # bump when the meaning of a cached array changes (2: size and CRC-3
 CACHE_FOLDER = ".nnzero-cache"
 
 
+def _writable(folder: Path) -> bool:
+    """Writable, and not marked read-only: root passes os.access everywhere, so the mode bits count too."""
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def default_cache_dir(data_dir: str | Path) -> Path:
     if os.environ.get("NNZERO_CACHE_DIR"):
         return Path(os.environ["NNZERO_CACHE_DIR"])
     data_dir = Path(data_dir)
     local = data_dir / CACHE_FOLDER
-    if local.is_dir() and os.access(local, os.W_OK) or not local.exists() and os.access(data_dir, os.W_OK):
+    if local.is_dir() and _writable(local) or not local.exists() and _writable(data_dir):
         return local
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return home / "nnzero"

@@ -20,7 +20,6 @@ train and test always agree. Files that cannot be decoded are skipped and listed
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.datasets.base import ImageSet, channel_stats
-from nnzero.datasets.cache import Cached, cached_images, cached_meta
-from nnzero.datasets.decode import IMG_EXTENSIONS, decode_images, default_workers, probe
+from nnzero.datasets.cache import Cached, cached_meta
+from nnzero.datasets.decode import IMG_EXTENSIONS, probe
 from nnzero.datasets.foldertree import has_split, scan_tree, split_dirs  # noqa: F401 - has_split is public here too
+from nnzero.datasets.reader import read_files
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
@@ -78,36 +78,6 @@ def array_params(split: str, image_size: int, channels: int) -> dict:
     return {"split": split, "image_size": image_size, "channels": channels, "resize": "squash-bilinear"}
 
 
-def _decode(root: Path, prints: list, image_size: int, channels: int, quiet: bool):
-    """Decode one split once: (images of the files that worked, meta listing the ones that did not)."""
-    start = time.perf_counter()
-    paths = [p for p, _, _ in prints]
-    workers = default_workers(len(paths), float(np.mean([size for _, size, _ in prints])))
-    if not quiet:
-        print(
-            tr(
-                "decoding {n:,} images in {root} to {c}x{s}x{s} ({w} process(es)); "
-                "only this once, then cached",
-                "正在解码 {root} 中的 {n:,} 张图片为 {c}x{s}x{s} ({w} 个进程); 只需这一次, 之后使用缓存",
-                n=len(paths),
-                root=root,
-                c=channels,
-                s=image_size,
-                w=workers,
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-    images, failed = decode_images([os.path.join(root, p) for p in paths], image_size, channels, workers)
-    keep = np.array([i not in failed for i in range(len(paths))], bool)  # (N,)
-    meta = {
-        "workers": workers,
-        "skipped": [[paths[i], why] for i, why in sorted(failed.items())],
-        "decode_seconds": round(time.perf_counter() - start, 3),
-    }
-    return (images if keep.all() else images[keep]), meta  # (N_ok, C, S, S)
-
-
 def read_imagefolder(
     data_dir: str | Path,
     split: str = "train",
@@ -140,39 +110,17 @@ def read_imagefolder(
         )
     all_prints = [p for ps, _ in files.values() for p in ps]
     image_size, channels = resolve_settings(root, all_prints, image_size, channels, cache_dir)
-    params = array_params(split, image_size, channels)
-    cache = cached_images(
-        root, prints, params, lambda: _decode(root, prints, image_size, channels, quiet), cache_dir
+    found = read_files(
+        root,
+        prints,
+        size=image_size,
+        channels=channels,
+        params=array_params(split, image_size, channels),
+        quiet=quiet,
+        cache_dir=cache_dir,
     )
-    skipped = [(p, why) for p, why in cache.meta["skipped"]]
-    bad = {p for p, _ in skipped}
-    kept = [i for i, (p, _, _) in enumerate(prints) if p not in bad]
-    if not kept:
-        raise DataError(
-            tr(
-                "none of the {n} images in {root} ({split}) could be decoded; first: {first}",
-                "{root} ({split}) 中的 {n} 张图片都无法解码; 第一个: {first}",
-                n=len(prints),
-                root=root,
-                split=split,
-                first=": ".join(skipped[0]),
-            )
-        )
-    if skipped and not quiet:
-        shown = "; ".join(f"{p} ({why})" for p, why in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
-        print(
-            tr(
-                "skipped {k} of {n:,} files in {root} that could not be decoded: {shown}",
-                "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}",
-                k=len(skipped),
-                n=len(prints),
-                root=root,
-                shown=shown,
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-    images = cache.images  # (N, C, S, S) uint8
+    kept = found.kept
+    images = found.images  # (N, C, S, S) uint8
     mean, std = channel_stats(images)
     base = str(root) + os.sep
     data = ImageSet(
@@ -186,7 +134,7 @@ def read_imagefolder(
         [base + prints[i][0] for i in kept],
         resize="squash",  # decode.py fits each image to the square as Resize((s, s)) does
     )
-    return FolderLoad(data, skipped, cache, time.perf_counter() - start)
+    return FolderLoad(data, found.skipped, found.cache, time.perf_counter() - start)
 
 
 def load_imagefolder(data_dir: str | Path, split: str = "train", image_size: int | None = None) -> ImageSet:

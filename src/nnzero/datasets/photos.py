@@ -19,16 +19,15 @@ holds its own validation share (``--val-fraction``) out of the remaining 80%.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nnzero.datasets.base import ImageSet
-from nnzero.datasets.cache import Cached, cached_images, fingerprint
-from nnzero.datasets.decode import decode_images, default_workers
+from nnzero.datasets.cache import Cached, fingerprint
 from nnzero.datasets.layouts import PhotoList, find_photos
+from nnzero.datasets.reader import read_files, skipped_summary  # noqa: F401 - skipped_summary is public here too
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
@@ -39,7 +38,6 @@ RESIZE = "shorter-side-centre-crop"  # measured against squashing the whole phot
 ## ImageNet's statistics: what every pretrained model expects, and near enough to any photos' own.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-_reported: set[str] = set()  # cache entries whose skipped files were already announced in this process
 
 
 def decode_photo(path: str, size: int, channels: int = 3) -> np.ndarray:
@@ -68,41 +66,6 @@ class PhotoLoad:
         return [os.path.join(self.listing.root, self.listing.files[i]) for i in self.kept]
 
 
-def _decode_all(listing: PhotoList, size: int, quiet: bool) -> tuple[np.ndarray, dict]:
-    start = time.perf_counter()
-    paths = [os.path.join(listing.root, f) for f in listing.files]
-    mean_bytes = float(np.mean([os.path.getsize(p) for p in paths[:200]]))
-    workers = default_workers(len(paths), mean_bytes)
-    if not quiet:
-        print(
-            tr(
-                "decoding {n:,} photos in {root} ({layout} layout) to 3x{s}x{s} with {w} process(es); "
-                "only this once, then cached",
-                "正在把 {root} ({layout} 布局) 中的 {n:,} 张照片解码为 3x{s}x{s} ({w} 个进程); 只需这一次, 之后使用缓存",
-                n=len(paths),
-                root=listing.root,
-                layout=listing.layout,
-                s=size,
-                w=workers,
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-    images, failed = decode_images(paths, size, 3, workers, decode=decode_photo)
-    keep = np.array([i not in failed for i in range(len(paths))], bool)  # (N,)
-    meta = {
-        "skipped": [[listing.files[i], _reason(why, paths[i])] for i, why in sorted(failed.items())],
-        "decode_seconds": round(time.perf_counter() - start, 3),
-        "workers": workers,
-    }
-    return images[keep], meta  # (N_ok, 3, S, S)
-
-
-def _reason(why: str, path: str) -> str:
-    """'DataError: /data/7.jpg: the file is empty' -> 'the file is empty' (the file is listed beside it)."""
-    return why.removeprefix("DataError: ").removeprefix(path + ": ")
-
-
 def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False, cache_dir=None) -> PhotoLoad:
     """All photos of a folder (any layout), decoded once and cached; see the module docstring."""
     start = time.perf_counter()
@@ -110,37 +73,20 @@ def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False,
     listing = find_photos(data_dir)
     prints = fingerprint(listing.root, listing.files)
     params = {"photos": 1, "image_size": size, "channels": 3, "resize": RESIZE}
-    cache = cached_images(listing.root, prints, params, lambda: _decode_all(listing, size, quiet), cache_dir)
-    skipped = [(f, why) for f, why in cache.meta["skipped"]]
-    bad = {f for f, _ in skipped}
-    kept = np.array([i for i, f in enumerate(listing.files) if f not in bad], np.int64)  # (N_ok,)
-    if not len(kept):
-        raise DataError(
-            tr(
-                "none of the {n} photos in {root} could be decoded; the first: {why}",
-                "{root} 中的 {n} 张照片都无法解码; 第一个: {why}",
-                n=len(listing.files),
-                root=listing.root,
-                why=skipped[0][1],
-            )
-        )
-    if skipped and not quiet and str(cache.path) not in _reported:
-        _reported.add(str(cache.path))
-        print(skipped_summary(skipped, len(listing.files), listing.root), file=sys.stderr, flush=True)
-    return PhotoLoad(listing, cache.images, kept, skipped, cache, time.perf_counter() - start)
-
-
-def skipped_summary(skipped: list[tuple[str, str]], total: int, root) -> str:
-    """One line: how many files were skipped, and the first few with why."""
-    shown = "; ".join(f"{f} ({why[:80]})" for f, why in skipped[:3])
-    return tr(
-        "skipped {k} of {n:,} files in {root} that could not be decoded: {shown}{more}",
-        "跳过了 {root} 中 {n:,} 个文件里无法解码的 {k} 个: {shown}{more}",
-        k=len(skipped),
-        n=total,
-        root=root,
-        shown=shown,
-        more=" ..." if len(skipped) > 3 else "",
+    found = read_files(
+        listing.root,
+        prints,
+        size=size,
+        channels=3,
+        params=params,
+        decode=decode_photo,
+        quiet=quiet,
+        cache_dir=cache_dir,
+        what=f" ({listing.layout} layout)",
+        report_once=True,
+    )
+    return PhotoLoad(
+        listing, found.images, found.kept, found.skipped, found.cache, time.perf_counter() - start
     )
 
 
@@ -156,7 +102,9 @@ def held_out_mask(labels: np.ndarray, from_folder: np.ndarray) -> np.ndarray:
     return mask
 
 
-def load_photos(data_dir, split: str = "train", image_size: int | None = None) -> ImageSet:
+def load_photos(
+    data_dir, split: str = "train", image_size: int | None = None, name: str = "catsdogs"
+) -> ImageSet:
     """The training photos ('train') or the held-out photos ('test') of a labelled folder, as an ImageSet."""
     load = read_photos(data_dir, image_size)
     listing = load.listing
@@ -178,7 +126,7 @@ def load_photos(data_dir, split: str = "train", image_size: int | None = None) -
         load.images[index],  # (n, 3, S, S)
         labels[index],
         list(listing.classes),
-        "catsdogs",
+        name,
         "photos",
         IMAGENET_MEAN,
         IMAGENET_STD,

@@ -33,6 +33,32 @@ def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None
     return load_dataset(dc_replace(data_cfg, **changes), "test")
 
 
+def cached_logits(ckpt: dict, model, data) -> torch.Tensor | None:
+    """A frozen-backbone run's test logits from the features it cached (its head on them), or None.
+
+    ## The backbone of such a run is exactly the pretrained one, so its features of the test photos,
+    ## cached while training (keyed by each photo's bytes), are what the network would compute
+    ## again: only the last layer is left to apply. Anything missing: None, the network runs.
+    """
+    from nnzero.datasets.features import FeatureStore, content_keys
+
+    info = (ckpt.get("metrics") or {}).get("features") or {}
+    if not (info.get("frozen") and info.get("params") and info.get("cache_dir")):
+        return None
+    if not data.files or not hasattr(model, "head"):
+        return None
+    try:
+        store = FeatureStore(Path(info["cache_dir"]), {**info["params"], "view": "photo"})
+        rows, missing = store.lookup(content_keys(data.files))
+    except OSError:
+        return None
+    if rows is None or len(missing):
+        return None
+    head = model.head()
+    with torch.no_grad():
+        return (torch.from_numpy(rows).to(head.weight.device) @ head.weight.T + head.bias).float()  # (N, C)
+
+
 def evaluate_checkpoint(
     path: str | Path,
     *,
@@ -49,8 +75,9 @@ def evaluate_checkpoint(
     dev = pick_device(device)
     model = model_from_checkpoint(ckpt, dev)
     data = test_set(ckpt, data_dir, dataset)
-    tensors = TensorData.from_imageset(data, dev)
-    logits = predict_logits(model, tensors, 500, max_batches)  # (N, classes)
+    logits = None if max_batches else cached_logits(ckpt, model, data)
+    if logits is None:  # the whole network on every test image
+        logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
     predicted = probs.argmax(1)  # (N,)

@@ -42,8 +42,10 @@ def log_loss(probs: np.ndarray, labels: np.ndarray, eps: float = 1e-15) -> float
 
 
 def binary_log_loss(p_positive: np.ndarray, labels: np.ndarray, eps: float = 1e-15) -> float:
-    p = np.clip(p_positive, eps, 1 - eps)
-    return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+    """Kaggle's score for two classes: mean of -(y log p + (1 - y) log(1 - p)), p clipped to [eps, 1 - eps]."""
+    p = np.clip(np.asarray(p_positive, np.float64), eps, 1 - eps)
+    y = np.asarray(labels, np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

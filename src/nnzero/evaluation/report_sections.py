@@ -60,6 +60,9 @@ def _flatten(obj, prefix: str = ""):
         yield prefix, obj
 
 
+FULL_TABLE_ROWS = 40  # more layers than this: summarised by block
+
+
 def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
     heading = text(lang, "Model summary", "模型结构")
     if info.checkpoint is None:
@@ -75,20 +78,28 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
             ),
         )
     from nnzero.models import count_parameters, summarize
+    from nnzero.models.summary import BLOCK_DEPTH
     from nnzero.training.checkpoint import model_from_checkpoint
 
     model = model_from_checkpoint(info.checkpoint)
     kwargs = info.checkpoint["model_kwargs"]
     shape = (kwargs["in_channels"], kwargs["image_size"], kwargs["image_size"])
-    rows = [[name, str(out), params] for name, out, params in summarize(model, shape)]
-    total = count_parameters(model)
-    rows.append([text(lang, "total trainable parameters", "可训练参数总数"), "", total])
     header = [
         text(lang, "layer", "层"),
         text(lang, "output shape", "输出形状"),
         text(lang, "parameters", "参数"),
     ]
-    return "summary", heading, f"<p>{esc(info.model)}, input {shape}</p>" + table(header, rows, left=2)
+    total = [text(lang, "total trainable parameters", "可训练参数总数"), "", count_parameters(model)]
+    full = [[name, str(out), params] for name, out, params in summarize(model, shape)]
+    intro = f"<p>{esc(info.model)}, input {shape}</p>"
+    if len(full) <= FULL_TABLE_ROWS:
+        return "summary", heading, intro + table(header, full + [total], left=2)
+    ## A pretrained backbone has ~100-150 layers: one row per block (torchinfo's depth), the rest folded away
+    blocks = [[name, str(out), params] for name, out, params in summarize(model, shape, BLOCK_DEPTH)]
+    folded = text(lang, "every layer ({n})", "全部 {n} 层").format(n=len(full))
+    body = intro + table(header, blocks + [total], left=2)
+    body += f"<details><summary>{esc(folded)}</summary>" + table(header, full, left=2) + "</details>"
+    return "summary", heading, body
 
 
 def curves(info: RunInfo, lang: str) -> tuple[str, str, str]:

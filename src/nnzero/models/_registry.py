@@ -27,6 +27,8 @@ class ModelEntry:
     in_channels: int
     num_classes: int
     train_defaults: dict = field(default_factory=dict)  # TrainConfig/DataConfig fields it trains best with
+    ## pretrained backbones: {"imagenet_top1": %, "weights": where they come from, "package": pip name}
+    pretrained: dict = field(default_factory=dict)
 
 
 _MODELS: dict[str, ModelEntry] = {}
@@ -41,6 +43,7 @@ def register_model(
     in_channels: int = 1,
     num_classes: int = 10,
     train_defaults: dict | None = None,
+    pretrained: dict | None = None,
 ):
     """Decorator: add the factory to the registry under its function name."""
 
@@ -58,6 +61,7 @@ def register_model(
             in_channels,
             num_classes,
             dict(train_defaults or {}),
+            dict(pretrained or {}),
         )
         return factory
 

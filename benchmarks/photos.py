@@ -1,0 +1,147 @@
+"""Your own photo classes: `nnzero train photos` per backbone, on flowers and cats vs dogs, in one run.
+
+    python benchmarks/photos.py                                  # ../shared/data/flowers and catsdogs/train
+    python benchmarks/photos.py --sets flowers --models efficientnet_lite0
+    python benchmarks/photos.py --quick                          # 20 photos a class: checks the script only
+
+Each row is one whole `nnzero train photos --json` command, its wall time measured from outside:
+"cold" starts from an empty cache (decoding the photos and computing every feature is part of
+it), "warm" is a second run with other head settings (--seed 1: another validation split, so
+other L2 and temperature) on the cached features. Accuracy and log-loss are on the held-out
+photos (a stratified 20% of each class, seed 0), which chose nothing: "acc" is the photo
+alone (what `nnzero evaluate` reports), "acc tta" / "logloss tta" average it with its mirror
+image (what `nnzero submit --tta` does), "submit logloss" adds the clip chosen on validation.
+images/s: backbone passes per second while computing features (each view counts).
+The baseline row: the course's LeNet program (../shared/baselines/course_catsdogs_lenet.py,
+10 epochs, its own 80/20 split), cats and dogs only. Writes benchmarks/results/photos.json.
+Targets (2-core CPU): flowers >= 92% in <= 5 min cold; cats/dogs log-loss <= 0.020 and
+accuracy >= 99.5% in <= 10 min cold; the warm head fit <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import BASELINES, RESULTS, SHARED, machine, nnzero, print_table, run_json, save
+
+SETS = {"flowers": SHARED / "data" / "flowers", "catsdogs": SHARED / "data" / "catsdogs" / "train"}
+MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+COLUMNS = [
+    "data",
+    "model",
+    "run",
+    "acc",
+    "acc tta",
+    "logloss tta",
+    "submit logloss",
+    "wall s",
+    "images/s",
+    "head s",
+]
+
+
+def quick_copy(src: Path, root: Path, n: int) -> Path:
+    """--quick: n photos of each class, linked (class folders or Kaggle names)."""
+    out = root / src.name
+    out.mkdir(parents=True)
+    if any(src.glob("cat.*.jpg")):
+        for c in ("cat", "dog"):
+            for f in sorted(src.glob(f"{c}.*.jpg"))[:n]:
+                (out / f.name).symlink_to(f)
+        return out
+    for d in sorted(p for p in src.iterdir() if p.is_dir()):
+        (out / d.name).mkdir()
+        for f in sorted(d.iterdir())[:n]:
+            (out / d.name / f.name).symlink_to(f)
+    return out
+
+
+def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: str, *extra: str) -> dict:
+    cmd = nnzero("train", "photos", "--data-dir", str(data), "--model", model, "--runs-dir", str(runs))
+    result = run_json(
+        cmd + ["--name", f"{name}-{model}-{run}", "--json", *extra], env={"NNZERO_CACHE_DIR": str(cache)}
+    )
+    feats = result["features"]
+    return {
+        "data": name,
+        "model": model,
+        "run": run,
+        "acc": result.get("test_accuracy"),
+        "acc tta": result.get("test_accuracy_tta"),
+        "logloss tta": result.get("test_loss_tta"),
+        "submit logloss": result.get("test_log_loss_submit"),
+        "wall s": result["wall_seconds"],
+        "images/s": feats["images_per_s"],
+        "head s": result["head_seconds"],
+        "features computed": feats["computed"],
+        "calibration": result["calibration"],
+        "val_accuracy": result.get("val_accuracy"),
+        "l2_grid": result.get("l2_grid"),
+    }
+
+
+def lenet_row(data: Path, epochs: int) -> dict:
+    result = run_json(
+        [sys.executable, str(BASELINES / "course_catsdogs_lenet.py"), str(data)], env={"EPOCHS": str(epochs)}
+    )
+    last = result["history"][-1]
+    return {
+        "data": "catsdogs",
+        "model": "course LeNet (baseline)",
+        "run": f"{epochs} epochs",
+        "acc": last["val_accuracy"],
+        "logloss tta": None,
+        "submit logloss": last["val_logloss"],
+        "wall s": result["wall_seconds"],
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="flowers,catsdogs")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument(
+        "--catsdogs-models", default="efficientnet_lite0,efficientnet_lite2", help="backbones for cats/dogs"
+    )
+    ap.add_argument("--no-warm", action="store_true", help="skip the warm-cache rows")
+    ap.add_argument("--skip-lenet", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--append", action="store_true", help="keep the rows of photos.json that this run does not redo"
+    )
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="nnzero-photos-bench-") as tmp:
+        tmp = Path(tmp)
+        for name in args.sets.split(","):
+            data = quick_copy(SETS[name], tmp / "quick", 20) if args.quick else SETS[name]
+            models = args.catsdogs_models if name == "catsdogs" else args.models
+            for model in models.split(","):
+                cache = tmp / f"cache-{name}-{model}"  # cold: nothing cached for this backbone
+                rows.append(train_row(name, data, model, cache, tmp / "runs", "cold"))
+                print_table(rows[-1:], COLUMNS)
+                if not args.no_warm:
+                    rows.append(train_row(name, data, model, cache, tmp / "runs", "warm", "--seed", "1"))
+        if "catsdogs" in args.sets and not args.skip_lenet:
+            data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
+            rows.append(lenet_row(data, 1 if args.quick else 10))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if args.append and (RESULTS / "photos.json").exists():
+        old = json.loads((RESULTS / "photos.json").read_text())
+        done = {(r["data"], r["model"], r["run"]) for r in rows}
+        rows = [r for r in old["rows"] if (r["data"], r["model"], r["run"]) not in done] + rows
+        load = {"earlier": old.get("load_average"), "now": load}
+    print()
+    print_table(rows, COLUMNS)
+    path = save("photos", {"machine": machine(), "load_average": load, "quick": args.quick, "rows": rows})
+    print(f"\nwritten: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

