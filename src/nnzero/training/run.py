@@ -53,7 +53,6 @@ def fit(
 
 def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_run, summary, say) -> Run:
     from nnzero.training.device import use_all_cores
-    from nnzero.training.trainer import Trainer
 
     where = distributed.place()  # rank 0 of 1 without torchrun
     if distributed.active():
@@ -68,51 +67,23 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
     if where.world > 1:
         distributed.check_batch(train.batch_size, where.world)
     train = replace(train, "train", world_size=where.world)
-    tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-")) if dry_run and where.is_main else None
-    if tmp:
-        run_dir = tmp / "run"
-        run_dir.mkdir()
-    elif dry_run:
-        run_dir = None
-    elif resume:
-        run_dir = Path(resume)
-    else:
-        ## Rank 0 picks (and creates) the run folder; the others learn its name from rank 0.
-        run_dir = distributed.on_main(new_run_dir, runs_dir, name, data.dataset, model.name)
+    tmp, run_dir = _run_folder(data, model, name, runs_dir, resume, dry_run, where)
     speak(describe(data, model, train))
     _say_distributed(speak, where, train)
     from nnzero.training.transfer_fit import fit_on_features, uses_features
 
-    if (
-        uses_features(data, model) and where.world == 1
-    ):  # a frozen backbone: cached features, a head in seconds
-        try:
+    try:
+        if (
+            uses_features(data, model) and where.world == 1
+        ):  # a frozen backbone: cached features, a head in seconds
             run = fit_on_features(
                 data, model, train, run_dir, CallbackList(callbacks), Run(run_dir, dry_run=dry_run),
                 say=speak, progress=progress, dry_run=dry_run,
             )  # fmt: skip
-        finally:
-            if tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
-        if dry_run:
-            run.dir = run.checkpoint = None
-            run.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
-        return run
-    try:
-        trainer = Trainer(
-            data, model, train, run_dir, say=speak, progress=progress, dry_run=dry_run,
-            rank=where.rank, world=where.world,
-        )  # fmt: skip
-        if resume:
-            trainer.restore(Path(resume) / "last.pt")
-            speak(tr("resuming {run} at epoch {e}", "从第 {e} 轮继续 {run}", run=resume, e=trainer.epoch + 1))
-        speak(_data_line(trainer))
-        if summary:
-            from nnzero.models.summary import format_summary
-
-            cfg = trainer.model_cfg
-            speak(format_summary(trainer.model, (cfg.in_channels,) + (cfg.image_size,) * 2))
-        run = trainer.fit(CallbackList(callbacks), Run(run_dir, dry_run=dry_run, rank=where.rank))
+        else:
+            run = _fit_trainer(
+                data, model, train, run_dir, resume, callbacks, progress, dry_run, summary, speak
+            )
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -120,6 +91,41 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
         run.dir = run.checkpoint = None
         run.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
     return run
+
+
+def _run_folder(data, model, name, runs_dir, resume, dry_run, where) -> tuple[Path | None, Path | None]:
+    """(a temporary folder to remove afterwards, the run folder): a dry run writes only into the first."""
+    if dry_run:
+        if not where.is_main:
+            return None, None
+        tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-"))
+        (tmp / "run").mkdir()
+        return tmp, tmp / "run"
+    if resume:
+        return None, Path(resume)
+    ## Rank 0 picks (and creates) the run folder; the others learn its name from rank 0.
+    return None, distributed.on_main(new_run_dir, runs_dir, name, data.dataset, model.name)
+
+
+def _fit_trainer(data, model, train, run_dir, resume, callbacks, progress, dry_run, summary, speak) -> Run:
+    """The epoch loop (``Trainer``): from scratch, fine-tuning, or under torchrun."""
+    from nnzero.training.trainer import Trainer
+
+    where = distributed.place()
+    trainer = Trainer(
+        data, model, train, run_dir, say=speak, progress=progress, dry_run=dry_run,
+        rank=where.rank, world=where.world,
+    )  # fmt: skip
+    if resume:
+        trainer.restore(Path(resume) / "last.pt")
+        speak(tr("resuming {run} at epoch {e}", "从第 {e} 轮继续 {run}", run=resume, e=trainer.epoch + 1))
+    speak(_data_line(trainer))
+    if summary:
+        from nnzero.models.summary import format_summary
+
+        cfg = trainer.model_cfg
+        speak(format_summary(trainer.model, (cfg.in_channels,) + (cfg.image_size,) * 2))
+    return trainer.fit(CallbackList(callbacks), Run(run_dir, dry_run=dry_run, rank=where.rank))
 
 
 def _say_distributed(speak, where, train) -> None:
