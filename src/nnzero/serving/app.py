@@ -54,11 +54,31 @@ def create_app(
     app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
+    _add_api_routes(app, service, max_bytes)
+    _add_page_routes(app)
+    schema.install(app, list(service.models))
+    return app
+
+
+def _add_page_routes(app: FastAPI) -> None:
+    """The page and the offline API reference (nothing here is in the OpenAPI)."""
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html")
+
+    @app.get("/docs/swagger", include_in_schema=False)
+    def swagger():
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="nnzero API (Swagger UI, needs internet)"
+        )
+
+
+def _add_api_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
     @app.get("/healthz", summary="Is the server up, and with which models", response_model=Health)
     def healthz() -> dict:
         return {
@@ -94,19 +114,6 @@ def create_app(
         service.get(model)  # 404 before reading a byte of the body
         payload = await read_payload(request, max_bytes)
         return await service.predict_async(model, payload, top)
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> FileResponse:
-        return FileResponse(STATIC / "docs.html")
-
-    @app.get("/docs/swagger", include_in_schema=False)
-    def swagger():
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="nnzero API (Swagger UI, needs internet)"
-        )
-
-    schema.install(app, list(service.models))
-    return app
 
 
 def _add_error_handlers(app: FastAPI) -> None:
