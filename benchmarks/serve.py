@@ -105,6 +105,11 @@ def load(url: str, request: dict, total: int, concurrency: int) -> dict:
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(client, per_client))
     wall = time.perf_counter() - start
+    return {**latencies(results, total, concurrency, wall), "errors": sum(e for _, e in results)}
+
+
+def latencies(results: list, total: int, concurrency: int, wall: float) -> dict:
+    """Throughput and latency percentiles of the clients' (times, ...) results."""
     ms = np.array([t for times, _ in results for t in times]) * 1000
     return {
         "requests": total,
@@ -114,7 +119,6 @@ def load(url: str, request: dict, total: int, concurrency: int) -> dict:
         "p95_ms": round(float(np.percentile(ms, 95)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
         "max_ms": round(float(ms.max()), 1),
-        "errors": sum(e for _, e in results),
     }
 
 
@@ -168,19 +172,12 @@ def crowd(url: str, page: str, photos: list[tuple[str, bytes]], total: int, conc
         stop.append(True)
         page_ms = np.array(page_times.result()) * 1000
     wall = time.perf_counter() - start
-    ms = np.array([t for times, _ in results for t in times]) * 1000
     outcomes: dict = {}
     for _, outcome in results:
         for key, n in outcome.items():
             outcomes[key] = outcomes.get(key, 0) + n
     return {
-        "requests": total,
-        "concurrency": concurrency,
-        "req_per_s": round(total / wall, 1),
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p95_ms": round(float(np.percentile(ms, 95)), 2),
-        "p99_ms": round(float(np.percentile(ms, 99)), 2),
-        "max_ms": round(float(ms.max()), 1),
+        **latencies(results, total, concurrency, wall),
         "errors": total - outcomes.get("ok", 0),
         "outcomes": outcomes,
         "page_loads": len(page_ms),
