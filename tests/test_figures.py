@@ -32,6 +32,7 @@ def run_dir(small_checkpoint, tmp_path):
     return target
 
 
+@pytest.mark.slow  # builds a report
 def test_an_english_report_draws_english_only(run_dir, capsys):
     """The report's inspection sheet used to draw its caption's Chinese half: eight glyph warnings."""
     with warnings.catch_warnings(record=True) as caught:

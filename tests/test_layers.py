@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -17,6 +19,7 @@ def test_every_import_points_down_the_layers_and_scratch_never_imports_torch():
     assert "2 kept, 0 broken" in done.stdout
 
 
+@pytest.mark.slow  # a fresh interpreter (about 4 s)
 def test_import_nnzero_is_light_and_the_front_door_resolves_lazily():
     code = (
         "import sys, nnzero; assert 'torch' not in sys.modules, 'import nnzero loaded torch'; "

@@ -44,6 +44,7 @@ def test_committed_without_outputs(path):
             assert cell["outputs"] == [] and cell["execution_count"] is None, cell["source"][:80]
 
 
+@pytest.mark.slow  # starts a kernel
 def test_kernel_is_this_interpreter(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

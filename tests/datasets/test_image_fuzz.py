@@ -162,6 +162,7 @@ def client(small_checkpoint):
         yield c
 
 
+@pytest.mark.slow  # builds a served model (about 6 s)
 @settings(FAST, max_examples=40)
 @given(
     st.one_of(

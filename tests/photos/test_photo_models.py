@@ -125,6 +125,7 @@ def test_offline_pretrained_says_what_to_do(tmp_path, monkeypatch):
         create_model("resnet18", pretrained=True)
 
 
+@pytest.mark.slow  # builds resnet18 twice
 def test_local_weights_load_safely_or_fail_clearly(tmp_path):
     torch.manual_seed(2)
     state = create_model("resnet34", num_classes=1000).state_dict()
