@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from ._web import DIGITS, REPO
+from ._web import DIGITS, REPO, live_server
 
 CHROMIUM = os.environ.get("NNZERO_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -48,24 +45,10 @@ def browser():
 @pytest.fixture(scope="module")
 def server(small_checkpoint):
     """uvicorn on a free loopback port, in a thread: the app as `nnzero serve` runs it."""
-    import uvicorn
-
     from nnzero.serving.app import create_app
 
-    app = create_app([small_checkpoint, f"copy={small_checkpoint}"])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with live_server(create_app([small_checkpoint, f"copy={small_checkpoint}"])) as url:
+        yield url
 
 
 @pytest.fixture
