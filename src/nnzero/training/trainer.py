@@ -90,7 +90,7 @@ class Trainer:
             -len(self.tensors["train"]) // world // max(1, train_cfg.batch_size // world)
         )
         self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
-        self.epoch, self.step, self.best, self.stale = 0, 0, -1.0, 0
+        self.epoch, self.step, self.best = 0, 0, -1.0
         self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
 
     def model_kwargs(self) -> dict:
@@ -114,7 +114,6 @@ class Trainer:
                 "step": self.step,
                 "tally": dict(self.tally),
                 "best": self.best,
-                "stale": self.stale,
                 "optimizer": self.optimizer.state_dict(),
             }
         return save_checkpoint(
@@ -137,12 +136,8 @@ class Trainer:
             raise NnzeroError(f"{last_pt}: holds no training state to resume from")
         self.model.load_state_dict(ckpt["state_dict"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.epoch, self.step, self.best, self.stale = (
-            state["epoch"],
-            state["step"],
-            state["best"],
-            state["stale"],
-        )
+        ## (early stopping counts its epochs from metrics.csv, so nothing else needs restoring)
+        self.epoch, self.step, self.best = state["epoch"], state["step"], state["best"]
         self.tally = distributed.share_tally(dict(state["tally"]))
 
     def augment(self):
@@ -255,7 +250,7 @@ class Trainer:
         """best.pt when validation accuracy improved (train accuracy without validation), then last.pt."""
         score = row["val_accuracy"] if row["val_accuracy"] is not None else row["train_accuracy"]
         if score > self.best:
-            self.best, self.stale = score, 0
+            self.best = score
             self.save(
                 "best.pt",
                 {
@@ -265,8 +260,6 @@ class Trainer:
                     "train_accuracy": row["train_accuracy"],
                 },
             )
-        else:
-            self.stale += 1
         self.save("last.pt", with_state=True)
 
     def _final_test(self, max_batches: int | None) -> dict:
