@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import nnzero
@@ -154,6 +155,24 @@ def test_evaluate_gives_the_runs_test_accuracy_per_class_and_mistakes(small_run)
     assert 0.5 < seven["precision"] <= 1 and 0.5 < seven["recall"] <= 1
     confidences = [m["confidence"] for m in report["mistakes"]]
     assert confidences == sorted(confidences, reverse=True)  # most confident first
+
+
+def test_the_final_tests_logits_are_kept_and_the_report_uses_them(small_run):
+    from nnzero.evaluation.evaluate import evaluate_checkpoint
+
+    logits = small_run.test_logits
+    assert logits.shape == (10000, 10) and logits.device.type == "cpu"
+    labels = np.asarray(load_arrays("test")[1])
+    hits = int((logits.argmax(1).numpy() == labels).sum())
+    assert hits / 10000 == small_run.test_accuracy  # exactly the final test's outputs
+    assert nnzero.evaluate(small_run.checkpoint)["log_loss"] == pytest.approx(
+        evaluate_checkpoint(small_run.checkpoint, logits=logits)["log_loss"], rel=1e-5
+    )  # the network run again gives the same outputs
+    perfect = np.eye(10, dtype=np.float32)[labels] * 20
+    given = evaluate_checkpoint(small_run.checkpoint, logits=torch.from_numpy(perfect))
+    assert given["test_accuracy"] == 1.0 and given["mistakes"] == []  # used as given, not recomputed
+    other = evaluate_checkpoint(small_run.checkpoint, logits=torch.from_numpy(perfect[:500]))
+    assert other["test_accuracy"] == pytest.approx(small_run.test_accuracy)  # wrong length: ignored
 
 
 @pytest.mark.slow  # trains (about 2 s each)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -13,8 +14,10 @@ class Run:
     ``dir``: the run folder (None for a dry run, which keeps nothing); ``checkpoint``: the file to
     evaluate, predict or serve (best.pt; model.npz for the NumPy engine); ``history``: one dict per
     epoch, the rows of metrics.csv; ``metrics``: the final metrics, the dict ``--json`` prints;
-    ``config``: the settings the run used (config.json). A callback sets ``stop_training`` to end
-    training after the current epoch.
+    ``config``: the settings the run used (config.json); ``test_logits``: the kept weights' outputs
+    (N, classes) on the test set, in its order, as the final test computed them (None without a
+    test set), so that the report need not run the network again. A callback sets
+    ``stop_training`` to end training after the current epoch.
     """
 
     dir: Path | None
@@ -26,6 +29,7 @@ class Run:
     dry_run: bool = False
     rank: int = 0  # under torchrun: this process's rank (only rank 0 writes and reports)
     stop_training: bool = False
+    test_logits: Any = field(default=None, repr=False)  # a torch.Tensor on the CPU, or None
 
     @property
     def test_accuracy(self) -> float | None:

@@ -68,16 +68,16 @@ def evaluate_checkpoint(
     max_batches: int | None = None,
     top_mistakes: int = 32,
     device: str = "auto",
+    logits: torch.Tensor | None = None,
 ) -> dict:
-    """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``."""
+    """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``.
+
+    ``logits``: the checkpoint's outputs (N, classes) on this test set, already computed (by the
+    training run that has just tested it); used only when there is one row for every test image."""
     start = time.perf_counter()
     ckpt = load_checkpoint(path)
-    dev = pick_device(device)
-    model = model_from_checkpoint(ckpt, dev)
     data = test_set(ckpt, data_dir, dataset)
-    logits = None if max_batches else cached_logits(ckpt, model, data)
-    if logits is None:  # the whole network on every test image
-        logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
+    logits = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
     predicted = probs.argmax(1)  # (N,)
@@ -110,6 +110,18 @@ def evaluate_checkpoint(
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)
     return result
+
+
+def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) -> torch.Tensor:
+    """The checkpoint's logits (N, classes) on ``data``: those ``given``, the cached features', or the network's."""
+    if given is not None and not max_batches and len(given) == len(data):
+        return given.float()  # the training run has just computed them on these very images
+    dev = pick_device(device)
+    model = model_from_checkpoint(ckpt, dev)
+    logits = None if max_batches else cached_logits(ckpt, model, data)
+    if logits is None:  # the whole network on every test image
+        logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
+    return logits
 
 
 def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:

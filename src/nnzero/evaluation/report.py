@@ -26,12 +26,16 @@ def write_report(
     out: str | Path | None = None,
     dry_run: bool = False,
     feature_maps: bool = True,
+    test_logits=None,
 ) -> dict:
-    """Build report.html (or ``out``); ``dry_run`` evaluates one batch and writes nothing."""
+    """Build report.html (or ``out``); ``dry_run`` evaluates one batch and writes nothing.
+
+    ``test_logits``: best.pt's outputs on its test set, when the caller has them (the end of a
+    training run), so that the network does not run over the test set a second time."""
     start = time.perf_counter()
     info = read_run(run_dir)
     with tempfile.TemporaryDirectory(prefix="nnzero-report-") as tmp:
-        evaluated, eval_dir, note = ensure_evaluation(info, Path(tmp), one_batch=dry_run)
+        evaluated, eval_dir, note = ensure_evaluation(info, Path(tmp), dry_run, test_logits)
         document = build_html(info, eval_dir, lang, note, feature_maps)
     path = Path(out) if out else info.run_dir / "report.html"
     if not dry_run:
@@ -48,10 +52,10 @@ def write_report(
     }
 
 
-def write_report_safely(run_dir: str | Path, say=print) -> Path | None:
+def write_report_safely(run_dir: str | Path, say=print, test_logits=None) -> Path | None:
     """The end of a training run: a report failure is a warning, never the loss of the trained run."""
     try:
-        path = write_report(run_dir)["report"]
+        path = write_report(run_dir, test_logits=test_logits)["report"]
     except Exception as e:  # noqa: BLE001  (whatever went wrong, the checkpoints are already saved)
         say(
             tr(
@@ -75,10 +79,12 @@ class Report:
 
     def on_train_end(self, run) -> None:
         if run.dir is not None and not run.dry_run and (Path(run.dir) / "best.pt").exists():
-            write_report_safely(run.dir, say=self.say)
+            write_report_safely(run.dir, say=self.say, test_logits=run.test_logits)
 
 
-def ensure_evaluation(info: RunInfo, tmp: Path, one_batch: bool = False) -> tuple[bool, Path, str]:
+def ensure_evaluation(
+    info: RunInfo, tmp: Path, one_batch: bool = False, test_logits=None
+) -> tuple[bool, Path, str]:
     """(evaluated now?, folder with confusion.png/mistakes.png/.csv, note if that failed).
 
     ``eval/`` (what `nnzero evaluate` writes) is used when it is newer than best.pt; otherwise
@@ -96,7 +102,9 @@ def ensure_evaluation(info: RunInfo, tmp: Path, one_batch: bool = False) -> tupl
     from nnzero.evaluation.evaluate import evaluate_checkpoint
 
     try:
-        result = evaluate_checkpoint(best, out_dir=tmp, max_batches=1 if one_batch else None, top_mistakes=16)
+        result = evaluate_checkpoint(
+            best, out_dir=tmp, max_batches=1 if one_batch else None, top_mistakes=16, logits=test_logits
+        )
     except (NnzeroError, FileNotFoundError) as e:
         return False, eval_dir, str(e)
     info.eval = {k: v for k, v in result.items() if k != "mistakes"}

@@ -186,7 +186,7 @@ class Trainer:
                     )
                 )
             raise
-        run.metrics = self._final_test(max_batches)
+        run.metrics, run.test_logits = self._final_test(max_batches)
         run.metrics["seconds"] = round(time.perf_counter() - start, 2)
         run.checkpoint = Path(run.metrics["checkpoint"]) if run.metrics.get("checkpoint") else None
         if self.is_main:
@@ -262,12 +262,12 @@ class Trainer:
             )
         self.save("last.pt", with_state=True)
 
-    def _final_test(self, max_batches: int | None) -> dict:
-        """Test the best weights (not the last ones) on the held-out test set."""
+    def _final_test(self, max_batches: int | None) -> tuple[dict, torch.Tensor | None]:
+        """Test the best weights (not the last ones) on the held-out test set: (metrics, their logits)."""
         if not self.is_main:  # distributed: rank 0 alone tests the best weights and reports
-            return {"run_dir": None, "checkpoint": None}
+            return {"run_dir": None, "checkpoint": None}, None
         best_pt = self.run_dir / "best.pt" if self.run_dir else None
-        metrics = {}
+        metrics, logits = {}, None
         if best_pt and best_pt.exists():
             ckpt = load_checkpoint(best_pt)
             self.model.load_state_dict(ckpt["state_dict"])
@@ -275,10 +275,11 @@ class Trainer:
         if "test" in self.tensors:
             test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
             metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
+            logits = None if test["logits"] is None else test["logits"].cpu()
             if best_pt and best_pt.exists():
                 self.save("best.pt", metrics)
-        return {
+        where = {
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "checkpoint": str(best_pt) if best_pt else None,
-            **metrics,
         }
+        return where | metrics, logits
