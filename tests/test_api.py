@@ -87,6 +87,19 @@ def test_the_default_mnist_model_is_fastcnn_with_its_one_epoch_recipe():
     assert nnzero.resolve_settings("mnist", model="cnn")[2].epochs == 3
 
 
+def test_a_longer_schedule_takes_the_models_long_defaults_unless_the_user_sets_them():
+    data, _, train = nnzero.resolve_settings("mnist", epochs=10)
+    assert (train.epochs, train.lr, data.augment, train.batch_size) == (10, 5e-3, True, 256)
+    data, _, train = nnzero.resolve_settings("mnist", epochs=10, lr=2e-2, augment=False)
+    assert (train.lr, data.augment) == (2e-2, False)  # the user's flags win
+    data, _, train = nnzero.resolve_settings("mnist", epochs=10, sets=["train.lr=0.003"])
+    assert (train.lr, data.augment) == (3e-3, True)  # --set counts as the user's too
+    data, _, train = nnzero.resolve_settings("mnist", epochs=1)
+    assert (train.lr, data.augment) == (1e-2, False)  # not longer than the default: unchanged
+    data, _, train = nnzero.resolve_settings("mnist", model="mlp128", epochs=20)
+    assert (train.lr, data.augment) == (6e-3, False)  # a model without long defaults: unchanged
+
+
 class Recorder:
     """Records every hook; asks to stop after ``stop_after`` epochs."""
 

@@ -29,6 +29,9 @@ class ModelEntry:
     train_defaults: dict = field(default_factory=dict)  # TrainConfig/DataConfig fields it trains best with
     ## pretrained backbones: {"imagenet_top1": %, "weights": where they come from, "package": pip name}
     pretrained: dict = field(default_factory=dict)
+    ## settings that replace some of train_defaults when a run is given more epochs than they say:
+    ## a longer schedule wants a lower peak rate and augmentation (the user's own settings still win)
+    long_defaults: dict = field(default_factory=dict)
 
 
 _MODELS: dict[str, ModelEntry] = {}
@@ -44,6 +47,7 @@ def register_model(
     num_classes: int = 10,
     train_defaults: dict | None = None,
     pretrained: dict | None = None,
+    long_defaults: dict | None = None,
 ):
     """Decorator: add the factory to the registry under its function name."""
 
@@ -62,6 +66,7 @@ def register_model(
             num_classes,
             dict(train_defaults or {}),
             dict(pretrained or {}),
+            dict(long_defaults or {}),
         )
         return factory
 

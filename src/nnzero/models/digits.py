@@ -121,11 +121,11 @@ def cnn(num_classes=10, in_channels=1, image_size=28, width=24):
     )
 
 
-## fastcnn's defaults, chosen by measurement (docs/mnist-speed.md has the table, 3 seeds each):
+## fastcnn's defaults, chosen by measurement (docs/mnist-speed.md has the tables, 3-5 seeds each):
 ## one epoch, 256 images a step, Adam at 1e-2 on a one-cycle schedule (tuomaso/train_mnist_fast's
 ## recipe), plus label smoothing 0.1 (99.08% -> 99.22% mean test accuracy) and 5% held out for
 ## validation instead of 10% (-> 99.31%: in one epoch, 3,000 more images are 3,000 more lessons).
-## No augmentation: a single epoch is too short for shifted copies to pay.
+## No augmentation in one epoch: too short for shifted copies to pay.
 FASTCNN_DEFAULTS = {
     "epochs": 1,
     "batch_size": 256,
@@ -139,25 +139,32 @@ FASTCNN_DEFAULTS = {
     "augment": False,
     "val_fraction": 0.05,
 }
+## ... and for more epochs than one (`--epochs 10`): half the peak rate, and shifted/rotated copies,
+## which a longer run has the time to learn from (10 epochs: 99.43% plain, 99.56% with augmentation
+## at 1e-2, 99.62% at 5e-3). Flags the user gives still win.
+FASTCNN_LONG = {"lr": 5e-3, "augment": True}
 
 
 @register_model(
     description="default for MNIST: a small fast CNN with batch norm (99.2%+ in one epoch, seconds on a CPU)",
     description_zh="MNIST 的默认模型: 带批归一化的小型快速卷积网络 (一轮即 >= 99.2%, CPU 上几秒钟)",
     train_defaults=FASTCNN_DEFAULTS,
+    long_defaults=FASTCNN_LONG,
 )
 def fastcnn(num_classes=10, in_channels=1, image_size=28):
     ## tuomaso/train_mnist_fast's network (conv 5x5 24, pool, conv 3x3 32, pool, 800-256-10)
-    ## with batch norm after each pool: the normalised activations let a one-epoch run take a
-    ## high learning rate. Batch norm after the pool, not before, works on 4x fewer numbers
-    ## (on a CPU, batch norm at full resolution costs as much as the convolution).
+    ## with batch norm after each pool, and 16 filters in the first conv instead of 24: as
+    ## accurate over 5 seeds (99.27% mean either way) and 25% faster. The normalised activations
+    ## let a one-epoch run take a high learning rate. Batch norm after the pool, not before,
+    ## works on 4x fewer numbers (on a CPU, batch norm at full resolution costs as much as the
+    ## convolution).
     side = ((image_size - 4) // 2 - 2) // 2  # 28 -> 24 -> 12 -> 10 -> 5
     return nn.Sequential(
-        nn.Conv2d(in_channels, 24, 5, bias=False),  # (N, 24, 24, 24); batch norm adds the shift
-        nn.MaxPool2d(2),  # (N, 24, 12, 12)
-        nn.BatchNorm2d(24),
+        nn.Conv2d(in_channels, 16, 5, bias=False),  # (N, 16, 24, 24); batch norm adds the shift
+        nn.MaxPool2d(2),  # (N, 16, 12, 12)
+        nn.BatchNorm2d(16),
         nn.ReLU(inplace=True),
-        nn.Conv2d(24, 32, 3, bias=False),  # (N, 32, 10, 10)
+        nn.Conv2d(16, 32, 3, bias=False),  # (N, 32, 10, 10)
         nn.MaxPool2d(2),  # (N, 32, 5, 5)
         nn.BatchNorm2d(32),
         nn.ReLU(inplace=True),

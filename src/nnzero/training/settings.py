@@ -106,7 +106,22 @@ def resolve_settings(
     for section, typed in parse_sets(sets).items():
         changes[section] |= typed
     base = {"data": DataConfig(dataset=dataset), "model": ModelConfig(name=name), "train": TrainConfig()}
-    return tuple(replace(base[s], s, **changes[s]) for s in SECTIONS)
+    resolved = tuple(replace(base[s], s, **changes[s]) for s in SECTIONS)
+    longer = _long_schedule(entry, resolved[2].epochs, settings, sets)
+    return resolved if not longer else tuple(replace(r, s, **longer[s]) for r, s in zip(resolved, SECTIONS))
+
+
+def _long_schedule(entry, epochs: int, settings: dict, sets: Iterable[str]) -> dict[str, dict]:
+    """The model's ``long_defaults`` that the user did not set, when the run is longer than its default."""
+    if not entry.long_defaults or epochs <= entry.train_defaults.get("epochs", TrainConfig.epochs):
+        return {}
+    given = {k for k, v in settings.items() if v is not None}
+    given |= {key for typed in parse_sets(sets).values() for key in typed}
+    longer: dict[str, dict] = {s: {} for s in SECTIONS}
+    for key, value in entry.long_defaults.items():
+        if key not in given:
+            longer[_section_of(key)][key] = value
+    return longer
 
 
 def describe(data: DataConfig, model: ModelConfig, train: TrainConfig) -> str:
