@@ -1,7 +1,7 @@
 """`nnzero train`: train a registered model on MNIST, Fashion-MNIST, an image folder or photos.
 
 nnzero train mnist                                   # default fastcnn, one epoch, ~10 s on a laptop CPU
-nnzero train mnist --epochs 10                       # the same model on a longer schedule
+nnzero train mnist --epochs 10                       # the same model on a longer schedule (lr 5e-3, augmented)
 nnzero train mnist --model mlp128 --epochs 5         # the course's Keras model
 nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
@@ -96,7 +96,15 @@ def register(sub) -> None:
 
 
 def _training_flags(p) -> None:
-    p.add_argument("--epochs", type=int, help=tr("passes over the training set", "训练轮数"))
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help=tr(
+            "passes over the training set (fastcnn: more than its 1 also means lr 5e-3 and augmentation, "
+            "unless --lr/--no-augment say otherwise)",
+            "训练轮数 (fastcnn: 多于默认的 1 轮时, 学习率改为 5e-3 并开启数据增强, 除非另用 --lr/--no-augment 指定)",
+        ),
+    )
     p.add_argument("--batch-size", type=int, help=tr("images per step", "每步图像数"))
     p.add_argument("--lr", type=float, help=tr("peak learning rate", "最大学习率"))
     p.add_argument("--optimizer", choices=CHOICES[("train", "optimizer")])
