@@ -63,6 +63,11 @@ class TrainConfig:
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
+    ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
+    fine_tune: int = 0
+    fine_tune_blocks: int = 3  # how many of the backbone's last blocks learn (with its 1x1 head conv)
+    fine_tune_lr: float = 1e-3  # peak learning rate of fine-tuning (cosine to zero); AdamW
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1
 
