@@ -66,7 +66,9 @@ class TrainConfig:
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
     fine_tune: int = 0
-    fine_tune_blocks: int = 3  # how many of the backbone's last blocks learn (with its 1x1 head conv)
+    fine_tune_blocks: int = (
+        1  # the backbone's last blocks that learn (with its 1x1 head conv): 1 = the last stage
+    )
     fine_tune_lr: float = 1e-3  # peak learning rate of fine-tuning (cosine to zero); AdamW
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1

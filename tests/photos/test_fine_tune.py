@@ -77,7 +77,7 @@ def test_fine_tuned_checkpoint_scores_the_same_test_photos_as_the_frozen_run(
     assert tuned["features"]["computed"] == 0  # the frozen run cached them: the same photos, all splits
     ev_frozen = _json_of(["evaluate", frozen["checkpoint"], "--json"])
     ev_tuned = _json_of(["evaluate", tuned["checkpoint"], "--json"])
-    assert ev_tuned["images"] == ev_frozen["images"] == 20
+    assert ev_tuned["images"] == ev_frozen["images"] == 15  # 3 of each class's 16
     ## evaluate runs the whole network on the decoded test photos; training scored them from cached
     ## activations: the same photos and the same weights give the same numbers
     assert ev_tuned["test_accuracy"] == pytest.approx(tuned["test_accuracy"], abs=1e-6)
@@ -103,5 +103,15 @@ def test_fine_tune_dry_run_and_the_flag_without_a_number(flower_names, tmp_path)
     data = flower_folder(tmp_path / "data", flower_names, 10)
     result = _train(data, tmp_path / "runs", "dry", "--fine-tune", "--dry-run")
     assert result["dry_run"] and result["checkpoint"] is None
-    assert result["fine_tune"]["epochs"] == 3  # --fine-tune alone: 3 epochs
+    assert result["fine_tune"]["epochs"] == 5  # --fine-tune alone: 5 epochs
     assert not (tmp_path / "runs" / "dry").exists()
+
+
+def test_fine_tune_is_refused_where_no_head_was_fitted(flower_names, tmp_path, capsys):  # noqa: F811
+    from nnzero.cli import main
+
+    data = flower_folder(tmp_path / "data", flower_names, 2)
+    ## resnet_small from scratch, or every layer trained: nothing to continue, so say so (not ignore it)
+    for extra in ([], ["--model", "efficientnet_lite0", "--no-freeze-backbone"]):
+        assert main(["train", "catsdogs", "--data-dir", str(data), "--fine-tune", "--dry-run", *extra]) != 0
+        assert "--fine-tune" in capsys.readouterr().err

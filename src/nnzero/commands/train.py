@@ -7,7 +7,7 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
-nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 3 epochs too
+nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 5 epochs too
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -157,13 +157,13 @@ def _data_and_model_flags(p) -> None:
         "--fine-tune",
         type=int,
         nargs="?",
-        const=3,
+        const=5,
         metavar="EPOCHS",
         help=tr(
             "photos, efficientnet_lite: after the head is fitted, train the backbone's last blocks for "
-            "EPOCHS more epochs (3 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
+            "EPOCHS more epochs (5 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
             "kept only if the validation log-loss improves",
-            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 3; "
+            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 5; "
             "--set train.fine_tune_blocks=N, train.fine_tune_lr=X); 仅当验证集对数损失降低时才保留",
         ),
     )
