@@ -115,3 +115,15 @@ def test_fine_tune_is_refused_where_no_head_was_fitted(flower_names, tmp_path, c
     for extra in ([], ["--model", "efficientnet_lite0", "--no-freeze-backbone"]):
         assert main(["train", "catsdogs", "--data-dir", str(data), "--fine-tune", "--dry-run", *extra]) != 0
         assert "--fine-tune" in capsys.readouterr().err
+
+
+def test_the_library_and_the_command_share_the_setting():
+    from nnzero.cli import build_parser
+    from nnzero.training.settings import resolve_settings
+
+    _, _, train = resolve_settings("photos", fine_tune=4, sets=["train.fine_tune_blocks=2"])
+    assert (train.fine_tune, train.fine_tune_blocks, train.fine_tune_lr) == (4, 2, 1e-3)
+    assert resolve_settings("photos")[2].fine_tune == 0  # the head alone unless asked
+    parse = build_parser().parse_args
+    assert parse(["train", "photos", "--fine-tune"]).fine_tune == 5
+    assert parse(["train", "photos", "--fine-tune", "2"]).fine_tune == 2

