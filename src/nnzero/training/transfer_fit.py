@@ -104,7 +104,8 @@ def fit_on_features(
             logits = tuned.logits
             scores = {k: score_logits(logits[k], y[k]) for k in split}
             info["frozen"] = False  # the backbone changed: evaluate must run the network, not reuse features
-            clip = choose_clip(mean_proba(logits["val"])[:, 1], y["val"]) if len(classes) == 2 else None
+            two = len(classes) == 2 and len(y["val"])  # the Kaggle clip: chosen again, for these weights
+            clip = choose_clip(mean_proba(logits["val"])[:, 1], y["val"]) if two else None
     metrics = _metrics(head, scores, info, logits["test"], y["test"], clip)
     if tuned is not None:
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
