@@ -123,7 +123,7 @@ def test_the_library_and_the_command_share_the_setting():
     from nnzero.training.settings import resolve_settings
 
     _, _, train = resolve_settings("photos", fine_tune=4, sets=["train.fine_tune_blocks=2"])
-    assert (train.fine_tune, train.fine_tune_blocks, train.fine_tune_lr) == (4, 2, 1e-3)
+    assert (train.fine_tune, train.fine_tune_blocks, train.fine_tune_lr) == (4, 2, 3e-4)
     assert resolve_settings("photos")[2].fine_tune == 0  # the head alone unless asked
     parse = build_parser().parse_args
     assert parse(["train", "photos", "--fine-tune"]).fine_tune == 5
