@@ -121,7 +121,7 @@ def fit_on_features(
     run.metrics = {"run_dir": str(run_dir) if run_dir else None, "checkpoint": str(best) if best else None}
     run.metrics |= metrics
     run.checkpoint = best
-    ## the report's evaluation reuses them: the fine-tuned network need not run over the test photos again
+    # the report's evaluation reuses them: a fine-tuned network need not run over the test photos again
     run.test_logits = torch.from_numpy(np.ascontiguousarray(logits["test"][0]))
     callbacks.on_train_end(run)
     return run
