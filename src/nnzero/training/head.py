@@ -35,6 +35,9 @@ class Head:
     val: dict = field(default_factory=dict)  # accuracy and log-loss on validation (views averaged)
     grid: list = field(default_factory=list)  # (l2, val log-loss, val accuracy) for each try
     seconds: float = 0.0
+    ## (weight, bias) before the refit on train + validation: fine-tuning starts from these, so
+    ## that validation still judges photos that nothing has learned from
+    train_only: tuple | None = None
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         return x @ self.weight.T + self.bias  # (N, C)
@@ -48,6 +51,24 @@ def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(1, keepdims=True)
+
+
+def mean_proba(logit_views: list[np.ndarray]) -> np.ndarray:
+    """Softmax probabilities (N, C) averaged over views (the photo and its mirror)."""
+    return np.mean([softmax(z) for z in logit_views], axis=0)
+
+
+def score_logits(logit_views: list[np.ndarray], y: np.ndarray) -> dict:
+    """Accuracy and log-loss of the photo alone (what evaluate sees) and of photo + mirror (--tta)."""
+    if not len(y):
+        return {}
+    p1, p2 = softmax(logit_views[0]), mean_proba(logit_views)
+    return {
+        "accuracy": float((p1.argmax(1) == y).mean()),
+        "loss": nll(p1, y),
+        "accuracy_tta": float((p2.argmax(1) == y).mean()),
+        "loss_tta": nll(p2, y),
+    }
 
 
 def nll(p: np.ndarray, y: np.ndarray) -> float:
@@ -132,6 +153,7 @@ def _choose(train_views, y_train, val_views, y_val, num_classes, l2_grid, refit)
             yr = torch.cat([yt] + [torch.from_numpy(y_val).long()] * len(vz))
             w, b = _lbfgs(xr, yr, num_classes, l2, (w, b))
             refitted = _folded(w, b, mu, sigma, t, l2, grid)
+            head.train_only = (head.weight, head.bias)
             head.weight, head.bias = refitted.weight, refitted.bias
     return head
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from nnzero.callbacks import CallbackList
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, from_dict, replace
+from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.run import Run
 from nnzero.rundir import new_run_dir, read_json
@@ -72,6 +73,15 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
     _say_distributed(speak, where, train)
     from nnzero.training.transfer_fit import fit_on_features, uses_features
 
+    if train.fine_tune and not (uses_features(data, model) and where.world == 1):
+        raise NnzeroError(
+            tr(
+                "--fine-tune continues a frozen pretrained backbone's fitted head: photos or catsdogs with "
+                "an efficientnet_lite model, backbone frozen (its default), one process",
+                "--fine-tune 接着冻结的预训练骨干网络上拟合好的分类层训练: 需要 photos 或 catsdogs, "
+                "efficientnet_lite 模型, 骨干冻结 (默认), 单进程",
+            )
+        )
     try:
         if (
             uses_features(data, model) and where.world == 1

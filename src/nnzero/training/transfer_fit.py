@@ -5,12 +5,14 @@
 The steps, for any folder of photos (any layout, any number of classes):
 1. the held-out test photos: a labelled test/ (or val/) folder, else a stratified, seeded 20% of
    each class (``datasets.photos.held_out_mask``), the same for every run and every model;
-2. validation: a stratified, seeded share of the rest (``--val-fraction``);
+2. validation: a stratified, seeded share of the rest (``--val-fraction``; ``photo_split.py``);
 3. the backbone's features of every photo and its mirror image, from the cache where it has them;
 4. logistic regression on the training features; L2, temperature and (two classes) the Kaggle
    clip chosen on validation (``training/head.py``);
-5. the head's weights put into the network's last layer: ``best.pt`` is an ordinary nnzero
-   checkpoint (backbone + head), which evaluate, predict, serve and submit use unchanged.
+5. ``--fine-tune``: the backbone's last blocks trained with the head for a few epochs, on the
+   cached output of the blocks before them, kept if validation log-loss improves (``fine_tune.py``);
+6. the weights put into the network: ``best.pt`` is an ordinary nnzero checkpoint
+   (backbone + head), which evaluate, predict, serve and submit use unchanged.
 The test photos are scored once, at the end, by nothing that chose a setting.
 """
 
@@ -26,7 +28,7 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, held_out_mask, read_photos
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, read_photos
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
@@ -34,9 +36,15 @@ from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.features import VIEWS, cached_features
-from nnzero.training.head import clipped_nll, fit_head, nll, softmax
-
-DRY_RUN_PER_CLASS = 4  # --dry-run: this many photos of each class, in each split
+from nnzero.training.fine_tune import (
+    check_fine_tunable,
+    features_from,
+    fine_tune,
+    prefix_activations,
+    put_head,
+)
+from nnzero.training.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.training.photo_split import split_photos
 
 
 def uses_features(data_cfg: DataConfig, model_cfg: ModelConfig) -> bool:
@@ -46,47 +54,6 @@ def uses_features(data_cfg: DataConfig, model_cfg: ModelConfig) -> bool:
     if not (model_cfg.pretrained or model_cfg.weights):
         return False
     return model_entry(model_cfg.name).pretrained != {}
-
-
-def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """True for a seeded ``fraction`` of each class (at least one photo of each when fraction > 0)."""
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(len(labels), bool)
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        k = int(round(len(members) * fraction))
-        mask[rng.permutation(members)[: max(k, 1 if fraction > 0 and len(members) > 1 else 0)]] = True
-    return mask
-
-
-def _splits(load, data_cfg: DataConfig, seed: int, dry_run: bool) -> dict[str, np.ndarray]:
-    """Indices into the decoded photos: train, val, test (stratified, seeded, disjoint)."""
-    labels = load.labels()
-    test = held_out_mask(labels, np.asarray(load.listing.held_out, bool)[load.kept])
-    rest = np.flatnonzero(~test)
-    if data_cfg.limit:
-        rest = np.sort(np.random.default_rng(seed).permutation(rest)[: data_cfg.limit])
-    val = rest[stratified_split(labels[rest], data_cfg.val_fraction, seed)]
-    out = {"train": np.setdiff1d(rest, val), "val": val, "test": np.flatnonzero(test)}
-    if dry_run:
-        out = {
-            k: np.concatenate([v[labels[v] == c][:DRY_RUN_PER_CLASS] for c in np.unique(labels)])
-            for k, v in out.items()
-        }
-    return out
-
-
-def _score(head, views: list[np.ndarray], y: np.ndarray) -> dict:
-    """Accuracy and log-loss of the photo alone (what evaluate sees) and of photo + mirror (--tta)."""
-    if not len(y):
-        return {}
-    p1, p2 = softmax(head.logits(views[0])), head.proba(views)
-    return {
-        "accuracy": float((p1.argmax(1) == y).mean()),
-        "loss": nll(p1, y),
-        "accuracy_tta": float((p2.argmax(1) == y).mean()),
-        "loss_tta": nll(p2, y),
-    }
 
 
 def fit_on_features(
@@ -110,34 +77,38 @@ def fit_on_features(
     size = data_cfg.image_size or model_entry(model_cfg.name).image_size
     load = _labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
     classes, labels = list(load.listing.classes), load.labels()
-    split = _splits(load, data_cfg, train_cfg.seed, dry_run)
+    split = split_photos(load, data_cfg, train_cfg.seed, dry_run)
     say(_split_note(any(load.listing.held_out), {k: len(v) for k, v in split.items()}, len(classes)))
     torch.manual_seed(train_cfg.seed)
     model = create_model(
         model_cfg.name, len(classes), 3, size, pretrained=model_cfg.pretrained, weights=model_cfg.weights
     ).eval()
-    views, info = _features(model, model_cfg, size, load, split, cache_dir, say, progress)
-    y = {k: labels[idx] for k, idx in split.items()}
-    head = fit_head(views["train"], y["train"], views["val"], y["val"], len(classes))
-    with torch.no_grad():
-        model.head().weight.copy_(torch.from_numpy(head.weight))
-        model.head().bias.copy_(torch.from_numpy(head.bias))
-    scores = {k: _score(head, views[k], y[k]) for k in split}
-    metrics = _metrics(head, scores, info, views["test"], y["test"])
+    if train_cfg.fine_tune:
+        check_fine_tunable(model, model_cfg.name)
     model_cfg = dataclasses.replace(model_cfg, num_classes=len(classes), in_channels=3, image_size=size)
-    run.config = to_dict(
-        data=dataclasses.replace(data_cfg, image_size=size), model=model_cfg, train=train_cfg
+    _begin(
+        run, run_dir, callbacks, dataclasses.replace(data_cfg, image_size=size), model_cfg, train_cfg, load
     )
-    if run_dir is not None:
-        write_json(run_dir / "config.json", run.config)
-        _list_skipped(run_dir, load.skipped)
-    callbacks.on_train_begin(run)
-    train, val = scores["train"], scores["val"]
-    held = (val["loss"], val["accuracy"]) if val else None
-    run.history = [
-        epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, head.seconds, len(y["train"]) * 2)
-    ]
-    callbacks.on_epoch_end(1, run.history[0])
+    y = {k: labels[idx] for k, idx in split.items()}
+    acts = _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress)
+    views, info = _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts)
+    head = fit_head(views["train"], y["train"], views["val"], y["val"], len(classes))
+    put_head(model, head.weight, head.bias)
+    logits = {k: [head.logits(v) for v in views[k]] for k in split}
+    scores = {k: score_logits(logits[k], y[k]) for k in split}
+    _head_epoch(run, callbacks, scores, head.seconds, len(y["train"]) * 2)
+    clip, tuned = head.clip, None
+    if acts is not None:
+        tuned = _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say)
+        if tuned.chosen:
+            logits = tuned.logits
+            scores = {k: score_logits(logits[k], y[k]) for k in split}
+            info["frozen"] = False  # the backbone changed: evaluate must run the network, not reuse features
+            two = len(classes) == 2 and len(y["val"])  # the Kaggle clip: chosen again, for these weights
+            clip = choose_clip(mean_proba(logits["val"])[:, 1], y["val"]) if two else None
+    metrics = _metrics(head, scores, info, logits["test"], y["test"], clip)
+    if tuned is not None:
+        metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
     best = None
     if run_dir is not None:
         spec = input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop")
@@ -145,13 +116,50 @@ def fit_on_features(
             run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
             classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
         )  # fmt: skip
-    say(_result_line(head, val, scores["test"]))
+    say(_result_line(head, scores["val"], scores["test"], tuned is not None and tuned.chosen))
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     run.metrics = {"run_dir": str(run_dir) if run_dir else None, "checkpoint": str(best) if best else None}
     run.metrics |= metrics
     run.checkpoint = best
+    # the report's evaluation reuses them: a fine-tuned network need not run over the test photos again
+    run.test_logits = torch.from_numpy(np.ascontiguousarray(logits["test"][0]))
     callbacks.on_train_end(run)
     return run
+
+
+def _begin(run, run_dir, callbacks, data_cfg, model_cfg, train_cfg, load) -> None:
+    """config.json, skipped_files.txt, then the callbacks' on_train_begin."""
+    run.config = to_dict(data=data_cfg, model=model_cfg, train=train_cfg)
+    if run_dir is not None:
+        write_json(run_dir / "config.json", run.config)
+        _list_skipped(run_dir, load.skipped)
+    callbacks.on_train_begin(run)
+
+
+def _head_epoch(run, callbacks, scores: dict, seconds: float, images: int) -> None:
+    """The head's fit as the run's first epoch (metrics.csv, the epoch line)."""
+    train, val = scores["train"], scores["val"]
+    held = (val["loss"], val["accuracy"]) if val else None
+    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images)]
+    callbacks.on_epoch_end(1, run.history[0])
+
+
+def _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress):
+    """--fine-tune: what the first thawed block receives, cached; None without --fine-tune."""
+    if not train_cfg.fine_tune:
+        return None
+    start = model.thaw_last(train_cfg.fine_tune_blocks)
+    return prefix_activations(model, start, _params(model_cfg, size), load, split, cache_dir, say, progress)
+
+
+def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
+    """--fine-tune: the last blocks trained on cached activations (``training/fine_tune.py``)."""
+
+    def on_epoch(row: dict) -> None:
+        run.history.append(row)
+        callbacks.on_epoch_end(row["epoch"], row)
+
+    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch)
 
 
 def _sizes(model_cfg: ModelConfig) -> dict:
@@ -171,17 +179,24 @@ def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
     return load
 
 
-def _features(model, model_cfg, size, load, split, cache_dir, say, progress) -> tuple[dict, dict]:
-    """{split: [photo features, mirror features]} for train, val and test, and what to record of them."""
+def _params(model_cfg: ModelConfig, size: int) -> dict:
+    """What made the features: the cache entry's name (datasets/features.py)."""
     from nnzero.models.transfer import weights_source
 
     params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
-    params |= {"size": size, "resize": RESIZE}
+    return params | {"size": size, "resize": RESIZE}
+
+
+def _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts=None) -> tuple[dict, dict]:
+    """{split: [photo features, mirror features]} for train, val and test, and what to record of them.
+    With --fine-tune's ``acts``, missing features come from them (the frozen blocks ran already)."""
+    params = _params(model_cfg, size)
     used = np.concatenate(list(split.values()))
     paths = load.paths()
+    compute = None if acts is None else (lambda positions: features_from(model, acts, positions))
     feats = cached_features(
         model, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
-        load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used,
+        load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
     )  # fmt: skip
     views, offset = {}, 0
     for k, idx in split.items():
@@ -200,12 +215,12 @@ def _features(model, model_cfg, size, load, split, cache_dir, say, progress) -> 
     return views, info
 
 
-def _metrics(head, scores: dict, features: dict, test_views, y_test) -> dict:
+def _metrics(head, scores: dict, features: dict, test_logits, y_test, clip) -> dict:
     """What the checkpoint and ``--json`` report: validation and test scores, the calibration chosen."""
     val, test, train = scores["val"], scores["test"], scores["train"]
     calibration = {"temperature": round(head.temperature, 4), "l2": head.l2, "chosen_on": "validation"}
-    if head.clip is not None:
-        calibration["clip"] = head.clip
+    if clip is not None:
+        calibration["clip"] = clip
     metrics = {
         "epoch": 1,
         "val_accuracy": val.get("accuracy"),
@@ -219,8 +234,8 @@ def _metrics(head, scores: dict, features: dict, test_views, y_test) -> dict:
     if test:
         metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
         metrics |= {"test_accuracy_tta": test["accuracy_tta"], "test_loss_tta": test["loss_tta"]}
-        if head.clip is not None:  # what `nnzero submit --tta` would score on these photos
-            metrics["test_log_loss_submit"] = clipped_nll(head.proba(test_views)[:, 1], y_test, head.clip)
+        if clip is not None:  # what `nnzero submit --tta` would score on these photos
+            metrics["test_log_loss_submit"] = clipped_nll(mean_proba(test_logits)[:, 1], y_test, clip)
     return metrics
 
 
@@ -252,7 +267,7 @@ def _split_note(from_folder: bool, counts: dict, n_classes: int) -> str:
     )
 
 
-def _result_line(head, val: dict, test: dict) -> str:
+def _result_line(head, val: dict, test: dict, fine_tuned: bool) -> str:
     line = tr(
         "head: logistic regression, L2 {l2:g} and temperature {t:.3f} chosen on validation ({s:.1f} s)",
         "分类层: 逻辑回归, L2 {l2:g} 与温度 {t:.3f} 在验证集上选定 ({s:.1f} 秒)",
@@ -260,6 +275,8 @@ def _result_line(head, val: dict, test: dict) -> str:
         t=head.temperature,
         s=head.seconds,
     )
+    if fine_tuned:
+        line += tr("; then fine-tuned", "; 然后微调")
     if val:
         line += tr("; validation accuracy {a:.4f}", "; 验证准确率 {a:.4f}", a=val["accuracy"])
     if test:
