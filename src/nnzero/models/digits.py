@@ -141,7 +141,7 @@ FASTCNN_DEFAULTS = {
 }
 ## ... and for more epochs than one (`--epochs 10`): half the peak rate, and shifted/rotated copies,
 ## which a longer run has the time to learn from (10 epochs: 99.43% plain, 99.56% with augmentation
-## at 1e-2, 99.62% at 5e-3). Flags the user gives still win.
+## at 1e-2, 99.62% at 5e-3, seed 0; 99.57% over seeds 0-2). Flags the user gives still win.
 FASTCNN_LONG = {"lr": 5e-3, "augment": True}
 
 
