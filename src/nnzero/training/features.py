@@ -44,6 +44,16 @@ class Features:
 _JOB: tuple | None = None  # (model, images, mean, std, views): what forked workers inherit
 
 
+def by_split(rows: dict[str, np.ndarray], split: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
+    """Rows of every view, computed for the splits' photos one split after another ->
+    {split: [photo rows, mirror rows]}."""
+    out, offset = {}, 0
+    for k, idx in split.items():
+        out[k] = [rows[v][offset : offset + len(idx)] for v in VIEWS]
+        offset += len(idx)
+    return out
+
+
 def feature_workers() -> int:
     """Processes for feature extraction: NNZERO_FEATURE_WORKERS, else one per thread torch would use.
 

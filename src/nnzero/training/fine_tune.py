@@ -35,7 +35,7 @@ from nnzero.callbacks import epoch_row
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at
-from nnzero.training.features import VIEWS, cached_features
+from nnzero.training.features import by_split, cached_features
 from nnzero.training.head import best_temperature, nll, softmax
 
 SCORE_BATCH = 200  # activations per forward pass when scoring (no gradients kept)
@@ -94,13 +94,9 @@ def prefix_activations(model, start, params, load, split, cache_dir, say, progre
         [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD, load.listing.root,
         cache_dir=cache_dir, say=say, progress=progress, index=used, what=what,
     )  # fmt: skip
-    out, offset = {}, 0
-    for k, idx in split.items():
-        out[k] = [acts.views[v][offset : offset + len(idx)] for v in VIEWS]
-        offset += len(idx)
     info = {"computed": acts.computed, "seconds": round(acts.seconds, 2), "images_per_s": acts.images_per_s}
     size = load.images.shape[-1]
-    return Activations(start, _shape(model, start, size), acts.views, out, info)
+    return Activations(start, _shape(model, start, size), acts.views, by_split(acts.views, split), info)
 
 
 def features_from(model, acts: Activations, positions: np.ndarray) -> dict[str, np.ndarray]:

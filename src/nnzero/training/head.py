@@ -44,7 +44,7 @@ class Head:
 
     def proba(self, views: list[np.ndarray]) -> np.ndarray:
         """Softmax probabilities averaged over the views: (N, C)."""
-        return np.mean([softmax(self.logits(v)) for v in views], axis=0)
+        return mean_proba([self.logits(v) for v in views])
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -96,7 +96,7 @@ def _lbfgs(x: torch.Tensor, y: torch.Tensor, c: int, l2: float, start=None, step
 def best_temperature(logit_views: list[np.ndarray], y: np.ndarray) -> float:
     """T minimising the validation log-loss of softmax(z / T) averaged over views (a 1-D search)."""
     grid = np.exp(np.linspace(np.log(0.05), np.log(20), 121))
-    losses = [nll(np.mean([softmax(z / t) for z in logit_views], 0), y) for t in grid]
+    losses = [nll(mean_proba([z / t for z in logit_views]), y) for t in grid]
     return float(grid[int(np.argmin(losses))])
 
 
@@ -133,7 +133,7 @@ def _choose(train_views, y_train, val_views, y_val, num_classes, l2_grid, refit)
         state = _lbfgs(xt, yt, num_classes, l2, state)
         zs = [(v @ state[0].T + state[1]).numpy() for v in vz]
         t = best_temperature(zs, y_val) if len(y_val) else 1.0
-        p = np.mean([softmax(z / t) for z in zs], 0) if len(y_val) else None
+        p = mean_proba([z / t for z in zs]) if len(y_val) else None
         loss = nll(p, y_val) if p is not None else float("nan")
         acc = float((p.argmax(1) == y_val).mean()) if p is not None else float("nan")
         grid.append((l2, round(loss, 5), round(acc, 5)))

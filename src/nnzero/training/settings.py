@@ -103,20 +103,21 @@ def resolve_settings(
     for key, value in settings.items():
         if value is not None:
             changes[_section_of(key)][key] = value
-    for section, typed in parse_sets(sets).items():
+    given_sets = parse_sets(sets)
+    for section, typed in given_sets.items():
         changes[section] |= typed
     base = {"data": DataConfig(dataset=dataset), "model": ModelConfig(name=name), "train": TrainConfig()}
     resolved = tuple(replace(base[s], s, **changes[s]) for s in SECTIONS)
-    longer = _long_schedule(entry, resolved[2].epochs, settings, sets)
+    longer = _long_schedule(entry, resolved[2].epochs, settings, given_sets)
     return resolved if not longer else tuple(replace(r, s, **longer[s]) for r, s in zip(resolved, SECTIONS))
 
 
-def _long_schedule(entry, epochs: int, settings: dict, sets: Iterable[str]) -> dict[str, dict]:
+def _long_schedule(entry, epochs: int, settings: dict, given_sets: dict[str, dict]) -> dict[str, dict]:
     """The model's ``long_defaults`` that the user did not set, when the run is longer than its default."""
     if not entry.long_defaults or epochs <= entry.train_defaults.get("epochs", TrainConfig.epochs):
         return {}
     given = {k for k, v in settings.items() if v is not None}
-    given |= {key for typed in parse_sets(sets).values() for key in typed}
+    given |= {key for typed in given_sets.values() for key in typed}
     longer: dict[str, dict] = {s: {} for s in SECTIONS}
     for key, value in entry.long_defaults.items():
         if key not in given:

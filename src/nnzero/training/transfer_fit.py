@@ -35,7 +35,7 @@ from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
-from nnzero.training.features import VIEWS, cached_features
+from nnzero.training.features import VIEWS, by_split, cached_features
 from nnzero.training.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -198,10 +198,7 @@ def _features(model, model_cfg, size, load, split, cache_dir, say, progress, act
         model, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
         load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
     )  # fmt: skip
-    views, offset = {}, 0
-    for k, idx in split.items():
-        views[k] = [feats.views[v][offset : offset + len(idx)] for v in VIEWS]
-        offset += len(idx)
+    views = by_split(feats.views, split)
     info = {
         "computed": feats.computed,
         "cached": len(used) - feats.computed,
