@@ -27,3 +27,28 @@ def test_overridden_lists_only_changes_and_dicts_round_trip():
     assert overridden(cfg) == {"epochs": 9}
     back = from_dict(to_dict(train=cfg, data=DataConfig()))
     assert back["train"] == cfg and back["data"] == DataConfig()
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("train", "epochs", 0),
+        ("train", "epochs", "-3"),
+        ("train", "batch_size", 0),
+        ("train", "lr", -1e-3),
+        ("train", "fine_tune", -1),
+        ("train", "label_smoothing", 1.0),
+        ("data", "val_fraction", 1.5),
+        ("data", "limit", 0),
+    ],
+)
+def test_numbers_a_setting_cannot_mean_are_errors(section, key, value):
+    config = {"train": TrainConfig(), "data": DataConfig()}[section]
+    with pytest.raises(NnzeroError, match=rf"{section}\.{key} must be >="):
+        replace(config, section, **{key: value})
+
+
+def test_the_edges_of_a_settings_range_are_allowed():
+    train = replace(TrainConfig(), "train", epochs=1, fine_tune=0, warmup=1.0, label_smoothing=0.0)
+    assert (train.epochs, train.fine_tune, train.warmup) == (1, 0, 1.0)
+    assert replace(DataConfig(), "data", val_fraction=0.0, limit=None).val_fraction == 0.0

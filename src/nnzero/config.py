@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, fields
 
 from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,46 @@ CHOICES = {
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
 }
 
+## Numbers a setting may take: (lowest, highest, is the highest itself allowed); None: no bound.
+RANGES = {
+    ("train", "epochs"): (1, None, True),
+    ("train", "batch_size"): (1, None, True),
+    ("train", "eval_batch_size"): (1, None, True),
+    ("train", "patience"): (0, None, True),
+    ("train", "lr"): (1e-12, None, True),
+    ("train", "weight_decay"): (0.0, None, True),
+    ("train", "label_smoothing"): (0.0, 1.0, False),
+    ("train", "warmup"): (0.0, 1.0, True),
+    ("train", "fine_tune"): (0, None, True),
+    ("train", "fine_tune_blocks"): (1, None, True),
+    ("train", "fine_tune_lr"): (1e-12, None, True),
+    ("data", "val_fraction"): (0.0, 1.0, False),
+    ("data", "limit"): (1, None, True),
+    ("data", "image_size"): (1, None, True),
+}
+
+
+def _check_range(section: str, key: str, value) -> None:
+    """A number outside what the setting can mean (a negative epoch count, a fraction of 1.5) is an error."""
+    low, high, high_ok = RANGES.get((section, key), (None, None, True))
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    too_high = high is not None and (value > high or (value == high and not high_ok))
+    if (low is not None and value < low) or too_high:
+        bound = f"{'<=' if high_ok else '<'} {high}"
+        upper = "" if high is None else tr(" and {b}", " 且 {b}", b=bound)
+        raise NnzeroError(
+            tr(
+                "{s}.{k} must be >= {low}{upper}, got {v!r}",
+                "{s}.{k} 必须 >= {low}{upper}, 而不是 {v!r}",
+                s=section,
+                k=key,
+                low=low,
+                upper=upper,
+                v=value,
+            )  # fmt: skip
+        )
+
 
 def _allowed_types(annotation) -> tuple[type, ...]:
     hint = eval(annotation, {}) if isinstance(annotation, str) else annotation  # noqa: S307 - our own annotations
@@ -129,6 +170,7 @@ def replace(config, section: str, **changes):
         choices = CHOICES.get((section, key))
         if choices and value not in choices:
             raise NnzeroError(f"{section}.{key} must be one of {', '.join(choices)}, got {value!r}")
+        _check_range(section, key, value)
         clean[key] = value
     return dataclasses.replace(config, **clean)
 
