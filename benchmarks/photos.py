@@ -16,6 +16,9 @@ images/s: backbone passes per second while computing features (each view counts)
 "fine-tuned cold": `--fine-tune` (the last blocks trained after the head, docs/photos.md) from an
 empty cache; its images/s is that of the frozen blocks' activations, "ft img/s" that of the
 fine-tuning epochs, "kept" says whether validation kept the fine-tuned weights or the head alone.
+"from scratch": the course's case 3, `nnzero train catsdogs` (resnet_small, trained from random
+weights) for each --scratch-epochs; its settings are chosen on the validation photos alone (the
+row with the best validation accuracy is marked "chosen"), the test photos score every row.
 The baseline row: the course's LeNet program (../shared/baselines/course_catsdogs_lenet.py,
 10 epochs, its own 80/20 split), cats and dogs only. Writes benchmarks/results/photos.json.
 Targets (2-core CPU): flowers >= 92% in <= 5 min cold; cats/dogs log-loss <= 0.020 and
@@ -50,6 +53,8 @@ COLUMNS = [
     "kept",
     "ft img/s",
 ]
+
+SCRATCH_COLUMNS = ["data", "model", "run", "val acc", "best epoch", "chosen", "acc", "logloss", "wall s"]
 
 
 def quick_copy(src: Path, root: Path, n: int) -> Path:
@@ -96,6 +101,33 @@ def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: s
     }
 
 
+def scratch_row(data: Path, epochs: int, cache: Path, runs: Path) -> dict:
+    """`nnzero train catsdogs` (resnet_small from scratch) for ``epochs``, from an empty decode cache."""
+    cmd = nnzero(
+        "train", "catsdogs", "--data-dir", str(data), "--runs-dir", str(runs), "--epochs", str(epochs)
+    )
+    result = run_json(cmd + ["--name", f"scratch-{epochs}", "--json"], env={"NNZERO_CACHE_DIR": str(cache)})
+    return {
+        "data": "catsdogs",
+        "model": "resnet_small (from scratch)",
+        "run": f"{epochs} epochs",
+        "val acc": result.get("val_accuracy"),
+        "best epoch": result.get("epoch"),
+        "acc": result.get("test_accuracy"),
+        "logloss": result.get("test_loss"),
+        "wall s": result["wall_seconds"],
+    }
+
+
+def mark_chosen(rows: list[dict]) -> None:
+    """The from-scratch row with the best validation accuracy: the only choice, made without the test photos."""
+    scratch = [r for r in rows if r["model"].startswith("resnet_small")]
+    if scratch:
+        best = max(scratch, key=lambda r: r["val acc"] or 0)
+        for r in scratch:
+            r["chosen"] = r is best
+
+
 def lenet_row(data: Path, epochs: int) -> dict:
     result = run_json(
         [sys.executable, str(BASELINES / "course_catsdogs_lenet.py"), str(data)], env={"EPOCHS": str(epochs)}
@@ -125,6 +157,15 @@ def main() -> int:
         "--fine-tune", type=int, default=5, metavar="EPOCHS", help="epochs of the fine-tuned rows (0: none)"
     )
     ap.add_argument("--only-fine-tune", action="store_true", help="skip the frozen rows")
+    ap.add_argument(
+        "--scratch-epochs",
+        default="",
+        metavar="E1,E2",
+        help="from-scratch resnet_small rows on cats/dogs, one per epoch count (e.g. 100,200; default none)",
+    )
+    ap.add_argument(
+        "--only-scratch", action="store_true", help="only the from-scratch rows (with --scratch-epochs)"
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument(
         "--append", action="store_true", help="keep the rows of photos.json that this run does not redo"
@@ -133,7 +174,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="nnzero-photos-bench-") as tmp:
         tmp = Path(tmp)
-        for name in args.sets.split(","):
+        for name in [] if args.only_scratch else args.sets.split(","):
             data = quick_copy(SETS[name], tmp / "quick", 20) if args.quick else SETS[name]
             models = args.catsdogs_models if name == "catsdogs" else args.models
             for model in models.split(","):
@@ -148,7 +189,17 @@ def main() -> int:
                     cache = tmp / f"cache-{name}-{model}-fine-tune"  # cold as well
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "fine-tuned cold", *tuned))
                     print_table(rows[-1:], COLUMNS)
-        if "catsdogs" in args.sets and not args.skip_lenet:
+        for epochs in [int(e) for e in args.scratch_epochs.split(",") if e]:
+            data = (
+                quick_copy(SETS["catsdogs"], tmp / f"quick-scratch-{epochs}", 20)
+                if args.quick
+                else SETS["catsdogs"]
+            )
+            rows.append(
+                scratch_row(data, 1 if args.quick else epochs, tmp / f"cache-scratch-{epochs}", tmp / "runs")
+            )
+            print_table(rows[-1:], SCRATCH_COLUMNS)
+        if "catsdogs" in args.sets and not (args.skip_lenet or args.only_scratch):
             data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
             rows.append(lenet_row(data, 1 if args.quick else 10))
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -157,8 +208,13 @@ def main() -> int:
         done = {(r["data"], r["model"], r["run"]) for r in rows}
         rows = [r for r in old["rows"] if (r["data"], r["model"], r["run"]) not in done] + rows
         load = {"earlier": old.get("load_average"), "now": load}
+    mark_chosen(rows)
     print()
-    print_table(rows, COLUMNS)
+    scratch = [r for r in rows if "val acc" in r]
+    for table, columns in ([r for r in rows if r not in scratch], COLUMNS), (scratch, SCRATCH_COLUMNS):
+        if table:
+            print_table(table, columns)
+            print()
     path = save("photos", {"machine": machine(), "load_average": load, "quick": args.quick, "rows": rows})
     print(f"\nwritten: {path}")
     return 0
