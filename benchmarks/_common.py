@@ -46,9 +46,20 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "processor": platform.processor() or platform.machine(),
+        "processor": cpu_model() or platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def cpu_model() -> str | None:
+    """The CPU's name (Linux): machines change between sessions, and the figures with them."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

@@ -203,11 +203,13 @@ def main() -> int:
             data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
             rows.append(lenet_row(data, 1 if args.quick else 10))
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    here = machine()
     if args.append and (RESULTS / "photos.json").exists():
         old = json.loads((RESULTS / "photos.json").read_text())
         done = {(r["data"], r["model"], r["run"]) for r in rows}
         rows = [r for r in old["rows"] if (r["data"], r["model"], r["run"]) not in done] + rows
         load = {"earlier": old.get("load_average"), "now": load}
+        here = {"earlier": old.get("machine"), "now": machine()}
     mark_chosen(rows)
     print()
     scratch = [r for r in rows if "val acc" in r]
@@ -215,7 +217,7 @@ def main() -> int:
         if table:
             print_table(table, columns)
             print()
-    path = save("photos", {"machine": machine(), "load_average": load, "quick": args.quick, "rows": rows})
+    path = save("photos", {"machine": here, "load_average": load, "quick": args.quick, "rows": rows})
     print(f"\nwritten: {path}")
     return 0
 
