@@ -2,7 +2,6 @@
 
     flock /tmp/nnzero-cpu.lock python benchmarks/mnist.py              # ~15 minutes on 2 CPU cores
     python benchmarks/mnist.py --quick      # the main pair and the Keras pair only
-    python benchmarks/mnist.py --best       # also the best single model (~10 minutes more)
     python benchmarks/mnist.py --once       # the rows that are not pairs in the first repetition only
 
 Every program runs as a whole process from the shell (imports, data, training, test,
@@ -19,7 +18,8 @@ Pairs and rows:
   torchmlp  the course's PyTorch MLP against `nnzero train mnist --model mlp64x3 --epochs 2`
   long      `nnzero train mnist --epochs 10`: >= 99.6% in <= 2 minutes
   scratch   `nnzero scratch train mnist --model lenet` (>= 99.0% in <= 60 s) and `--model mlp` (>= 98%)
-  best      (--best) the documented best single model: >= 99.7% in <= 10 minutes
+No row for issue 12's third target (a single model >= 99.7% in <= 10 minutes): no command
+measured so far reaches it (docs/mnist-speed.md lists what was tried); add it here when one does.
 Writes benchmarks/results/mnist.json.
 """
 
@@ -34,7 +34,6 @@ from pathlib import Path
 from _common import BASELINES, REPO, machine, nnzero, print_table, run_json, save
 
 PEERS = REPO / "benchmarks" / "peers"
-BEST = ["--model", "cnn", "--epochs", "30", "--batch-size", "256", "--lr", "6e-3"]  # docs/mnist-speed.md
 
 
 def python(script: Path, *args: str) -> list[str]:
@@ -98,7 +97,6 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2, help="repetitions of every pair (default 2)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--quick", action="store_true", help="only the main and the Keras pairs")
-    parser.add_argument("--best", action="store_true", help="also the best single model (10 minutes)")
     parser.add_argument("--examples-epochs", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[], help="row keys to leave out, e.g. examples long")
     parser.add_argument(
@@ -143,8 +141,6 @@ def main() -> None:
             ("scratch-mlp", nnzero("scratch", "train", "mnist", "--model", "mlp")),
             rep,
         )
-        if args.best and rep == 0:
-            bench.run("best", nnzero("train", "mnist", *BEST))
     r = bench.results
     specs = [
         ("tuomaso", "tuomaso/train_mnist_fast 8_Final_00s76, CPU (1 epoch)", None, "train_seconds"),
@@ -162,7 +158,6 @@ def main() -> None:
         ("long", "nnzero train mnist --epochs 10 (fastcnn)", "examples", "wall_seconds"),
         ("scratch-lenet", "nnzero scratch train mnist --model lenet (NumPy)", None, "wall_seconds"),
         ("scratch-mlp", "nnzero scratch train mnist --model mlp (NumPy)", None, "wall_seconds"),
-        ("best", "nnzero train mnist " + " ".join(BEST), None, "wall_seconds"),
     ]
     rows = []
     for key, program, peer, seconds_key in specs:
