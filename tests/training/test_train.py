@@ -63,9 +63,12 @@ def test_checkpoint_round_trip_gives_identical_logits(small_checkpoint, tmp_path
         classes=ckpt["classes"],
         input_spec=ckpt["input_spec"],
     )
+    ## The same batch through both: a CPU may pick another convolution algorithm for another batch
+    ## size (oneDNN does on some Intel CPUs), so rows of the 10,000-image pass need not match bit for bit.
     with torch.no_grad():
+        before = model(x[:64])  # (64, 10)
         again = model_from_checkpoint(load_checkpoint(path))(x[:64])  # (64, 10)
-    assert torch.equal(again, logits[:64])
+    assert torch.equal(again, before)
 
 
 def test_files_that_are_not_checkpoints_get_clear_errors(tmp_path, small_checkpoint):
