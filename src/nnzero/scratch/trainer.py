@@ -33,9 +33,12 @@ def normalise(images: np.ndarray, mean: float, std: float, dtype=np.float32) -> 
 
 
 def evaluate(
-    net: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+    net: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, batch_size: int = 250
 ) -> tuple[float, float]:
     """Mean loss and accuracy over the whole set (exact averages, not a mean of batch means)."""
+    ## 250 images a pass, not 1,000: a convolution's unfolded patches for 1,000 images (58 MB for
+    ## LeNet's first layer) no longer fit in the CPU's cache; measured, 10,000 test images in
+    ## 0.43 s instead of 0.91 s.
     total_loss, correct = 0.0, 0
     was_training = net.training
     net.eval()

@@ -20,7 +20,11 @@ def plot_weight_maps(
     use_cjk_font()
     units = W.shape[1]
     rows = (units + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.45 * rows + 0.5), squeeze=False)
+    height = 1.45 * rows + 0.5
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, height), squeeze=False)
+    ## A fixed layout and the titles as plain text: tight_layout and axes titles measured every one
+    ## of an MLP's 128 maps again and again (3.5 s for the figure, 1.3 s now).
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / height, wspace=0.1, hspace=0.3)
     for ax in axes.flat:
         ax.axis("off")
     for j, ax in zip(range(units), axes.flat, strict=False):
@@ -28,9 +32,8 @@ def plot_weight_maps(
         ## A symmetric scale keeps white at 0, so the colour alone says the weight's sign.
         limit = float(np.abs(m).max()) or 1.0
         ax.imshow(m, cmap="bwr", vmin=-limit, vmax=limit)
-        ax.set_title(titles[j], fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
+        ax.text(0.5, 1.03, titles[j], transform=ax.transAxes, ha="center", va="bottom", fontsize=8)
+    fig.suptitle(title, y=1 - 0.1 / height, va="top")
     savefig(fig, path, dpi=100)
     return Path(path)
 
