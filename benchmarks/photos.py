@@ -73,6 +73,11 @@ def quick_copy(src: Path, root: Path, n: int) -> Path:
     return out
 
 
+def photos_for(name: str, quick: bool, root: Path) -> Path:
+    """The shared data set, or with --quick a linked copy of 20 photos a class under ``root``."""
+    return quick_copy(SETS[name], root, 20) if quick else SETS[name]
+
+
 def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: str, *extra: str) -> dict:
     cmd = nnzero("train", "photos", "--data-dir", str(data), "--model", model, "--runs-dir", str(runs))
     result = run_json(
@@ -119,9 +124,13 @@ def scratch_row(data: Path, epochs: int, cache: Path, runs: Path) -> dict:
     }
 
 
+def is_scratch(row: dict) -> bool:
+    return "val acc" in row  # only the from-scratch rows report the validation accuracy they chose by
+
+
 def mark_chosen(rows: list[dict]) -> None:
     """The from-scratch row with the best validation accuracy: the only choice, made without the test photos."""
-    scratch = [r for r in rows if r["model"].startswith("resnet_small")]
+    scratch = [r for r in rows if is_scratch(r)]
     if scratch:
         best = max(scratch, key=lambda r: r["val acc"] or 0)
         for r in scratch:
@@ -175,7 +184,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="nnzero-photos-bench-") as tmp:
         tmp = Path(tmp)
         for name in [] if args.only_scratch else args.sets.split(","):
-            data = quick_copy(SETS[name], tmp / "quick", 20) if args.quick else SETS[name]
+            data = photos_for(name, args.quick, tmp / "quick")
             models = args.catsdogs_models if name == "catsdogs" else args.models
             for model in models.split(","):
                 cache = tmp / f"cache-{name}-{model}"  # cold: nothing cached for this backbone
@@ -190,17 +199,13 @@ def main() -> int:
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "fine-tuned cold", *tuned))
                     print_table(rows[-1:], COLUMNS)
         for epochs in [int(e) for e in args.scratch_epochs.split(",") if e]:
-            data = (
-                quick_copy(SETS["catsdogs"], tmp / f"quick-scratch-{epochs}", 20)
-                if args.quick
-                else SETS["catsdogs"]
-            )
+            data = photos_for("catsdogs", args.quick, tmp / f"quick-scratch-{epochs}")
             rows.append(
                 scratch_row(data, 1 if args.quick else epochs, tmp / f"cache-scratch-{epochs}", tmp / "runs")
             )
             print_table(rows[-1:], SCRATCH_COLUMNS)
         if "catsdogs" in args.sets and not (args.skip_lenet or args.only_scratch):
-            data = quick_copy(SETS["catsdogs"], tmp / "quick-lenet", 20) if args.quick else SETS["catsdogs"]
+            data = photos_for("catsdogs", args.quick, tmp / "quick-lenet")
             rows.append(lenet_row(data, 1 if args.quick else 10))
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     here = machine()
@@ -209,11 +214,11 @@ def main() -> int:
         done = {(r["data"], r["model"], r["run"]) for r in rows}
         rows = [r for r in old["rows"] if (r["data"], r["model"], r["run"]) not in done] + rows
         load = {"earlier": old.get("load_average"), "now": load}
-        here = {"earlier": old.get("machine"), "now": machine()}
+        here = {"earlier": old.get("machine"), "now": here}
     mark_chosen(rows)
     print()
-    scratch = [r for r in rows if "val acc" in r]
-    for table, columns in ([r for r in rows if r not in scratch], COLUMNS), (scratch, SCRATCH_COLUMNS):
+    scratch = [r for r in rows if is_scratch(r)]
+    for table, columns in ([r for r in rows if not is_scratch(r)], COLUMNS), (scratch, SCRATCH_COLUMNS):
         if table:
             print_table(table, columns)
             print()

@@ -81,6 +81,9 @@ def main() -> int:
     ap.add_argument("--sets", default="flowers,catsdogs")
     ap.add_argument("--models", default=MODELS)
     args = ap.parse_args()
+    unknown = sorted(set(args.sets.split(",")) - set(SETS))
+    if unknown:
+        ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")
     rows = [cv_row(s, SETS[s], m) for s in args.sets.split(",") for m in args.models.split(",")]
     for s in args.sets.split(","):
         best = min((r for r in rows if r["data"] == s), key=lambda r: r["cv log-loss"])
