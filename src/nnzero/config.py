@@ -60,9 +60,14 @@ class TrainConfig:
     schedule: str = "onecycle"  # onecycle | cosine | constant
     warmup: float = 0.2  # onecycle: share of the steps spent rising to the peak
     label_smoothing: float = 0.0  # 0 is plain cross-entropy
+    ## validate, keep and test a moving average of the weights with this decay per step (0: off)
+    ema: float = 0.0
     patience: int = 0  # early stopping: epochs without a better val accuracy; 0 never stops
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
+    ## fp32 | bf16: the forward pass and loss in bfloat16 (autocast), weights and tests in float32;
+    ## auto: bf16 where the device has bfloat16 hardware, else fp32 (config.json records which)
+    precision: str = "fp32"
     eval_batch_size: int = 1000  # images per forward pass in evaluation
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
@@ -80,6 +85,7 @@ CHOICES = {
     ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
+    ("train", "precision"): ("fp32", "bf16", "auto"),
 }
 
 ## Numbers a setting may take: (lowest, highest, is the highest itself allowed); None: no bound.
@@ -91,6 +97,7 @@ RANGES = {
     ("train", "lr"): (1e-12, None, True),
     ("train", "weight_decay"): (0.0, None, True),
     ("train", "label_smoothing"): (0.0, 1.0, False),
+    ("train", "ema"): (0.0, 1.0, False),
     ("train", "warmup"): (0.0, 1.0, True),
     ("train", "fine_tune"): (0, None, True),
     ("train", "fine_tune_blocks"): (1, None, True),

@@ -97,18 +97,20 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
         load_checkpoint(path)
 
 
-def _trainer(run_dir, epochs=2):
+def _trainer(run_dir, epochs=2, ema=0.0):
     data = DataConfig(limit=3000, augment=True)
-    train = TrainConfig(epochs=epochs, batch_size=100, lr=2e-3)
+    train = TrainConfig(epochs=epochs, batch_size=100, lr=2e-3, ema=ema)
     return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
 
 
 @pytest.mark.slow  # trains three times (6-10 s)
-def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch):
-    straight = _trainer(tmp_path / "straight")
+@pytest.mark.parametrize("ema", [0.0, 0.99])
+def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch, ema):
+    """With train.ema the moving average is resumed too: best.pt and the average come out bit-identical."""
+    straight = _trainer(tmp_path / "straight", ema=ema)
     straight.fit()
 
-    interrupted = _trainer(tmp_path / "interrupted")
+    interrupted = _trainer(tmp_path / "interrupted", ema=ema)
     real_step, calls = torch.optim.Adam.step, {"n": 0}
 
     def step_then_interrupt(self, *a, **k):
@@ -123,11 +125,14 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)
     assert load_checkpoint(tmp_path / "interrupted" / "last.pt")["train_state"]["tally"]["batch"] == 12
 
-    resumed = _trainer(tmp_path / "interrupted")
+    resumed = _trainer(tmp_path / "interrupted", ema=ema)
     resumed.restore(tmp_path / "interrupted" / "last.pt")
     resumed.fit()
     for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
         assert torch.equal(a, b)
+    if ema:
+        for a, b in zip(straight.average.state_dict().values(), resumed.average.state_dict().values()):
+            assert torch.equal(a, b)
     rows = (tmp_path / "interrupted" / "metrics.csv").read_text().splitlines()
     assert len(rows) == 3  # header + one row per epoch, none doubled
 

@@ -175,6 +175,59 @@ def fastcnn(num_classes=10, in_channels=1, image_size=28):
     )
 
 
+## deepcnn's recipe (docs/mnist-speed.md, third round): Adam at 5e-3 on a one-cycle schedule (20%
+## warm-up), 256 a step, label smoothing 0.1, augmentation, 5% held out, and a moving average of the
+## weights (decay 0.998 a step) that validation, best.pt and the test use. 35 epochs: 99.68 / 99.69 /
+## 99.65% (seeds 0, 1, 2) in 587-603 s on a 2-core CPU with bfloat16 hardware, where precision "auto"
+## trains in bf16 (1.9x faster steps than fp32 there; about twice the time where the CPU has none).
+DEEPCNN_DEFAULTS = {
+    "epochs": 35,
+    "batch_size": 256,
+    "lr": 5e-3,
+    "optimizer": "adam",
+    "schedule": "onecycle",
+    "warmup": 0.2,
+    "label_smoothing": 0.1,
+    "augment": True,
+    "val_fraction": 0.05,
+    "ema": 0.998,
+    "precision": "auto",
+}
+
+
+@register_model(
+    description="the most accurate digit model: six conv layers, batch norm (99.65-99.69% in 35 epochs, ~10 min with bf16)",
+    description_zh="最准确的数字模型: 六个卷积层, 批归一化 (35 轮 99.65-99.69%, 支持 bf16 时约 10 分钟)",
+    train_defaults=DEEPCNN_DEFAULTS,
+)
+def deepcnn(num_classes=10, in_channels=1, image_size=28):
+    ## conv 5x5 32, pool, 3x3 64, 3x3 64, pool, 3x3 128, pool, 1152-256-classes: 13x fastcnn's
+    ## arithmetic. Batch norm after the pool where there is one (a quarter of the numbers).
+    side = image_size // 8  # 28 -> 14 -> 7 -> 3
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, 5, padding=2, bias=False),
+        nn.MaxPool2d(2),  # (N, 32, 14, 14)
+        nn.BatchNorm2d(32),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(32, 64, 3, padding=1, bias=False),  # (N, 64, 14, 14)
+        nn.BatchNorm2d(64),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(64, 64, 3, padding=1, bias=False),
+        nn.MaxPool2d(2),  # (N, 64, 7, 7)
+        nn.BatchNorm2d(64),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(64, 128, 3, padding=1, bias=False),
+        nn.MaxPool2d(2),  # (N, 128, 3, 3)
+        nn.BatchNorm2d(128),
+        nn.ReLU(inplace=True),
+        nn.Flatten(),
+        nn.Dropout(0.25),
+        nn.Linear(128 * side * side, 256),
+        nn.ReLU(inplace=True),
+        nn.Linear(256, num_classes),
+    )
+
+
 @register_model(
     description="softmax regression: one linear layer 784-10, a weight for every pixel and digit",
     description_zh="softmax 回归: 单个线性层 784-10, 每个像素对每个数字都有一个权重",

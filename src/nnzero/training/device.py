@@ -28,3 +28,15 @@ def use_all_cores() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if torch.get_num_threads() < cores:
         torch.set_num_threads(cores)
+
+
+def has_fast_bf16(device: torch.device) -> bool:
+    """Whether this device computes bfloat16 in hardware (CPUs with AVX-512 BF16 or AMX; Ampere+ GPUs).
+
+    Elsewhere autocast still works, by converting in software: slower than float32.
+    """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False

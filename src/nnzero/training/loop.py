@@ -102,8 +102,11 @@ def train_one_epoch(
     progress: bool = True,
     label: str = "",
     tally: dict | None = None,
+    average=None,
 ) -> dict:
     """One pass over this rank's shard; returns exact dataset-level averages and the new step count.
+
+    ``average`` (an ``AveragedModel``, ``train.ema``) follows the weights after every step.
 
     ``tally`` (from ``new_tally``) is updated after every batch, so when Ctrl-C stops the
     epoch, the caller can save it and a resumed run skips the batches already done.
@@ -115,6 +118,7 @@ def train_one_epoch(
     start = time.perf_counter() - tally["seconds"]
     bar = Progress(len(order), label, progress)
     lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
+    autocast = torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
     for b, first in enumerate(range(0, len(order), local_batch)):
         if max_batches is not None and b >= max_batches:
             break
@@ -131,11 +135,14 @@ def train_one_epoch(
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = data.batch(order[first : first + local_batch], augment, generator)
-        logits = model(x)  # 1. forward: (B, classes)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
+        with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
+            logits = model(x)  # 1. forward: (B, classes)
+            loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
         loss.backward()  # 3. backward: d loss / d every weight
         optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
         optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
+        if average is not None:
+            average.update_parameters(model)  # the running average of the weights moves towards them
         step += 1
         tally["batch"] = b + 1
         tally["loss_sum"] += loss.item() * len(y)

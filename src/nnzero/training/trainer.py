@@ -24,7 +24,8 @@ from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.data import prepare_data
-from nnzero.training.device import pick_device
+from nnzero.training.device import has_fast_bf16, pick_device
+from nnzero.training.ema import ema_state, restore_ema, weight_average
 from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
 
 
@@ -68,6 +69,7 @@ class Trainer:
         self.run_dir, self.say, self.progress, self.dry_run = run_dir, say, progress, dry_run
         self.rank, self.world, self.is_main = rank, world, rank == 0
         self.device = distributed.local_device(pick_device(train_cfg.device))  # distributed: cuda:LOCAL_RANK
+        self.train_cfg = train_cfg = self._resolve_precision(train_cfg)
         torch.manual_seed(train_cfg.seed)
         self.data = prepare_data(data_cfg, train_cfg.seed)
         train = self.data.train
@@ -85,6 +87,8 @@ class Trainer:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.net = distributed.wrap(self.model, self.device)  # what is called in training: DDP under torchrun
         self.optimizer = _optimizer(self.model, train_cfg)
+        ## train.ema: the averaged weights are the ones validated, kept in best.pt and tested
+        self.average = weight_average(self.model, train_cfg.ema) if train_cfg.ema > 0 else None
         self.tensors = {k: TensorData.from_imageset(v, self.device) for k, v in vars(self.data).items() if v}
         self.steps_per_epoch = -(
             -len(self.tensors["train"]) // world // max(1, train_cfg.batch_size // world)
@@ -92,6 +96,21 @@ class Trainer:
         self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
         self.epoch, self.step, self.best = 0, 0, -1.0
         self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
+
+    def _resolve_precision(self, cfg: TrainConfig) -> TrainConfig:
+        """precision=auto becomes bf16 or fp32 for this device (and config.json says which)."""
+        fast = has_fast_bf16(self.device)
+        if cfg.precision == "auto":
+            return dataclasses.replace(cfg, precision="bf16" if fast else "fp32")
+        if cfg.precision == "bf16" and not fast:
+            self.say(
+                tr(
+                    "note: {d} has no bfloat16 hardware, so --precision bf16 will be slower than fp32",
+                    "注意: {d} 没有 bfloat16 硬件支持, --precision bf16 会比 fp32 更慢",
+                    d=self.device,
+                )
+            )
+        return cfg
 
     def model_kwargs(self) -> dict:
         return {
@@ -104,7 +123,13 @@ class Trainer:
     def config_dict(self) -> dict:
         return to_dict(data=self.data_cfg, model=self.model_cfg, train=self.train_cfg)
 
-    def save(self, name: str, metrics: dict | None = None, with_state: bool = False) -> Path | None:
+    def evaluated(self) -> torch.nn.Module:
+        """The weights that validation judges and best.pt keeps: the average with train.ema, else the model."""
+        return self.average.module if self.average is not None else self.net
+
+    def save(
+        self, name: str, metrics: dict | None = None, with_state: bool = False, model=None
+    ) -> Path | None:
         if not (self.run_dir and self.is_main):
             return None
         state = None
@@ -116,9 +141,11 @@ class Trainer:
                 "best": self.best,
                 "optimizer": self.optimizer.state_dict(),
             }
+            if self.average is not None:
+                state["ema"] = ema_state(self.average)
         return save_checkpoint(
             self.run_dir / name,
-            self.model,
+            self.model if model is None else model,
             model_name=self.model_cfg.name,
             model_kwargs=self.model_kwargs(),
             classes=self.data.train.classes,
@@ -136,6 +163,16 @@ class Trainer:
             raise NnzeroError(f"{last_pt}: holds no training state to resume from")
         self.model.load_state_dict(ckpt["state_dict"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.average is not None:
+            if "ema" not in state:
+                raise NnzeroError(
+                    tr(
+                        "{path}: was trained without train.ema, so it cannot be resumed with it",
+                        "{path}: 训练时没有 train.ema, 不能带着它继续",
+                        path=last_pt,
+                    )
+                )
+            restore_ema(self.average, state["ema"])
         ## (early stopping counts its epochs from metrics.csv, so nothing else needs restoring)
         self.epoch, self.step, self.best = state["epoch"], state["step"], state["best"]
         self.tally = distributed.share_tally(dict(state["tally"]))
@@ -143,11 +180,9 @@ class Trainer:
     def augment(self):
         if not self.data_cfg.augment:
             return None
-        return (
-            augment_photos
-            if self.data.train.channels == 3 and self.data.train.kind == "photos"
-            else augment_digits
-        )
+        if self.data.train.channels == 3 and self.data.train.kind == "photos":
+            return augment_photos
+        return augment_digits
 
     # -- the run -----------------------------------------------------------------------------
     def fit(self, callbacks: CallbackList | None = None, run: Run | None = None) -> Run:
@@ -211,6 +246,7 @@ class Trainer:
             progress=self.progress and self.is_main,
             label=tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs),
             tally=self.tally,
+            average=self.average,
         )
         stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
         self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
@@ -232,7 +268,7 @@ class Trainer:
         """Validate; the epoch's metrics row (the columns of metrics.csv)."""
         val = (
             distributed.evaluate(  # distributed: each rank a slice, sums shared
-                self.net, self.tensors["val"], self.train_cfg.eval_batch_size, max_batches
+                self.evaluated(), self.tensors["val"], self.train_cfg.eval_batch_size, max_batches
             )
             if "val" in self.tensors
             else None
@@ -259,6 +295,7 @@ class Trainer:
                     "val_loss": row["val_loss"],
                     "train_accuracy": row["train_accuracy"],
                 },
+                model=self.evaluated(),
             )
         self.save("last.pt", with_state=True)
 
