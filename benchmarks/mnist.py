@@ -3,6 +3,7 @@
     flock /tmp/nnzero-cpu.lock python benchmarks/mnist.py              # ~15 minutes on 2 CPU cores
     python benchmarks/mnist.py --quick      # the main pair and the Keras pair only
     python benchmarks/mnist.py --once       # the rows that are not pairs in the first repetition only
+    python benchmarks/mnist.py --quick --bf16 --save-as mnist_bf16   # + the default in bfloat16
 
 Every program runs as a whole process from the shell (imports, data, training, test,
 what it writes), timed from outside. The two sides of a pair alternate (A B, then B A on
@@ -105,6 +106,10 @@ def main() -> None:
         help="the single-sided rows (pytorch/examples, --epochs 10, scratch) in the first repetition only",
     )
     parser.add_argument(
+        "--bf16", action="store_true", help="also `nnzero train mnist --precision bf16` after each main pair"
+    )
+    parser.add_argument("--save-as", default="mnist", help="results file name (default mnist: mnist.json)")
+    parser.add_argument(
         "--best", action="store_true", help="also `nnzero train mnist --model deepcnn`, once (~10 minutes)"
     )
     args = parser.parse_args()
@@ -120,6 +125,10 @@ def main() -> None:
                 rep + seed,
                 seed,
             )
+            if args.bf16:
+                bench.run(
+                    "bf16", nnzero("train", "mnist", "--seed", str(seed), "--precision", "bf16"), seed=seed
+                )
         bench.pair(
             ("keras", python(BASELINES / "course_keras_mlp.py"), keras_env),
             ("mlp128", nnzero("train", "mnist", "--model", "mlp128", "--epochs", "5")),
@@ -150,6 +159,7 @@ def main() -> None:
     specs = [
         ("tuomaso", "tuomaso/train_mnist_fast 8_Final_00s76, CPU (1 epoch)", None, "train_seconds"),
         ("nnzero", "nnzero train mnist (fastcnn, 1 epoch)", "tuomaso", "wall_seconds"),
+        ("bf16", "nnzero train mnist --precision bf16", "tuomaso", "wall_seconds"),
         ("keras", "course Keras MLP 784-128-10 (5 epochs)", None, "fit_seconds"),
         ("mlp128", "nnzero train mnist --model mlp128 --epochs 5", "keras", "seconds"),
         ("torchmlp", "course PyTorch MLP 784-64x3-10 (batch 15, 2 epochs)", None, "wall_seconds"),
@@ -180,7 +190,7 @@ def main() -> None:
         )
     print_table(rows, ["program", "runs", "wall_s", "train_s", "acc_mean", "acc_min", "ratio", "train_ratio"])
     path = save(
-        "mnist", {"machine": machine(), "reps": args.reps, "seeds": args.seeds, "rows": rows, "runs": r}
+        args.save_as, {"machine": machine(), "reps": args.reps, "seeds": args.seeds, "rows": rows, "runs": r}
     )
     print(f"\nwritten: {path}")
 
