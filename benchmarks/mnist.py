@@ -27,6 +27,7 @@ Writes benchmarks/results/mnist.json.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -113,6 +114,8 @@ def main() -> None:
         "--best", action="store_true", help="also `nnzero train mnist --model deepcnn`, once (~10 minutes)"
     )
     args = parser.parse_args()
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", args.save_as):
+        parser.error(f"--save-as takes a plain name (letters, digits, _ and -), got {args.save_as!r}")
     bench = Bench(Path(tempfile.mkdtemp(prefix="nnzero-bench-")) / "runs")
     bench.skip |= set(args.skip)
     keras_env = {"KERAS_BACKEND": "torch"}

@@ -176,7 +176,13 @@ def replace(config, section: str, **changes):
         value = _coerce(section, key, value, known[key].type)
         choices = CHOICES.get((section, key))
         if choices and value not in choices:
-            raise NnzeroError(f"{section}.{key} must be one of {', '.join(choices)}, got {value!r}")
+            raise NnzeroError(
+                tr(
+                    "{s}.{k} must be one of {c}, got {v!r}",
+                    "{s}.{k} 必须是 {c} 之一, 而不是 {v!r}",
+                    s=section, k=key, c=", ".join(choices), v=value,
+                )
+            )  # fmt: skip
         _check_range(section, key, value)
         clean[key] = value
     return dataclasses.replace(config, **clean)

@@ -3,6 +3,8 @@
 nnzero train mnist                                   # default fastcnn, one epoch, ~10 s on a laptop CPU
 nnzero train mnist --epochs 10                       # the same model on a longer schedule (lr 5e-3, augmented)
 nnzero train mnist --model mlp128 --epochs 5         # the course's Keras model
+nnzero train mnist --model deepcnn                   # the most accurate digit model, ~10 min (bf16 where fast)
+nnzero train mnist --epochs 10 --precision bf16      # bfloat16 training: ~2x faster steps on CPUs with bf16
 nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
@@ -40,6 +42,7 @@ def register(sub) -> None:
         [
             "nnzero train mnist",
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
+            "nnzero train mnist --model deepcnn --precision auto",
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",

@@ -7,6 +7,7 @@ processes, so an MNIST epoch costs only the model's own arithmetic.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,7 +119,12 @@ def train_one_epoch(
     start = time.perf_counter() - tally["seconds"]
     bar = Progress(len(order), label, progress)
     lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
-    autocast = torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    ## fp32 enters no autocast context at all: the default's steps stay exactly what they were
+    autocast = (
+        torch.autocast(data.labels.device.type, dtype=torch.bfloat16)
+        if cfg.precision == "bf16"
+        else contextlib.nullcontext()
+    )
     for b, first in enumerate(range(0, len(order), local_batch)):
         if max_batches is not None and b >= max_batches:
             break

@@ -99,6 +99,8 @@ class Trainer:
 
     def _resolve_precision(self, cfg: TrainConfig) -> TrainConfig:
         """precision=auto becomes bf16 or fp32 for this device (and config.json says which)."""
+        if cfg.precision == "fp32":
+            return cfg
         fast = has_fast_bf16(self.device)
         if cfg.precision == "auto":
             return dataclasses.replace(cfg, precision="bf16" if fast else "fp32")
