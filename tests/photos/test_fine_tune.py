@@ -92,7 +92,7 @@ def test_fine_tuned_checkpoint_scores_the_same_test_photos_as_the_frozen_run(
 
 def test_fine_tune_needs_an_efficientnet_lite():
     from nnzero.errors import NnzeroError
-    from nnzero.training.fine_tune import check_fine_tunable
+    from nnzero.transfer.fine_tune import check_fine_tunable
 
     with pytest.raises(NnzeroError, match="efficientnet_lite"):
         check_fine_tunable(torch.nn.Linear(2, 2), "resnet18")

@@ -50,6 +50,7 @@ def train(
     """
     from nnzero.training.run import fit, resumed_configs
     from nnzero.training.settings import resolve_settings
+    from nnzero.transfer import fit_on_features, uses_features
 
     if resume:
         data, net, train_cfg = resumed_configs(resume, settings.get("epochs"))
@@ -69,6 +70,7 @@ def train(
         dry_run=dry_run,
         summary=summary,
         say=say,
+        on_features=fit_on_features if uses_features(data, net) else None,
     )
 
 

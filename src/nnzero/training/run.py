@@ -40,19 +40,38 @@ def fit(
     dry_run: bool = False,
     summary: bool = False,
     say=print,
+    on_features=None,
 ) -> Run:
     """Train ``model`` on ``data`` with ``train``'s settings; under torchrun, data-parallel.
 
     ``callbacks`` is the whole list (the caller adds the defaults it wants); ``say`` prints the
-    run's messages (rank 0 only).
+    run's messages (rank 0 only). ``on_features``: the frozen-backbone pipeline
+    (``nnzero.transfer.fit_on_features``) when the caller found it applies; it runs in one process
+    instead of the epoch loop.
     """
+    args = (
+        data,
+        model,
+        train,
+        name,
+        runs_dir,
+        resume,
+        callbacks,
+        progress,
+        dry_run,
+        summary,
+        say,
+        on_features,
+    )
     if not distributed.requested():
-        return _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_run, summary, say)
+        return _fit(*args)
     with distributed.session():  # under torchrun: join the group, leave it even on errors
-        return _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_run, summary, say)
+        return _fit(*args)
 
 
-def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_run, summary, say) -> Run:
+def _fit(
+    data, model, train, name, runs_dir, resume, callbacks, progress, dry_run, summary, say, on_features
+) -> Run:
     from nnzero.training.device import use_all_cores
 
     where = distributed.place()  # rank 0 of 1 without torchrun
@@ -71,9 +90,8 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
     tmp, run_dir = _run_folder(data, model, name, runs_dir, resume, dry_run, where)
     speak(describe(data, model, train))
     _say_distributed(speak, where, train)
-    from nnzero.training.transfer_fit import fit_on_features, uses_features
-
-    if train.fine_tune and not (uses_features(data, model) and where.world == 1):
+    on_features = on_features if where.world == 1 else None
+    if train.fine_tune and not on_features:
         raise NnzeroError(
             tr(
                 "--fine-tune continues a frozen pretrained backbone's fitted head: photos or catsdogs with "
@@ -83,10 +101,8 @@ def _fit(data, model, train, name, runs_dir, resume, callbacks, progress, dry_ru
             )
         )
     try:
-        if (
-            uses_features(data, model) and where.world == 1
-        ):  # a frozen backbone: cached features, a head in seconds
-            run = fit_on_features(
+        if on_features:  # a frozen backbone: cached features, a head in seconds
+            run = on_features(
                 data, model, train, run_dir, CallbackList(callbacks), Run(run_dir, dry_run=dry_run),
                 say=speak, progress=progress, dry_run=dry_run,
             )  # fmt: skip

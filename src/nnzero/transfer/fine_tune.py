@@ -35,8 +35,8 @@ from nnzero.callbacks import epoch_row
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at
-from nnzero.training.features import by_split, cached_features
-from nnzero.training.head import best_temperature, nll, softmax
+from nnzero.transfer.features import by_split, cached_features
+from nnzero.transfer.head import best_temperature, nll, softmax
 
 SCORE_BATCH = 200  # activations per forward pass when scoring (no gradients kept)
 

@@ -8,7 +8,7 @@ The steps, for any folder of photos (any layout, any number of classes):
 2. validation: a stratified, seeded share of the rest (``--val-fraction``; ``photo_split.py``);
 3. the backbone's features of every photo and its mirror image, from the cache where it has them;
 4. logistic regression on the training features; L2, temperature and (two classes) the Kaggle
-   clip chosen on validation (``training/head.py``);
+   clip chosen on validation (``transfer/head.py``);
 5. ``--fine-tune``: the backbone's last blocks trained with the head for a few epochs, on the
    cached output of the blocks before them, kept if validation log-loss improves (``fine_tune.py``);
 6. the weights put into the network: ``best.pt`` is an ordinary nnzero checkpoint
@@ -35,16 +35,16 @@ from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
-from nnzero.training.features import VIEWS, by_split, cached_features
-from nnzero.training.fine_tune import (
+from nnzero.transfer.features import VIEWS, by_split, cached_features
+from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
     fine_tune,
     prefix_activations,
     put_head,
 )
-from nnzero.training.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
-from nnzero.training.photo_split import split_photos
+from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.transfer.split import split_photos
 
 
 def uses_features(data_cfg: DataConfig, model_cfg: ModelConfig) -> bool:
@@ -153,7 +153,7 @@ def _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say,
 
 
 def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
-    """--fine-tune: the last blocks trained on cached activations (``training/fine_tune.py``)."""
+    """--fine-tune: the last blocks trained on cached activations (``transfer/fine_tune.py``)."""
 
     def on_epoch(row: dict) -> None:
         run.history.append(row)
@@ -181,7 +181,7 @@ def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
 
 def _params(model_cfg: ModelConfig, size: int) -> dict:
     """What made the features: the cache entry's name (datasets/features.py)."""
-    from nnzero.models.transfer import weights_source
+    from nnzero.models.pretrained import weights_source
 
     params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
     return params | {"size": size, "resize": RESIZE}
