@@ -35,7 +35,9 @@ def decode_data_url(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
 
 
-def y4m_video(images: list[Path], out: Path, size: tuple[int, int] = (640, 480), frames_each: int = 15) -> Path:
+def y4m_video(
+    images: list[Path], out: Path, size: tuple[int, int] = (640, 480), frames_each: int = 15
+) -> Path:
     """A Y4M video (what Chromium's fake camera plays: --use-file-for-fake-video-capture) of real photos,
     each fitted into ``size`` on a background of its own border colour and shown for ``frames_each`` frames."""
     width, height = size

@@ -154,8 +154,9 @@ def test_offline_api_docs_render(browser, server):
 
 def test_the_camera_is_answered_live(browser, small_checkpoint, tmp_path):
     """Chromium's fake camera plays a real photo of a handwritten 7: the page answers the live picture."""
-    from nnzero.serving.app import create_app
     from playwright.sync_api import expect
+
+    from nnzero.serving.app import create_app
 
     from ._web import y4m_video
 
