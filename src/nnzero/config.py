@@ -19,12 +19,20 @@ from nnzero.i18n import tr
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos
+    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos | fsdd | sounds
     data_dir: str | None = None  # None: MNIST's copy shipped inside the package
     val_fraction: float = 0.1  # share of the training set held out for validation
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
     limit: int | None = None  # use only the first N training images (quick runs, tests)
     augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
+    ## sound sets (fsdd, sounds; docs/sound.md): which clips are the test set: auto | takes | speaker | speaker:NAME
+    split: str = "auto"
+    clip_seconds: float | None = (
+        None  # sound: seconds of sound in one picture (None: 1 for fsdd, from the clips)
+    )
+    sample_rate: int | None = (
+        None  # sound: the clips are resampled to this (None: 8000 Hz fsdd, 16000 sounds)
+    )
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ class TrainConfig:
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 CHOICES = {
-    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
+    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos", "fsdd", "sounds"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
     ("train", "precision"): ("fp32", "bf16", "auto"),
@@ -105,6 +113,8 @@ RANGES = {
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),
+    ("data", "clip_seconds"): (0.05, 60.0, True),
+    ("data", "sample_rate"): (4000, 96000, True),
 }
 
 

@@ -1,6 +1,7 @@
-"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...).
+"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...) or sounds.
 
 nnzero predict runs/NAME/best.pt my_digit.jpg another.png
+nnzero predict runs/fsdd-soundcnn/best.pt my_seven.wav song.mp3   # a sound model: WAV, FLAC, OGG, MP3
 nnzero predict runs/NAME/best.pt photos/*.jpg --json --top 2
 nnzero predict runs/NAME/best.pt digit.jpg --save-input seen.png   # what the network saw
 """
@@ -21,16 +22,30 @@ def register(sub) -> None:
         "predict",
         "predict the class of your own images with a trained checkpoint",
         "用训练好的检查点预测你自己的图像",
-        ["nnzero predict runs/NAME/best.pt my_digit.jpg", "nnzero predict runs/NAME/best.pt *.png --json"],
+        [
+            "nnzero predict runs/NAME/best.pt my_digit.jpg",
+            "nnzero predict runs/NAME/best.pt *.png --json",
+            "nnzero predict runs/SOUND_RUN/best.pt my_clip.wav --save-input heard.png",
+        ],
         run,
     )
     p.add_argument("checkpoint", help=tr("a .pt file from `nnzero train`", "`nnzero train` 得到的 .pt 文件"))
-    p.add_argument("images", nargs="+", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
+    p.add_argument(
+        "images",
+        nargs="+",
+        help=tr(
+            "image files (JPEG, PNG, ...), or sound files (WAV, FLAC, OGG, MP3) for a sound model",
+            "图像文件 (JPEG、PNG 等), 声音模型则为声音文件 (WAV、FLAC、OGG、MP3)",
+        ),
+    )
     p.add_argument("--top", type=int, default=3, help=tr("how many classes to show", "显示前几个类别"))
     p.add_argument(
         "--save-input",
         metavar="PNG",
-        help=tr("save the prepared input of the first image", "保存第一张图像预处理后的输入"),
+        help=tr(
+            "save the prepared input of the first image (a sound: its first log-mel picture)",
+            "保存第一张图像预处理后的输入 (声音: 其第一张对数梅尔图)",
+        ),
     )
     p.add_argument("--device", default="auto")
     add_json(p)
@@ -42,10 +57,12 @@ def run(args) -> int:
 
     predictor = load(args.checkpoint, device=args.device)
     prepared, errors = predictor.prepare_files(args.images)
-    probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
-    results = dict(zip(prepared, probs))
+    results = predictor.file_probabilities(prepared)
     if args.save_input and prepared and not args.dry_run:
-        _save_input(next(iter(prepared.values())), Path(args.save_input))
+        first = next(iter(prepared.values()))
+        _save_input(first[0] if predictor.is_sound else first, Path(args.save_input))
+    if predictor.is_sound and not args.json:
+        _say_windows(prepared, predictor.spec["audio"])
     for name in args.images:
         if name in errors:
             line = {"file": name, "error": errors[name]}
@@ -57,6 +74,21 @@ def run(args) -> int:
         else:
             print(f"{name}: " + ", ".join(f"{t['label']} {t['prob']:.4f}" for t in top))
     return 1 if errors and not prepared else 0
+
+
+def _say_windows(prepared: dict, audio: dict) -> None:
+    """Long clips are judged window by window: say so, with how many windows each clip gave."""
+    long = {name: len(p) for name, p in prepared.items() if len(p) > 1}
+    if long:
+        print(
+            tr(
+                "clips longer than {s:g} s are cut into windows, half overlapping, and their probabilities "
+                "averaged: {w}",
+                "长于 {s:g} 秒的片段被切成一半重叠的窗口, 概率取平均: {w}",
+                s=audio["seconds"],
+                w=", ".join(f"{name} ({n})" for name, n in long.items()),
+            )
+        )
 
 
 def _save_input(image: np.ndarray, path: Path) -> None:

@@ -106,6 +106,10 @@ def evaluate_checkpoint(
     }
     if len(classes) == 2:
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
+    if data.kind == "sound" and not max_batches:  # whole clips, speakers, voices heard and not
+        from nnzero.evaluation.sound_figures import sound_figures
+
+        result["sound"] = sound_figures(ckpt, data, probs, lambda: _seen_set(ckpt, data_dir, device))
     if out_dir is not None:
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)
@@ -122,6 +126,23 @@ def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) 
     if logits is None:  # the whole network on every test image
         logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
     return logits
+
+
+def _seen_set(ckpt: dict, data_dir: str | None, device: str):
+    """(the speaker split's seen set: other speakers' takes 0-4, its probabilities), or None without one."""
+    from nnzero.datasets.foldertree import MissingSplit
+    from nnzero.datasets.sounds import load_sounds
+
+    data_cfg = from_dict(ckpt["config"])["data"]
+    try:
+        seen = load_sounds(
+            dc_replace(data_cfg, **({"data_dir": data_dir} if data_dir else {})), "seen", quiet=True
+        )
+    except MissingSplit:
+        return None
+    dev = pick_device(device)
+    logits = predict_logits(model_from_checkpoint(ckpt, dev), TensorData.from_imageset(seen, dev), 500)
+    return seen, torch.softmax(logits, 1).cpu().numpy()
 
 
 def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
@@ -175,6 +196,10 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
     ]
     if "roc_auc" in result:
         lines.append(f"ROC AUC: {result['roc_auc']:.4f}")
+    if result.get("sound"):
+        from nnzero.evaluation.sound_figures import figure_lines
+
+        lines += figure_lines(result["sound"])
     lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
     for c, s in result["per_class"].items():
         lines.append(

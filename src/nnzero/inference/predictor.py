@@ -40,6 +40,11 @@ class Predictor:
         return cls(load_checkpoint(path), device)
 
     @property
+    def is_sound(self) -> bool:
+        """A sound model: its inputs are sound files, each made into one picture per window."""
+        return self.spec.get("kind") == "sound"
+
+    @property
     def name(self) -> str:
         return Path(self.checkpoint.get("path", "model")).parent.name or "model"
 
@@ -66,11 +71,30 @@ class Predictor:
         prepared, errors = {}, {}
         for name in names:
             try:
-                prepared[name] = self.prepare(open_image(name))  # (C, H, W) uint8
+                if self.is_sound:  # (W, 1, S, S): a picture for each window of the clip
+                    prepared[name] = self.prepare_sound(name)
+                else:
+                    prepared[name] = self.prepare(open_image(name))  # (C, H, W) uint8
             except (NnzeroError, OSError) as e:
                 message = str(e)
                 errors[name] = message if message.startswith(str(name)) else f"{name}: {message}"
         return prepared, errors
+
+    def prepare_sound(self, source, **limits) -> np.ndarray:
+        """A sound file (a path or its bytes) as the pictures the network hears: uint8 (W, 1, S, S).
+
+        ``limits``: ``name``, ``max_bytes``, ``max_seconds`` (see ``datasets.audio.read_audio``)."""
+        from nnzero.datasets.sound_pictures import sound_file_pictures
+
+        return sound_file_pictures(source, self.spec["audio"], **limits)
+
+    def file_probabilities(self, prepared: dict) -> dict:
+        """{name: class probabilities (classes,)} of ``prepare_files``' pictures; a sound's windows averaged."""
+        if not prepared:
+            return {}
+        if self.is_sound:  ## a long clip is judged on all of its windows: the mean of their probabilities
+            return {name: self.probabilities(windows).mean(axis=0) for name, windows in prepared.items()}
+        return dict(zip(prepared, self.probabilities(np.stack(list(prepared.values())))))
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
@@ -93,6 +117,8 @@ class Predictor:
         """
         if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
             images = [images]
+        if self.is_sound:  # sound files (paths or bytes): each clip's windows averaged
+            return [self.top(self.probabilities(self.prepare_sound(s)).mean(axis=0), top) for s in images]
         batch = np.stack([self.prepare(as_image(im)) for im in images])
         return [self.top(p, top) for p in self.probabilities(batch)]
 

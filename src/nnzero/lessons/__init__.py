@@ -77,6 +77,12 @@ TOPICS = {
             "a real MNIST digit through edge kernels and max pooling",
             "真实的 MNIST 数字经过边缘卷积核和最大池化",
         ),
+        Topic(
+            "sound",
+            "sound",
+            "a sound is a picture too: wave, spectrogram, mel bands, the log-mel picture a network hears",
+            "声音也是一张图: 波形、频谱图、梅尔频带、网络听到的对数梅尔图",
+        ),
     )
 }
 

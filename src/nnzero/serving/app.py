@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nnzero import __version__
 from nnzero.serving import schema
 from nnzero.serving.lingering import LingeringClose
-from nnzero.serving.routes import predict
+from nnzero.serving.routes import listen, predict
 from nnzero.serving.schema import Health, ModelInfo, ViewInfo
 from nnzero.serving.service import Service, default_threads
 from nnzero.serving.uploads import MAX_BYTES, RequestError
@@ -56,10 +56,18 @@ def create_app(
     app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
-    _add_api_routes(app, service, max_bytes, [predict])
+    _add_api_routes(app, service, max_bytes, _views(service))
     _add_page_routes(app)
     schema.install(app, list(service.models))
     return app
+
+
+def _views(service: Service) -> list:
+    """The views this server offers, the one its page opens first first: listen when it serves only sounds."""
+    if not listen.offered(service):
+        return [predict]
+    only_sounds = all(p.is_sound for p in service.models.values())
+    return [listen, predict] if only_sounds else [predict, listen]
 
 
 def _add_page_routes(app: FastAPI) -> None:

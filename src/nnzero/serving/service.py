@@ -110,6 +110,10 @@ class Service:
     def predict(self, name: str, payload: Payload, k: int = 5) -> dict:
         """The top ``k`` classes for the image in ``payload``, and the input the network saw."""
         predictor = self.get(name)
+        if predictor.is_sound:
+            from nnzero.serving.listening import predict_sound
+
+            return predict_sound(name, predictor, payload, k)
         start = time.perf_counter()
         pixels = self.prepare(predictor, payload)  # (C, H, W) uint8
         ready = time.perf_counter()

@@ -18,7 +18,7 @@ from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, o
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
-DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos")
+DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos", "fsdd", "sounds")
 ## photos: your own classes, transfer learning on cached frozen features (docs/photos.md);
 ## catsdogs: the course's case 3, a CNN from scratch (it takes the transfer models too)
 DEFAULT_MODEL = {
@@ -29,6 +29,9 @@ DEFAULT_MODEL = {
     ## measured (docs/photos.md): lite2 alone met the cats-vs-dogs target (log-loss 0.0064, 99.85% with
     ## the mirror, 7 min cold); on flowers lite1 scored 92.0%, lite2 91.0% (two photos of 200)
     "photos": "efficientnet_lite2",
+    ## sounds as log-mel pictures (docs/sound.md): FSDD's spoken digits, or anyone's folders of clips
+    "fsdd": "soundcnn",
+    "sounds": "soundcnn",
 }
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 ## A setting's name (the command's flag without "--", dashes as underscores) -> its config section.

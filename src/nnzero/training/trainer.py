@@ -21,7 +21,7 @@ from nnzero.models import create_model
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training import distributed
-from nnzero.training.augment import augment_digits, augment_photos
+from nnzero.training.augment import augment_digits, augment_photos, augment_sound
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.data import prepare_data
 from nnzero.training.device import has_fast_bf16, pick_device
@@ -182,6 +182,8 @@ class Trainer:
     def augment(self):
         if not self.data_cfg.augment:
             return None
+        if self.data.train.kind == "sound":
+            return augment_sound
         if self.data.train.channels == 3 and self.data.train.kind == "photos":
             return augment_photos
         return augment_digits

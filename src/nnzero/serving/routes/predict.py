@@ -24,7 +24,9 @@ def add_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
             "Send the image as multipart/form-data (field `image`), as JSON "
             '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
             "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
-            "and 40 megapixels. `input` in the answer is the prepared image the network saw."
+            "and 40 megapixels. A sound model takes a sound file (WAV, FLAC, OGG, MP3; at most 5 minutes) "
+            "the same ways (`Content-Type: audio/wav`, ...). `input` in the answer is the prepared image the "
+            "network saw (a sound: its log-mel spectrogram)."
         ),
         response_model=Prediction,
         responses=schema.predict_errors(max_bytes),

@@ -1,0 +1,164 @@
+"""How the FSDD default was chosen: each candidate recipe on the leave-one-speaker-out folds.
+
+The test takes of FSDD's convention (0-4) chose nothing: every figure here is a speaker the run never
+heard (``--split speaker:NAME``: trained on the other four speakers' takes 5-49). One command runs
+one recipe on the folds given (run it under the CPU lock, one recipe at a time):
+
+    flock /tmp/nnzero-cpu.lock python benchmarks/sound_recipes.py default --folds all --seeds 0
+    python benchmarks/sound_recipes.py --table        # every recipe measured so far, mean and worst fold
+
+Each result is appended to benchmarks/results/sound_recipes.jsonl (one JSON line per fold and seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import REPO, RESULTS, SHARED, machine, print_table  # noqa: E402
+
+FSDD = Path(os.environ.get("NNZERO_FSDD", SHARED / "data" / "fsdd"))
+SPEAKERS = ("george", "jackson", "lucas", "nicolas", "yweweler")
+LOG = RESULTS / "sound_recipes.jsonl"
+NO_AUGMENT = {"shift": 0.0, "stretch": 0.0, "warp": 0.0, "noise": 0.0, "masks": 0}
+
+## name -> what differs from the default (model and its options, augmentation strengths, settings)
+RECIPES = {
+    "default": {},
+    "plain": {"model_options": {"band_norm": "none"}, "settings": {"augment": False}},
+    "no-augment": {"settings": {"augment": False}},
+    "no-bandnorm": {"model_options": {"band_norm": "none"}},
+    "meanvar": {"model_options": {"band_norm": "meanvar"}},
+    "no-noise": {"augment": {"noise": 0.0}},
+    "no-masks": {"augment": {"masks": 0}},
+    "no-warp": {"augment": {"warp": 0.0}},
+    "warp-0.2": {"augment": {"warp": 0.2}},
+    "no-stretch-shift": {"augment": {"stretch": 0.0, "shift": 0.0}},
+    "window-fit": {"data": {"fit": "window"}},
+    "trim-25": {"data": {"trim_db": 25.0}},
+    "no-trim": {"data": {"trim_db": None}},
+    "size-40": {"settings": {"image_size": 40}},
+    "size-24": {"settings": {"image_size": 24}},
+    "width-32": {"model_options": {"width": 32}},
+    "epochs-60": {"settings": {"epochs": 60}},
+}
+
+
+def register_variant(name: str, options: dict) -> str:
+    """A soundcnn with other options, registered under its own name (so the run folder says what it was)."""
+    from nnzero.models import register_model
+    from nnzero.models._registry import _MODELS
+    from nnzero.models.sounds import SOUND_DEFAULTS, soundcnn
+
+    variant = "soundcnn_" + name.replace("-", "_")
+    if variant not in _MODELS:
+
+        def factory(num_classes=10, in_channels=1, image_size=32):
+            return soundcnn(num_classes, in_channels, image_size, **options)
+
+        factory.__name__ = variant
+        register_model(description=name, description_zh=name, task="sounds", train_defaults=SOUND_DEFAULTS)(
+            factory
+        )
+    return variant
+
+
+def run_fold(recipe: str, speaker: str, seed: int) -> dict:
+    import nnzero
+    from nnzero.datasets import sounds
+    from nnzero.training import augment
+
+    spec = RECIPES[recipe]
+    saved_aug, saved_fsdd = dict(augment.SOUND_AUGMENT), dict(sounds.DEFAULTS["fsdd"])
+    augment.SOUND_AUGMENT.update(spec.get("augment", {}))
+    sounds.DEFAULTS["fsdd"].update(spec.get("data", {}))
+    model = (
+        register_variant(recipe, spec["model_options"]) if spec.get("model_options") else spec.get("model")
+    )
+    start = time.perf_counter()
+    try:
+        run = nnzero.train(
+            "fsdd", model=model, data_dir=str(FSDD), split=f"speaker:{speaker}", seed=seed,
+            runs_dir="/tmp/nnzero-sound-recipes", progress=False, say=lambda m: None,
+            **spec.get("settings", {}),
+        )  # fmt: skip
+    finally:
+        augment.SOUND_AUGMENT.clear()
+        augment.SOUND_AUGMENT.update(saved_aug)
+        sounds.DEFAULTS["fsdd"] = saved_fsdd
+    return {
+        "recipe": recipe,
+        "speaker": speaker,
+        "seed": seed,
+        "unseen_speaker": run.test_accuracy,
+        "seen_speakers_new_takes": run.metrics.get("seen_speakers_accuracy"),
+        "val_accuracy": run.metrics.get("val_accuracy"),
+        "epochs": len(run.history),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def table() -> None:
+    rows = [json.loads(line) for line in LOG.read_text().splitlines()] if LOG.exists() else []
+    by = {}
+    for r in rows:
+        by.setdefault(r["recipe"], []).append(r)
+    out = []
+    for recipe, rs in by.items():
+        folds = {}
+        for r in rs:
+            folds.setdefault(r["speaker"], []).append(r["unseen_speaker"])
+        means = {s: sum(v) / len(v) for s, v in folds.items()}
+        out.append(
+            {
+                "recipe": recipe,
+                "folds": len(means),
+                "runs": len(rs),
+                "mean": sum(means.values()) / len(means),
+                "worst": min(means.values()),
+                **{s[:4]: round(means[s], 3) for s in SPEAKERS if s in means},
+                "s/fold": round(sum(r["seconds"] for r in rs) / len(rs), 1),
+            }
+        )
+    print_table(
+        sorted(out, key=lambda r: -r["mean"]),
+        ["recipe", "folds", "runs", "mean", "worst", *[s[:4] for s in SPEAKERS], "s/fold"],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("recipe", nargs="*", choices=list(RECIPES))
+    parser.add_argument("--folds", default="all", help="all, or speakers separated by commas")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--table", action="store_true")
+    parser.add_argument("--budget", type=float, default=780, help="start no new fold after this many seconds")
+    args = parser.parse_args()
+    if args.table or not args.recipe:
+        table()
+        return
+    os.chdir(REPO)
+    folds = SPEAKERS if args.folds == "all" else args.folds.split(",")
+    info, start = machine(), time.perf_counter()
+    jobs = [(r, s, f) for r in args.recipe for s in (int(x) for x in args.seeds.split(",")) for f in folds]
+    for recipe, seed, speaker in jobs:
+        if time.perf_counter() - start > args.budget:
+            print(f"budget spent: stopped before {recipe} {speaker} seed {seed}", flush=True)
+            return
+        row = run_fold(recipe, speaker, seed) | {"date": info["date"], "processor": info["processor"]}
+        print(json.dumps(row), flush=True)
+        LOG.parent.mkdir(parents=True, exist_ok=True)
+        with LOG.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
