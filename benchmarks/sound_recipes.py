@@ -47,6 +47,10 @@ RECIPES = {
     "size-24": {"settings": {"image_size": 24}},
     "width-32": {"model_options": {"width": 32}},
     "epochs-60": {"settings": {"epochs": 60}},
+    "epochs-30": {"settings": {"epochs": 30}},
+    "batch-128": {"settings": {"batch_size": 128}},
+    "synth-100": {"settings": {"synthetic": 100}},
+    "synth-300": {"settings": {"synthetic": 300}},
 }
 
 

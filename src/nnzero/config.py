@@ -27,12 +27,10 @@ class DataConfig:
     augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
     ## sound sets (fsdd, sounds; docs/sound.md): which clips are the test set: auto | takes | speaker | speaker:NAME
     split: str = "auto"
-    clip_seconds: float | None = (
-        None  # sound: seconds of sound in one picture (None: 1 for fsdd, from the clips)
-    )
-    sample_rate: int | None = (
-        None  # sound: the clips are resampled to this (None: 8000 Hz fsdd, 16000 sounds)
-    )
+    ## sound: seconds of sound in one picture (None: 1.5 for fsdd; for sounds, from the clips' lengths)
+    clip_seconds: float | None = None
+    sample_rate: int | None = None  # sound: clips are resampled to this (None: 8000 fsdd, 16000 sounds)
+    synthetic: int = 0  # fsdd: also train on the digits said by this many espeak-ng voices
 
 
 @dataclass(frozen=True)
@@ -115,6 +113,7 @@ RANGES = {
     ("data", "image_size"): (1, None, True),
     ("data", "clip_seconds"): (0.05, 60.0, True),
     ("data", "sample_rate"): (4000, 96000, True),
+    ("data", "synthetic"): (0, 2000, True),
 }
 
 

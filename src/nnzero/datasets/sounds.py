@@ -240,4 +240,22 @@ def load_sounds(data, split: str = "train", quiet: bool = False) -> ImageSet:
         raise MissingSplit(
             tr("no {split} clips in {root}", "{root} 中没有 {split} 录音", split=split, root=root)
         )
-    return picture_set(load, clips, classes, data.dataset)
+    chosen = picture_set(load, clips, classes, data.dataset)
+    if split == "train" and data.synthetic and data.dataset == "fsdd":
+        chosen = _with_synthetic(chosen, data.synthetic, load.spec)
+    return chosen
+
+
+def _with_synthetic(real: ImageSet, voices: int, spec: dict) -> ImageSet:
+    """The training clips and the digits said by ``voices`` espeak-ng voices (FSDD's classes are digits)."""
+    from dataclasses import replace
+
+    from nnzero.datasets.synthetic_voices import synthetic_digits
+
+    pictures, labels, names = synthetic_digits(voices, spec)
+    return replace(
+        real,
+        images=np.concatenate([real.images, pictures]),
+        labels=np.concatenate([real.labels, labels]),
+        files=[*real.files, *names],
+    )
