@@ -58,48 +58,36 @@ def sound_figures(ckpt: dict, data, probs: np.ndarray, seen_probs=None) -> dict:
     return out
 
 
-def figure_lines(figures: dict) -> list[str]:
-    """The figures as lines for a person (the end of a training run, `nnzero evaluate`)."""
-    lines = []
+def figure_lines(figures: dict, lang: str | None = None) -> list[str]:
+    """The figures as lines for a person: in the current language, or ``lang`` ("en", "zh" or "both")."""
+    from nnzero.i18n import lang as current
+
+    lang = lang or current()
+    pairs = []
     if figures.get("windows", 0) > figures.get("clips", 0):
-        lines.append(
-            tr(
-                "{c} test clips cut into {w} windows; each clip's answer averages its windows' probabilities: "
-                "clip accuracy {a:.4f}",
-                "{c} 个测试片段被切成 {w} 个窗口; 每个片段的答案是其窗口概率的平均: 片段准确率 {a:.4f}",
-                c=figures["clips"],
-                w=figures["windows"],
-                a=figures["clip_accuracy"],
-            )
-        )
-    if "fsdd_convention_accuracy" in figures:
-        lines.append(
-            tr(
-                "FSDD convention (takes 0-4 of speakers heard in training): {a:.4f}",
-                "FSDD 惯例 (训练中听过的说话人的第 0-4 次录音): {a:.4f}",
-                a=figures["fsdd_convention_accuracy"],
-            )
-        )
-    if "unseen_speaker_accuracy" in figures:
-        lines.append(
-            tr(
-                "unseen speaker(s): {a:.4f}",
-                "从未听过的说话人: {a:.4f}",
-                a=figures["unseen_speaker_accuracy"],
-            )
-        )
-    if "seen_speakers_accuracy" in figures:
-        lines.append(
-            tr(
-                "speakers heard in training, their takes 0-4: {a:.4f}",
-                "训练中听过的说话人, 其第 0-4 次录音: {a:.4f}",
-                a=figures["seen_speakers_accuracy"],
-            )
-        )
+        pairs.append((
+            "{c} test clips cut into {w} windows; each clip's answer averages its windows' probabilities: "
+            "clip accuracy {a:.4f}",
+            "{c} 个测试片段被切成 {w} 个窗口; 每个片段的答案是其窗口概率的平均: 片段准确率 {a:.4f}",
+            {"c": figures["clips"], "w": figures["windows"], "a": figures["clip_accuracy"]},
+        ))  # fmt: skip
+    for key, en, zh in (
+        ("fsdd_convention_accuracy", "FSDD convention (takes 0-4 of speakers heard in training): {a:.4f}",
+         "FSDD 惯例 (训练中听过的说话人的第 0-4 次录音): {a:.4f}"),
+        ("unseen_speaker_accuracy", "unseen speaker(s): {a:.4f}", "从未听过的说话人: {a:.4f}"),
+        ("seen_speakers_accuracy", "speakers heard in training, their takes 0-4: {a:.4f}",
+         "训练中听过的说话人, 其第 0-4 次录音: {a:.4f}"),
+    ):  # fmt: skip
+        if key in figures:
+            pairs.append((en, zh, {"a": figures[key]}))
     if figures.get("speakers"):
         shown = ", ".join(f"{s} {a:.3f}" for s, a in figures["speakers"].items())
-        lines.append(tr("by speaker: {s}", "按说话人: {s}", s=shown))
-    return lines
+        pairs.append(("by speaker: {s}", "按说话人: {s}", {"s": shown}))
+    out = []
+    for en, zh, fields in pairs:
+        en, zh = en.format(**fields), zh.format(**fields)
+        out.append({"en": en, "zh": zh}.get(lang, f"{en} · {zh}"))
+    return out
 
 
 class SoundFigures:
