@@ -124,9 +124,9 @@ def test_windows_of_one_clip_stay_on_one_side_of_the_validation_split(sound_tree
 def test_the_second_load_reads_the_cache(small_fsdd, monkeypatch):
     cfg = DataConfig(dataset="fsdd", data_dir=str(small_fsdd))
     first = load_dataset(cfg, "train")
-    import nnzero.datasets.sounds as sounds
+    import nnzero.datasets.sound_clips as sound_clips
 
-    monkeypatch.setattr(sounds, "sound_file_pictures", lambda *a, **k: pytest.fail("decoded again"))
+    monkeypatch.setattr(sound_clips, "sound_file_pictures", lambda *a, **k: pytest.fail("decoded again"))
     again = load_dataset(cfg, "train")
     assert np.array_equal(first.images, again.images) and first.files == again.files
     other = load_dataset(DataConfig(dataset="fsdd", data_dir=str(small_fsdd), split="speaker"), "test")
