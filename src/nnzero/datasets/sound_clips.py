@@ -27,7 +27,7 @@ from nnzero.datasets.sound_pictures import sound_file_pictures
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 
-PICTURES_VERSION = 2  # bump when the code that makes the pictures changes what they hold
+PICTURES_VERSION = 3  # bump when the code that makes the pictures changes what they hold
 
 
 @dataclass

@@ -13,7 +13,8 @@ right, brightness is loudness in decibels relative to the loudest cell, from -to
 - ``fit="stretch"``: a clip no longer than ``seconds`` fills the picture's width whatever its length
   (a word said fast or slowly gives the same picture); ``fit="window"``: the picture is ``seconds``
   wide, a shorter clip sits in its middle with silence around;
-- a clip longer than ``seconds`` is cut into windows ``seconds`` long, half overlapping; the model's
+- a clip up to twice ``seconds`` long is one window, where it is loudest (a word with room noise around
+  it); a longer clip is cut into windows ``seconds`` long, half overlapping, and the model's
   probabilities for the windows are averaged (a song is judged on all of it).
 """
 
@@ -72,12 +73,24 @@ def windows(samples: np.ndarray, length: int) -> list[np.ndarray]:
     return [samples[s : s + length] for s in starts]
 
 
+def loudest(samples: np.ndarray, length: int) -> np.ndarray:
+    """The ``length`` samples of ``samples`` that hold the most energy (starts tried every 1/32 of a window)."""
+    energy = np.concatenate([[0.0], np.cumsum(samples.astype(np.float64) ** 2)])  # (n + 1,)
+    starts = np.arange(0, len(samples) - length + 1, max(1, length // 32))  # (k,)
+    best = int(starts[np.argmax(energy[starts + length] - energy[starts])])
+    return samples[best : best + length]
+
+
 def clip_pictures(samples: np.ndarray, rate: int, spec: dict) -> np.ndarray:
     """uint8 (W, 1, size, size): the pictures of every window of one clip (W = 1 for a short clip)."""
     samples = resample(np.asarray(samples, np.float32), rate, spec["rate"])  # (n,)
     if spec.get("trim_db") is not None:
         samples = trim_silence(samples, spec["rate"], spec["trim_db"])
     length = max(spec["size"], int(round(spec["seconds"] * spec["rate"])))
+    if length < len(samples) <= 2 * length:
+        ## a little longer than a window: most likely one sound with noise around that trimming left
+        ## (a word recorded in a room); the window where it is loudest, rather than two halves of it
+        samples = loudest(samples, length)
     if len(samples) < length and spec["fit"] == "window":
         before = (length - len(samples)) // 2  ## the sound in the middle, silence on both sides
         samples = np.pad(samples, (before, length - len(samples) - before))

@@ -8,6 +8,7 @@ heard in training: each recording's bands normalised on their own, and a small V
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nnzero.models._registry import register_model
@@ -47,6 +48,34 @@ SOUND_DEFAULTS = {
 }
 
 
+def warp_bands(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Pictures (N, C, bands, T) as a vocal tract ``factor`` times shorter would make them: every band
+    moved up by that factor, the lowest band (the bottom row) in place."""
+    n = len(x)
+    theta = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1 / factor, 1 - 1 / factor]], dtype=x.dtype, device=x.device)
+    grid = F.affine_grid(theta.expand(n, 2, 3), list(x.shape), align_corners=False)  # (N, bands, T, 2)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+class SoundCNN(nn.Module):
+    """``layers`` on a picture; in evaluation, optionally the average over a few warps of it.
+
+    ## A voice never heard may be higher or lower than every voice in training. Listening to the picture
+    ## as it is and warped a little up and down (``warps``), and averaging the three answers, meets it
+    ## halfway: test-time augmentation, here a cheap vocal-tract length normalisation.
+    """
+
+    def __init__(self, layers: nn.Sequential, warps: tuple[float, ...] = ()):
+        super().__init__()
+        self.layers, self.warps = layers, tuple(warps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, bands, T) -> (N, classes)
+        if self.training or not self.warps:
+            return self.layers(x)
+        probs = torch.stack([self.layers(warp_bands(x, f) if f != 1 else x).softmax(1) for f in (1.0, *self.warps)])
+        return probs.mean(0).clamp_min(1e-12).log()  # log-probabilities: softmax of them gives the average back
+
+
 @register_model(
     description="a small CNN for log-mel spectrograms: per-band normalisation, 4 conv/batch-norm layers",
     description_zh="用于对数梅尔频谱图的小型卷积网络: 逐频带归一化, 4 个卷积/批归一化层",
@@ -54,9 +83,9 @@ SOUND_DEFAULTS = {
     image_size=32,
     train_defaults=SOUND_DEFAULTS,
 )
-def soundcnn(num_classes=10, in_channels=1, image_size=32, width=24, band_norm="mean", dropout=0.3):
+def soundcnn(num_classes=10, in_channels=1, image_size=32, width=24, band_norm="mean", dropout=0.3, warps=()):
     norm = {"none": nn.Identity(), "mean": BandNorm(), "meanvar": BandNorm(scale=True)}[band_norm]
-    return nn.Sequential(
+    layers = nn.Sequential(
         norm,
         *conv_bn(in_channels, width),
         nn.MaxPool2d(2),  # (N, w, S/2, S/2)
@@ -70,3 +99,4 @@ def soundcnn(num_classes=10, in_channels=1, image_size=32, width=24, band_norm="
         nn.Dropout(dropout),
         nn.Linear(4 * width * 16, num_classes),
     )
+    return SoundCNN(layers, warps)
