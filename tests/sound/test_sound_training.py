@@ -72,3 +72,14 @@ def test_train_sounds_on_a_folder_of_clips(fsdd_data, tmp_path):
                        say=lambda m: None)  # fmt: skip
     assert run.test_accuracy >= 0.8, run.test_accuracy
     assert run.metrics["clip_accuracy"] == pytest.approx(run.test_accuracy)  # one window per clip here
+
+
+def test_the_library_hears_arrays_too(sound_run, fsdd_data):
+    """nnzero.load(...).predict takes a recording as a notebook holds it: (samples, rate)."""
+    import nnzero
+
+    predictor = nnzero.load(sound_run.checkpoint)
+    samples, rate = sf.read(fsdd_data / "recordings" / "3_nicolas_4.wav", dtype="float32")
+    from_array = predictor.predict((samples, rate), top=2)[0]
+    from_file = predictor.predict(str(fsdd_data / "recordings" / "3_nicolas_4.wav"), top=2)[0]
+    assert from_array == from_file and from_array[0]["label"] == "3"

@@ -81,11 +81,15 @@ class Predictor:
         return prepared, errors
 
     def prepare_sound(self, source, **limits) -> np.ndarray:
-        """A sound file (a path or its bytes) as the pictures the network hears: uint8 (W, 1, S, S).
+        """A sound file (a path or its bytes), or ``(samples, rate)`` (a float array and its rate in Hz, as
+        a notebook holds a recording), as the pictures the network hears: uint8 (W, 1, S, S).
 
         ``limits``: ``name``, ``max_bytes``, ``max_seconds`` (see ``datasets.audio.read_audio``)."""
-        from nnzero.datasets.sound_pictures import sound_file_pictures
+        from nnzero.datasets.sound_pictures import clip_pictures, sound_file_pictures
 
+        if isinstance(source, tuple):
+            samples, rate = source
+            return clip_pictures(np.asarray(samples, np.float32).reshape(-1), int(rate), self.spec["audio"])
         return sound_file_pictures(source, self.spec["audio"], **limits)
 
     def file_probabilities(self, prepared: dict) -> dict:
@@ -113,11 +117,12 @@ class Predictor:
         """Top-``top`` labels with probabilities for each image: paths, bytes, PIL images or arrays.
 
         One image (not in a list) is taken as a list of one. An array is a picture as NumPy holds
-        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1.
+        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1. A sound model takes sound
+        files (paths or bytes) or ``(samples, rate)`` tuples; a long clip's windows are averaged.
         """
-        if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
+        if isinstance(images, (str, Path, bytes, np.ndarray, tuple)) or hasattr(images, "mode"):
             images = [images]
-        if self.is_sound:  # sound files (paths or bytes): each clip's windows averaged
+        if self.is_sound:  # sound files (paths or bytes) or (samples, rate): each clip's windows averaged
             return [self.top(self.probabilities(self.prepare_sound(s)).mean(axis=0), top) for s in images]
         batch = np.stack([self.prepare(as_image(im)) for im in images])
         return [self.top(p, top) for p in self.probabilities(batch)]

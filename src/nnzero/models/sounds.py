@@ -72,8 +72,12 @@ class SoundCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, bands, T) -> (N, classes)
         if self.training or not self.warps:
             return self.layers(x)
-        probs = torch.stack([self.layers(warp_bands(x, f) if f != 1 else x).softmax(1) for f in (1.0, *self.warps)])
-        return probs.mean(0).clamp_min(1e-12).log()  # log-probabilities: softmax of them gives the average back
+        probs = torch.stack(
+            [self.layers(warp_bands(x, f) if f != 1 else x).softmax(1) for f in (1.0, *self.warps)]
+        )
+        return (
+            probs.mean(0).clamp_min(1e-12).log()
+        )  # log-probabilities: softmax of them gives the average back
 
 
 @register_model(

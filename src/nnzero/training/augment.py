@@ -96,11 +96,11 @@ def augment_sound(x: torch.Tensor, generator: torch.Generator, **strengths) -> t
     ## SpecAugment hides a few bands and moments so that no single one is relied upon.
     """
     s = SOUND_AUGMENT | strengths
-    n, _, bands, frames = x.shape
+    n = len(x)
     u = (
-        torch.rand(n, 8, generator=generator, device=generator.device).to(x.device) * 2 - 1
-    )  # (N, 8) in [-1, 1]
-    zeros, ones = torch.zeros(n, device=x.device), torch.ones(n, device=x.device)
+        torch.rand(n, 3, generator=generator, device=generator.device).to(x.device) * 2 - 1
+    )  # (N, 3) in [-1, 1]
+    zeros = torch.zeros(n, device=x.device)
     speed = 1 + u[:, 0] * s["stretch"]
     pitch = 1 + u[:, 1] * s["warp"]
     ## affine_grid maps output to input coordinates in [-1, 1]: time t reads t * speed + shift; row y
@@ -114,11 +114,11 @@ def augment_sound(x: torch.Tensor, generator: torch.Generator, **strengths) -> t
     )  # (N, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, bands, T, 2)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    x = _noise(x, generator, s, ones)
+    x = _noise(x, generator, s)
     return _masks(x, generator, s["masks"])
 
 
-def _noise(x: torch.Tensor, generator: torch.Generator, s: dict, ones: torch.Tensor) -> torch.Tensor:
+def _noise(x: torch.Tensor, generator: torch.Generator, s: dict) -> torch.Tensor:
     """Noise added where sound adds: in power, then back to decibels relative to the loudest cell."""
     if s["noise"] <= 0:
         return x
