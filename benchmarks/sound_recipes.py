@@ -31,6 +31,7 @@ W15 = {"fit": "window", "seconds": 1.5}
 ## name -> what differs from the default (model and its options, augmentation strengths, settings)
 RECIPES = {
     "default": {},
+    "stretch": {"data": {"fit": "stretch", "seconds": 1.5}},
     "plain": {"model_options": {"band_norm": "none"}, "settings": {"augment": False}},
     "no-augment": {"settings": {"augment": False}},
     "no-bandnorm": {"model_options": {"band_norm": "none"}},
@@ -59,6 +60,17 @@ RECIPES = {
     "w15-meanvar": {"data": W15, "model_options": {"band_norm": "meanvar"}},
     "w15-no-augment": {"data": W15, "settings": {"augment": False}},
     "w15-tta": {"data": W15, "model_options": {"warps": (0.9, 1.1)}},
+    "w15-tta-synth": {"data": W15, "model_options": {"warps": (0.9, 1.1)}, "settings": {"synthetic": 100}},
+    "w15-tta-fast": {
+        "data": W15,
+        "model_options": {"warps": (0.9, 1.1)},
+        "settings": {"batch_size": 128, "epochs": 30},
+    },
+    "w15-tta-synth-fast": {
+        "data": W15,
+        "model_options": {"warps": (0.9, 1.1)},
+        "settings": {"synthetic": 100, "batch_size": 128, "epochs": 30},
+    },
     "w15-plain": {"data": W15, "model_options": {"band_norm": "none"}, "settings": {"augment": False}},
 }
 

@@ -22,7 +22,8 @@ from nnzero.i18n import tr
 
 ## What a sound data set is made into by default: FSDD's 8 kHz words, or anyone's clips at 16 kHz
 DEFAULTS = {
-    "fsdd": {"rate": 8000, "size": 32, "seconds": 1.5, "fit": "stretch"},  # every FSDD word (<= 1.31 s) whole
+    ## every FSDD word (<= 1.31 s) whole, in time to scale: robust to the room noise around a recorded word
+    "fsdd": {"rate": 8000, "size": 32, "seconds": 1.5, "fit": "window"},
     "sounds": {"rate": 16000, "size": 64, "seconds": None, "fit": "window"},
 }
 

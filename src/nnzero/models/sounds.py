@@ -81,13 +81,16 @@ class SoundCNN(nn.Module):
 
 
 @register_model(
-    description="a small CNN for log-mel spectrograms: per-band normalisation, 4 conv/batch-norm layers",
-    description_zh="用于对数梅尔频谱图的小型卷积网络: 逐频带归一化, 4 个卷积/批归一化层",
+    description="a small CNN for log-mel spectrograms: per-band normalisation, 4 conv/batch-norm layers, "
+    "answers averaged over pitch warps",
+    description_zh="用于对数梅尔频谱图的小型卷积网络: 逐频带归一化, 4 个卷积/批归一化层, 对音高变换后的答案取平均",
     task="sounds",
     image_size=32,
     train_defaults=SOUND_DEFAULTS,
 )
-def soundcnn(num_classes=10, in_channels=1, image_size=32, width=24, band_norm="mean", dropout=0.3, warps=()):
+def soundcnn(
+    num_classes=10, in_channels=1, image_size=32, width=24, band_norm="mean", dropout=0.3, warps=(0.9, 1.1)
+):
     norm = {"none": nn.Identity(), "mean": BandNorm(), "meanvar": BandNorm(scale=True)}[band_norm]
     layers = nn.Sequential(
         norm,

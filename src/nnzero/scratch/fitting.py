@@ -26,15 +26,16 @@ from nnzero.rundir import new_run_dir, write_json
 from nnzero.scratch.losses import SoftmaxCrossEntropy
 from nnzero.scratch.optimizers import OPTIMIZERS
 from nnzero.scratch.trainer import TrainingDiverged, evaluate, lr_at, normalise, train_epoch
-from nnzero.scratch.zoo import MODELS, TRAIN_DEFAULTS, build
+from nnzero.scratch.zoo import MODELS, SOUND_DEFAULTS, TRAIN_DEFAULTS, build
 
 ## Settings by the names of `nnzero scratch train`'s flags; the model's defaults fill what is not given.
 TRAINING = ("epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay")
 OTHER = {"seed": 0, "dtype": "float32", "limit": None, "data_dir": None, "hidden": "128", "patience": 0}
 
 
-def resolve_settings(model: str = "mlp", **settings) -> dict:
-    """The model's training defaults, then ``settings`` (None means "not given"); unknown names fail."""
+def resolve_settings(model: str = "mlp", dataset: str = "mnist", **settings) -> dict:
+    """The model's training defaults (for FSDD, its own), then ``settings`` (None means "not given");
+    unknown names fail."""
     if model not in MODELS:
         raise NnzeroError(
             tr(
@@ -54,7 +55,7 @@ def resolve_settings(model: str = "mlp", **settings) -> dict:
                 k=", ".join([*TRAINING, *OTHER]),
             )
         )
-    chosen = {**TRAIN_DEFAULTS[model], **OTHER}
+    chosen = {**TRAIN_DEFAULTS[model], **(SOUND_DEFAULTS[model] if dataset == "fsdd" else {}), **OTHER}
     chosen |= {k: v for k, v in settings.items() if v is not None}
     if chosen["optimizer"] not in OPTIMIZERS:
         raise NnzeroError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {chosen['optimizer']!r}")
@@ -120,7 +121,7 @@ def fit(
     folder and keeps nothing.
     """
     start = time.perf_counter()
-    cfg = resolve_settings(model, **settings)
+    cfg = resolve_settings(model, dataset, **settings)
     if dry_run:
         cfg["epochs"] = 1
     dtype = np.dtype(cfg["dtype"])
