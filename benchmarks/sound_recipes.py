@@ -60,6 +60,7 @@ RECIPES = {
     "w15-meanvar": {"data": W15, "model_options": {"band_norm": "meanvar"}},
     "w15-no-augment": {"data": W15, "settings": {"augment": False}},
     "w15-tta": {"data": W15, "model_options": {"warps": (0.9, 1.1)}},
+    "w15-tta-ema": {"data": W15, "model_options": {"warps": (0.9, 1.1)}, "settings": {"ema": 0.998}},
     "w15-tta-synth": {"data": W15, "model_options": {"warps": (0.9, 1.1)}, "settings": {"synthetic": 100}},
     "w15-tta-fast": {
         "data": W15,

@@ -121,12 +121,35 @@ def load_sounds(data, split: str = "train", quiet: bool = False) -> ImageSet:
 
 
 def _with_synthetic(real: ImageSet, voices: int, spec: dict) -> ImageSet:
-    """The training clips and the digits said by ``voices`` espeak-ng voices (FSDD's classes are digits)."""
+    """The training clips and the digits said by ``voices`` espeak-ng voices (FSDD's classes are digits);
+    without espeak-ng, the training clips alone, and a note saying how to get it."""
     from dataclasses import replace
 
-    from nnzero.datasets.synthetic_voices import synthetic_digits
+    from nnzero.datasets.synthetic_voices import espeak, synthetic_digits
 
+    if espeak() is None:
+        print(
+            tr(
+                "note: espeak-ng is not installed, so no synthetic voices join the training clips "
+                "(apt-get install espeak-ng; docs/sound.md measures what they add)",
+                "注意: 没有安装 espeak-ng, 训练数据中不加入合成声音 (apt-get install espeak-ng; "
+                "docs/sound.zh-CN.md 中有它们带来的提升)",
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        return real
     pictures, labels, names = synthetic_digits(voices, spec)
+    print(
+        tr(
+            "training also on the digits said by {v} espeak-ng voices ({n:,} clips; never tested on)",
+            "训练数据中还加入了 {v} 种 espeak-ng 声音说出的数字 (共 {n:,} 个片段; 从不用于测试)",
+            v=voices,
+            n=len(labels),
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
     return replace(
         real,
         images=np.concatenate([real.images, pictures]),
