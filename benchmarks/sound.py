@@ -137,8 +137,9 @@ def table() -> None:
                     "wall s (median)": statistics.median(r["wall_seconds"] for r in got),
                 }
             )
-    print_table(summary, ["part", "program", "runs", "accuracy mean", "min", "wall s (median)"])
-    print()
+    if summary:
+        print_table(summary, ["part", "program", "runs", "accuracy mean", "min", "wall s (median)"])
+        print()
     folds = []
     for program in sorted({r["program"] for r in rows if r["part"] == "loso"}):
         got = {
@@ -150,7 +151,8 @@ def table() -> None:
             row |= {"mean": statistics.mean(accuracy), "worst": min(accuracy)}
             row["wall s (median)"] = statistics.median(got[s]["wall_seconds"] for s in got)
         folds.append(row)
-    print_table(folds, ["program", *SPEAKERS, "mean", "worst", "wall s (median)"])
+    if folds:
+        print_table(folds, ["program", *SPEAKERS, "mean", "worst", "wall s (median)"])
 
 
 def main() -> None:
