@@ -157,7 +157,7 @@ def as_recorded(checkpoint, speaker: str, level_db: float) -> float:
     return round(right / len(paths), 4)
 
 
-def table() -> None:
+def table(markdown: bool = False) -> None:
     rows = [json.loads(line) for line in LOG.read_text().splitlines()] if LOG.exists() else []
     by = {}
     for r in rows:
@@ -181,20 +181,16 @@ def table() -> None:
                 "s/fold": round(sum(r["seconds"] for r in rs) / len(rs), 1),
             }
         )
-    print_table(
-        sorted(out, key=lambda r: -r["mean"]),
-        [
-            "recipe",
-            "folds",
-            "runs",
-            "mean",
-            "worst",
-            *[s[:4] for s in SPEAKERS],
-            "noise-45",
-            "noise-35",
-            "s/fold",
-        ],
-    )
+    columns = ["recipe", "folds", "runs", "mean", "worst", *[s[:4] for s in SPEAKERS], "noise-45", "noise-35"]
+    rows = sorted(out, key=lambda r: -r["mean"])
+    if not markdown:
+        print_table(rows, [*columns, "s/fold"])
+        return
+    print("| " + " | ".join(columns) + " |")
+    print("| --- " * len(columns) + "|")
+    for r in rows:
+        cells = [f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in columns]
+        print("| " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -205,13 +201,14 @@ def main() -> None:
     parser.add_argument("--folds", default="all", help="all, or speakers separated by commas")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--table", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="the table as markdown (docs/sound.md)")
     parser.add_argument("--budget", type=float, default=780, help="start no new fold after this many seconds")
     parser.add_argument(
         "--jobs", type=int, default=2, help="folds trained at once, one torch thread each (2 cores: 2)"
     )
     args = parser.parse_args()
-    if args.table or not args.recipe:
-        table()
+    if args.table or args.markdown or not args.recipe:
+        table(args.markdown)
         return
     override = Path("/tmp/sound_recipes_override")  # TEMPORARY: lets a queued command run other recipes
     if override.exists() and not os.environ.get("SOUND_RECIPES_CHILD"):
