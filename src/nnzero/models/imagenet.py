@@ -88,3 +88,25 @@ def looks_like(probs: np.ndarray, labels: np.ndarray, classes: list[str], k: int
         if (labels == c).any():
             out["per_class"][name] = top_imagenet(probs[labels == c].mean(0), k)
     return out
+
+
+def imagenet_checkpoint(model_name: str = "efficientnet_lite2") -> dict:
+    """The pretrained network itself, whole (its ImageNet classifier included), as an in-memory
+    checkpoint that ``Predictor`` takes: ``nnzero predict --imagenet PHOTO`` without a trained model."""
+    from nnzero.datasets.base import input_spec
+    from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD
+    from nnzero.models import model_entry
+    from nnzero.models.backbone import read_weights
+    from nnzero.models.lite import lite_weights_file
+
+    imagenet_head(model_name)  # the clear error for a backbone without one
+    size = model_entry(model_name).image_size
+    return {
+        "model_name": model_name,
+        "model_kwargs": {"num_classes": 1000, "in_channels": 3, "image_size": size},
+        "classes": list(imagenet_names("en")),
+        "input_spec": input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop"),
+        "state_dict": read_weights(lite_weights_file(model_name.removeprefix("efficientnet_"))),
+        "metrics": {},
+        "path": f"{model_name} (ImageNet)",
+    }

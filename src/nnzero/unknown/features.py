@@ -9,6 +9,8 @@ pre-hook on that layer reads it while the network runs, so nothing runs twice.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -25,13 +27,24 @@ def classifier_layer(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
+@contextmanager
+def collecting_features(model: nn.Module):
+    """Within the block, every forward pass appends the last layer's input (n, D) to the yielded list."""
+    seen: list[torch.Tensor] = []
+
+    def keep(_module, inputs):
+        seen.append(inputs[0].detach().flatten(1).float())
+
+    hook = classifier_layer(model).register_forward_pre_hook(keep)
+    try:
+        yield seen
+    finally:
+        hook.remove()
+
+
 @torch.no_grad()
 def features_and_logits(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(features (N, D) the last linear layer receives, logits (N, classes)) of prepared input ``x``."""
-    seen: list[torch.Tensor] = []
-    hook = classifier_layer(model).register_forward_pre_hook(lambda _m, inputs: seen.append(inputs[0]))
-    try:
+    with collecting_features(model) as seen:
         logits = model(x)
-    finally:
-        hook.remove()
-    return seen[-1].flatten(1).float(), logits.float()
+    return seen[-1], logits.float()
