@@ -111,13 +111,21 @@ def _predictor(args):
     if args.imagenet and not (path.suffix == ".pt" or path.is_dir()):
         from nnzero.models.imagenet import imagenet_checkpoint
 
-        return Predictor(imagenet_checkpoint(args.backbone), args.device), [args.checkpoint, *args.images], True
+        return (
+            Predictor(imagenet_checkpoint(args.backbone), args.device),
+            [args.checkpoint, *args.images],
+            True,
+        )
     return load(args.checkpoint, device=args.device), list(args.images), False
 
 
 def _json_line(name: str, answer: dict, imagenet_only: bool) -> dict:
     if imagenet_only:
         return {"file": name, "imagenet": answer["imagenet"]}
+    if "unknown" not in answer:  # --no-unknown, or a checkpoint that cannot tell: the answer as before
+        return {"file": name, "top": answer["top"]} | (
+            {"imagenet": answer["imagenet"]} if "imagenet" in answer else {}
+        )
     return {"file": name, **answer}
 
 
@@ -128,7 +136,9 @@ def _text_line(name: str, answer: dict, imagenet_only: bool, predictor) -> str:
         shown = ", ".join(f"{t[key]} {t['prob']:.4f}" for t in answer["imagenet"])
         if imagenet_only:
             return f"{name}: ImageNet: {shown}"
-        imagenet = "\n  " + tr("ImageNet (the pretrained backbone): {s}", "ImageNet (预训练骨干网络): {s}", s=shown)
+        imagenet = "\n  " + tr(
+            "ImageNet (the pretrained backbone): {s}", "ImageNet (预训练骨干网络): {s}", s=shown
+        )
     top = ", ".join(f"{t['label']} {t['prob']:.4f}" for t in answer["top"])
     if answer.get("unknown"):
         line = tr(

@@ -98,7 +98,7 @@ def folder_result(ckpt, folder, device, max_batches, batch: int = 32) -> dict:
         prepared, failed = predictor.prepare_files([str(f) for f in files[i : i + batch]])
         errors += len(failed)
         if prepared:
-            for name, a in zip(prepared, predictor.answer(np.stack(list(prepared.values())), 1)):
+            for a in predictor.answer(np.stack(list(prepared.values())), 1):
                 flags.append(a.get("unknown", False))
                 if not a.get("unknown"):
                     named[a["label"]] = named.get(a["label"], 0) + 1

@@ -117,7 +117,9 @@ def evaluate_checkpoint(
     if len(classes) == 2:
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
     if ckpt.get("unknown"):  # "none of the classes": coverage and accuracy of the answered (coverage.py)
-        result["unknown"] = unknown_result(ckpt, data, probs, labels, features, device, max_batches, unknown_dir)
+        result["unknown"] = unknown_result(
+            ckpt, data, probs, labels, features, device, max_batches, unknown_dir
+        )
     if out_dir is not None:
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)

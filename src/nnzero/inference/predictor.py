@@ -137,7 +137,9 @@ class Predictor:
         if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
             images = [images]
         batch = np.stack([self.prepare(as_image(im)) for im in images])
-        return [Answer(a["top"], a.get("unknown", False), a["label"]) for a in self.answer(batch, top, unknown)]
+        return [
+            Answer(a["top"], a.get("unknown", False), a["label"]) for a in self.answer(batch, top, unknown)
+        ]
 
 
 class Answer(list):
