@@ -33,9 +33,8 @@ def imagenet_names(lang: str = "en") -> tuple[str, ...]:
     """The 1000 class names in class order, in English or Chinese ("zh")."""
     if lang == "zh":
         lines = ZH_NAMES.read_text(encoding="utf-8").splitlines()
-        return tuple(
-            "、".join(p.strip() for p in line.replace("，", ",").split(",") if p.strip()) for line in lines
-        )
+        parts = [[p.strip() for p in line.replace("，", ",").split(",") if p.strip()] for line in lines]
+        return tuple("、".join(dict.fromkeys(p)) for p in parts)  # each name once, in order
     from torchvision.models._meta import _IMAGENET_CATEGORIES
 
     return tuple(_IMAGENET_CATEGORIES)
