@@ -111,7 +111,18 @@ def fit_on_features(
     if tuned is not None:
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
     chosen = tuned is not None and tuned.chosen
-    unknown, known = known_photos(model, model_cfg.name, views, y, classes, logits["test"][0], acts, chosen)
+    args = (
+        model,
+        model_cfg.name,
+        views,
+        y,
+        classes,
+        logits["test"][0],
+        acts,
+        chosen,
+        train_cfg.unknown_coverage,
+    )
+    unknown, known = known_photos(*args)
     metrics |= known
     best = None
     if run_dir is not None:
@@ -119,7 +130,7 @@ def fit_on_features(
         best = save_checkpoint(
             run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
             classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
-            extra={"unknown": unknown},
+            extra={"unknown": unknown} if unknown else None,
         )  # fmt: skip
     say(_result_line(head, scores["val"], scores["test"], tuned is not None and tuned.chosen))
     metrics["seconds"] = round(time.perf_counter() - start, 2)

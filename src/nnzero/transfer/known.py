@@ -17,22 +17,26 @@ from nnzero.transfer.fine_tune import features_from
 from nnzero.unknown import fit_unknown
 
 
-def known_photos(model, model_name: str, views: dict, y: dict, classes, test_logits, acts, tuned: bool):
-    """(the checkpoint's "unknown" entry, {"unknown": ..., "imagenet": ...} for its metrics)."""
-    known, test = _photo_features(model, views, acts, tuned)
-    unknown = fit_unknown(known)
-    record = unknown.describe()
-    if len(test):
-        answered = ~unknown.flags(test)
-        right = np.asarray(test_logits).argmax(1) == y["test"]
-        record["test_coverage"] = round(float(answered.mean()), 4)
-        record["test_accuracy_answered"] = round(float(right[answered].mean()), 4) if answered.any() else None
-    metrics = {"unknown": record}
+def known_photos(model, model_name: str, views: dict, y: dict, classes, test_logits, acts, tuned, coverage):
+    """(the checkpoint's "unknown" entry or None, {"unknown": ..., "imagenet": ...} for its metrics)."""
+    stored, metrics = None, {}
+    if coverage:
+        known, test = _photo_features(model, views, acts, tuned)
+        unknown = fit_unknown(known, coverage)
+        record = unknown.describe()
+        if len(test):
+            answered = ~unknown.flags(test)
+            right = np.asarray(test_logits).argmax(1) == y["test"]
+            record["test_coverage"] = round(float(answered.mean()), 4)
+            record["test_accuracy_answered"] = (
+                round(float(right[answered].mean()), 4) if answered.any() else None
+            )
+        stored, metrics = unknown.to_dict(), {"unknown": record}
     if has_imagenet_head(model_name) and len(views["train"][0]):
         ## the cached features are the pretrained backbone's, fine-tuned or not: what ImageNet's classifier reads
         probs = imagenet_head(model_name).probabilities(views["train"][0])
         metrics["imagenet"] = looks_like(probs, y["train"], list(classes))
-    return unknown.to_dict(), metrics
+    return stored, metrics
 
 
 def _photo_features(model, views: dict, acts, tuned: bool) -> tuple[np.ndarray, np.ndarray]:
