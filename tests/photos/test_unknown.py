@@ -142,3 +142,38 @@ def test_evaluate_measures_coverage_and_a_folder_of_strangers(flowers_model, str
     assert 'id="unknown"' in report and 'id="imagenet"' in report
     ckpt = load_checkpoint(best)
     assert ckpt["metrics"]["imagenet"]["all"][0]["label_zh"]  # named in Chinese too
+
+
+@pytest.mark.slow
+def test_the_page_says_unknown_and_shows_imagenet(flowers_model, strangers, photos_dir, photo_names):
+    """In a real Chromium: a digit dropped on the flowers model is 'unknown' (不确定 in Chinese); the
+    ImageNet switch shows what the pretrained backbone sees in a cat, named in the page's language."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    from nnzero.serving.app import create_app
+
+    from serving._web import live_server
+    from serving.test_browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    best, _, _ = flowers_model
+    with live_server(create_app([best])) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(locale="en-US").new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_function("document.querySelectorAll('#model option').length === 1")
+        page.set_input_files("#file", str(strangers / "digit0.png"))
+        page.wait_for_function("document.querySelector('#guess').textContent === 'unknown'", timeout=20_000)
+        assert page.locator("#bars li").count() == 5  # the classes' probabilities are still shown
+        assert page.locator("#imagenet-switch").is_visible()
+        page.check("#imagenet")
+        page.set_input_files("#file", str(photos_dir / photo_names["cat"][0]))
+        page.wait_for_function("document.querySelectorAll('#imagenet-bars li').length === 5", timeout=20_000)
+        assert "cat" in page.locator("#imagenet-bars").text_content().lower()
+        page.click("#lang")  # 中文
+        page.wait_for_function("document.querySelector('#guess').textContent === '不确定'")
+        assert "猫" in page.locator("#imagenet-bars").text_content()
+        browser.close()
+    assert not errors, errors
