@@ -149,10 +149,10 @@ def test_the_page_says_unknown_and_shows_imagenet(flowers_model, strangers, phot
     """In a real Chromium: a digit dropped on the flowers model is 'unknown' (不确定 in Chinese); the
     ImageNet switch shows what the pretrained backbone sees in a cat, named in the page's language."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    from nnzero.serving.app import create_app
-
     from serving._web import live_server
     from serving.test_browser import ARGS, CHROMIUM
+
+    from nnzero.serving.app import create_app
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
