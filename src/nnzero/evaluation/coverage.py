@@ -47,6 +47,19 @@ def unknown_result(ckpt, data, probs, labels, features, device, max_batches, unk
     return out
 
 
+def check_can_tell(ckpt: dict, unknown_dir) -> None:
+    """``--unknown-dir`` needs a checkpoint that can answer "unknown": say so before any work."""
+    if unknown_dir is not None and Unknown.from_dict(ckpt.get("unknown")) is None:
+        raise DataError(
+            tr(
+                "{p} cannot answer 'unknown' (trained by an older nnzero, or with train.unknown_coverage=0): "
+                "train it again to measure --unknown-dir",
+                "{p} 不能回答'不确定' (由旧版 nnzero 训练, 或设置了 train.unknown_coverage=0): 请重新训练后再用 --unknown-dir",
+                p=ckpt.get("path", "checkpoint"),
+            )
+        )
+
+
 def accuracy_coverage(scores: np.ndarray, right: np.ndarray, points: int = CURVE_POINTS) -> list[list[float]]:
     """[[coverage, accuracy of the answered], ...]: the pictures answered most confidently first."""
     order = np.argsort(-scores, kind="stable")

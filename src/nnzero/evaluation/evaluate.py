@@ -13,7 +13,7 @@ import torch
 from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
 from nnzero.evaluation import metrics
-from nnzero.evaluation.coverage import format_unknown, unknown_result
+from nnzero.evaluation.coverage import check_can_tell, format_unknown, unknown_result
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
 from nnzero.figures import figure_zh, pick
 from nnzero.i18n import tr
@@ -86,6 +86,7 @@ def evaluate_checkpoint(
     ``unknown_dir``: a folder of pictures that are none of the classes: the share answered "unknown"."""
     start = time.perf_counter()
     ckpt = load_checkpoint(path)
+    check_can_tell(ckpt, unknown_dir)
     data = test_set(ckpt, data_dir, dataset)
     logits, features = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
