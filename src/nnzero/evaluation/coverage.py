@@ -128,36 +128,41 @@ def format_unknown(u: dict) -> list[str]:
     """The lines `nnzero evaluate` prints about the unknown answer."""
     if "threshold" not in u:
         return [u.get("note", "")]
+    chosen = {
+        "k": u["k"],
+        "t": u["threshold"],
+        "c": u["coverage"],
+        "n": u["calibration"],
+        "how": u["chosen_on"],
+    }
+    answered = u["test_accuracy_answered"]
+    test = {
+        "a": u["test_coverage"],
+        "x": "-" if answered is None else f"{answered:.4f}",
+        "y": u["test_accuracy_all"],
+    }
     lines = [
         "",
         tr(
             "unknown answer: similarity to the nearest known pictures (the {k}th) below {t:.4f} "
             "(chosen for {c:.0%} coverage on {n} known pictures, {how})",
             "不确定: 与最近的已知图像 (第 {k} 近) 的相似度低于 {t:.4f} 时回答 (按 {c:.0%} 覆盖率在 {n} 张已知图像上选定, {how})",
-            k=u["k"],
-            t=u["threshold"],
-            c=u["coverage"],
-            n=u["calibration"],
-            how=u["chosen_on"],
+            **chosen,
         ),
         tr(
             "test pictures answered: {a:.2%}; accuracy of those answered {x}, of all {y:.4f}",
             "测试图像中回答的比例: {a:.2%}; 回答部分的准确率 {x}, 全部的准确率 {y:.4f}",
-            a=u["test_coverage"],
-            x="-" if u["test_accuracy_answered"] is None else f"{u['test_accuracy_answered']:.4f}",
-            y=u["test_accuracy_all"],
+            **test,
         ),
     ]
     f = u.get("folder")
     if f and f["images"]:
+        named = ", ".join(f"{k} {v}" for k, v in f["answered_as"].items()) or "-"
         lines.append(
             tr(
                 "{d}: {r:.2%} of {n} pictures answered unknown; the others as: {named}",
                 "{d}: {n} 张图像中 {r:.2%} 回答不确定; 其余回答为: {named}",
-                d=f["folder"],
-                r=f["rejected"],
-                n=f["images"],
-                named=", ".join(f"{k} {v}" for k, v in f["answered_as"].items()) or "-",
+                **{"d": f["folder"], "r": f["rejected"], "n": f["images"], "named": named},
             )
         )
     return lines
