@@ -144,9 +144,9 @@ def format_unknown(u: dict) -> list[str]:
     lines = [
         "",
         tr(
-            "unknown answer: similarity to the nearest known pictures (the {k}th) below {t:.4f} "
+            "unknown answer: when the similarity to the k-th nearest known picture (k = {k}) is below {t:.4f} "
             "(chosen for {c:.0%} coverage on {n} known pictures, {how})",
-            "不确定: 与最近的已知图像 (第 {k} 近) 的相似度低于 {t:.4f} 时回答 (按 {c:.0%} 覆盖率在 {n} 张已知图像上选定, {how})",
+            "不确定: 与第 k 近的已知图像 (k = {k}) 的相似度低于 {t:.4f} 时回答 (按 {c:.0%} 覆盖率在 {n} 张已知图像上选定, {how})",
             **chosen,
         ),
         tr(
