@@ -185,7 +185,7 @@ def mnist_set(runs: Path, n_ood: int) -> dict:
     cfg = from_dict(run.config)
     data = prepare_data(cfg["data"], cfg["train"].seed)
 
-    def rows(images, limit=None):
+    def features(images, limit=None):
         imgs = np.asarray(images[:limit])
         out = [
             features_and_logits(predictor.model, predictor._input(imgs[i : i + 500]))
@@ -196,9 +196,9 @@ def mnist_set(runs: Path, n_ood: int) -> dict:
     rng = np.random.default_rng(0)
     pick = rng.choice(len(data.train.images), 10000, replace=False)
     known = {
-        "train": (rows(data.train.images[np.sort(pick)])[0], data.train.labels[np.sort(pick)]),
-        "val": (rows(data.val.images)[0], data.val.labels),
-        "test": (rows(data.test.images)[0], data.test.labels),
+        "train": (features(data.train.images[np.sort(pick)])[0], data.train.labels[np.sort(pick)]),
+        "val": (features(data.val.images)[0], data.val.labels),
+        "test": (features(data.test.images)[0], data.test.labels),
     }
     images = {
         "flowers": photos_of("flowers", n_ood, rng),
@@ -217,6 +217,10 @@ def mnist_set(runs: Path, n_ood: int) -> dict:
     scores = {m: {s: f(x) for s, x in sets.items()} for m, f in fitted.items()}
     scores["sum(msp+knn3)"] = combined(scores, ("msp", "knn3"))
     logits_test = known["test"][0] @ w.T + b
+    rows = method_rows(scores, known, logits_test, [o for o in ood_sets if len(ood_sets[o])])
+    right = logits_test.argmax(1) == known["test"][1]
+    live = {o: x for o, x in ood_sets.items() if len(x)}
+    rows.append(shipped_row(predictor, known, live, right, "validation pictures"))
     photo_labels = digit_photos(n_ood)[1]
     photo_right = (ood_sets["digit photos"] @ w.T + b).argmax(1) == photo_labels
     return {
@@ -278,6 +282,7 @@ def main() -> None:
             result = mnist_set(runs, args.ood) if name == "mnist" else photo_set(name, runs, args.ood)
             results["sets"][name] = result
             show(name, result)
+            save(args.save_as, results)  # after each set: a later failure keeps the earlier ones
             if args.timing and name != "mnist":
                 photo = next(Path(SETS[name][0]).rglob("*.jpg"))
                 result["timing"] = {"command": timing(result["checkpoint"], photo, args.repeats),
