@@ -17,10 +17,9 @@ from torch import nn
 
 def classifier_layer(model: nn.Module) -> nn.Linear:
     """The last linear layer: the head of a pretrained backbone, else the last ``nn.Linear`` registered."""
-    if hasattr(model, "head") and callable(model.head):
-        head = model.head()
-        if isinstance(head, nn.Linear):
-            return head
+    head = getattr(model, getattr(model, "head_name", ""), None)  # a pretrained backbone names its head
+    if isinstance(head, nn.Linear):
+        return head
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError(f"{type(model).__name__} has no linear layer to read features from")
