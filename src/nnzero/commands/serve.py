@@ -128,7 +128,15 @@ def check_app(app) -> dict:
         warnings.filterwarnings("ignore", message="Using `httpx` with")  # starlette would rather have httpx2
         from fastapi.testclient import TestClient
     with TestClient(app, raise_server_exceptions=False) as client:
-        for path in ("/healthz", "/api/models", "/", "/docs", "/openapi.json", "/static/app.js"):
+        for path in (
+            "/healthz",
+            "/api/models",
+            "/api/views",
+            "/",
+            "/docs",
+            "/openapi.json",
+            "/static/shell.js",
+        ):
             _expect_ok(client.get(path), path)
         for name in app.state.service.models:
             response = client.post(

@@ -3,8 +3,9 @@
     from nnzero.serving.app import create_app
     app = create_app(["runs/mnist-cnn/best.pt"])     # then: uvicorn.run(app), or `nnzero serve`
 
-Routes: ``/`` the page (plain HTML/JS/CSS in ``static/``, no CDN, works offline); ``GET /api/models``;
-``POST /api/predict/{model}``; ``GET /healthz``; ``/docs`` an offline API reference built from
+Routes: ``/`` the page (plain HTML/JS/CSS in ``static/``, no CDN, works offline: one shell, ``shell.js``,
+with a view a tab, ``static/views/``); ``GET /api/models``; ``GET /api/views``; each view's own routes
+(``routes/``: ``POST /api/predict/{model}`` for the predict view); ``GET /healthz``; ``/docs`` an offline API reference built from
 ``/openapi.json`` (``/docs/swagger`` is FastAPI's Swagger UI, which loads its scripts from a CDN).
 Every error answers JSON ``{"error": "..."}`` with its status code; the server goes on serving.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
@@ -24,9 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nnzero import __version__
 from nnzero.serving import schema
 from nnzero.serving.lingering import LingeringClose
-from nnzero.serving.schema import Health, ModelInfo, Prediction
+from nnzero.serving.routes import predict
+from nnzero.serving.schema import Health, ModelInfo, ViewInfo
 from nnzero.serving.service import Service, default_threads
-from nnzero.serving.uploads import MAX_BYTES, RequestError, read_payload
+from nnzero.serving.uploads import MAX_BYTES, RequestError
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -54,7 +56,7 @@ def create_app(
     app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
-    _add_api_routes(app, service, max_bytes)
+    _add_api_routes(app, service, max_bytes, [predict])
     _add_page_routes(app)
     schema.install(app, list(service.models))
     return app
@@ -78,7 +80,9 @@ def _add_page_routes(app: FastAPI) -> None:
         )
 
 
-def _add_api_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
+def _add_api_routes(app: FastAPI, service: Service, max_bytes: int, offered: list) -> None:
+    """The routes every server has, then each offered view's own (``serving/routes/``)."""
+
     @app.get("/healthz", summary="Is the server up, and with which models", response_model=Health)
     def healthz() -> dict:
         return {
@@ -93,27 +97,16 @@ def _add_api_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
     def models() -> list[dict]:
         return service.describe()
 
-    @app.post(
-        "/api/predict/{model}",
-        summary="The top classes for one image",
-        description=(
-            "Send the image as multipart/form-data (field `image`), as JSON "
-            '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
-            "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
-            "and 40 megapixels. `input` in the answer is the prepared image the network saw."
-        ),
-        response_model=Prediction,
-        responses=schema.predict_errors(max_bytes),
-        openapi_extra=schema.predict_body(max_bytes),
+    @app.get(
+        "/api/views",
+        summary="The views of this server's page (predict, and teach or listen when they are on)",
+        response_model=list[ViewInfo],
     )
-    async def predict(
-        model: str,
-        request: Request,
-        top: int = Query(5, ge=1, le=schema.MAX_TOP, description="how many classes (at most the model's)"),
-    ) -> dict:
-        service.get(model)  # 404 before reading a byte of the body
-        payload = await read_payload(request, max_bytes)
-        return await service.predict_async(model, payload, top)
+    def views() -> list[dict]:
+        return [view.VIEW.describe() for view in offered]
+
+    for view in offered:
+        view.add_routes(app, service, max_bytes=max_bytes)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -44,6 +44,12 @@ class ModelInfo(BaseModel):
     parameters: int
 
 
+class ViewInfo(BaseModel):
+    name: str  # the page loads static/views/<name>.js
+    title: str
+    title_zh: str
+
+
 class Health(BaseModel):
     status: str
     models: list[str]
