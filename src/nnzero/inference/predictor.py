@@ -2,6 +2,7 @@
 
     predictor = nnzero.load("runs/NAME/best.pt")
     predictor.predict(["seven.jpg", pil_image, uint8_array], top=3)
+    predictor.answer(prepared_batch, top=3)    # [{"label": "7" or "unknown", "unknown": False, "top": [...]}]
 
 Model and preprocessing are rebuilt from the checkpoint alone (its model name, sizes,
 classes and input spec), so a file trained anywhere predicts anywhere. Thread-safe:
@@ -21,6 +22,9 @@ from nnzero.errors import DataError, NnzeroError
 from nnzero.i18n import tr
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
+from nnzero.unknown import Unknown, features_and_logits
+
+UNKNOWN = "unknown"  # the label of an answer that is none of the classes (不确定 on the page)
 
 
 class Predictor:
@@ -34,6 +38,9 @@ class Predictor:
         self._mean = torch.tensor(self.spec["mean"], dtype=torch.float32, device=self.device).view(shape)
         self._std = torch.tensor(self.spec["std"], dtype=torch.float32, device=self.device).view(shape)
         self._lock = threading.Lock()
+        ## what says "none of my classes" (``nnzero.unknown``); None for checkpoints without it
+        self.unknown: Unknown | None = Unknown.from_dict(ckpt.get("unknown"))
+        self._imagenet = None  # the backbone's ImageNet classifier, read when first asked for
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto") -> Predictor:
@@ -72,29 +79,75 @@ class Predictor:
                 errors[name] = message if message.startswith(str(name)) else f"{name}: {message}"
         return prepared, errors
 
+    def _input(self, batch: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device).float().div_(255)  # (N, C, H, W)
+        return (x - self._mean) / self._std
+
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) of prepared uint8 images (N, C, H, W)."""
-        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device).float().div_(255)  # (N, C, H, W)
-        x = (x - self._mean) / self._std
+        x = self._input(batch)
         with self._lock:
             logits = self.model(x)  # (N, classes)
         return torch.softmax(logits.float(), 1).cpu().numpy()
+
+    def answer(self, batch: np.ndarray, top: int = 3, unknown: bool = True, imagenet: int = 0) -> list[dict]:
+        """One answer per prepared uint8 image (N, C, H, W): what the CLI, the API and the page show.
+
+        ``{"label": the top class, or "unknown" below the threshold, "top": [{"label", "prob"}, ...]}``
+        plus, when the checkpoint can tell (and ``unknown``), ``"unknown": bool`` and ``"score"``
+        (the similarity to the k-th nearest known picture; ``threshold`` in ``self.unknown``), and,
+        with ``imagenet`` > 0, the backbone's own top ImageNet classes."""
+        x = self._input(batch)
+        with self._lock, torch.no_grad():
+            feats, logits = features_and_logits(self.model, x)  # (N, D), (N, classes)
+        probs = torch.softmax(logits, 1).cpu().numpy()
+        answers = [{"label": self.classes[int(p.argmax())], "top": self.top(p, top)} for p in probs]
+        if unknown and self.unknown is not None:
+            for a, score in zip(answers, self.unknown.scores(feats.cpu())):
+                a["unknown"] = bool(score < self.unknown.threshold)
+                a["score"] = round(float(score), 4)
+                a["label"] = UNKNOWN if a["unknown"] else a["label"]
+        if imagenet:
+            from nnzero.models.imagenet import top_imagenet
+
+            for a, p in zip(answers, self.imagenet_head().probabilities(feats.cpu())):
+                a["imagenet"] = top_imagenet(p, imagenet)
+        return answers
+
+    def imagenet_head(self):
+        """The backbone's ImageNet classifier (EfficientNet-Lite checkpoints; NnzeroError otherwise)."""
+        if self._imagenet is None:
+            from nnzero.models.imagenet import imagenet_head
+
+            self._imagenet = imagenet_head(self.checkpoint["model_name"])
+        return self._imagenet
 
     def top(self, probs: np.ndarray, k: int = 3) -> list[dict]:
         order = np.argsort(-probs)[:k]
         return [{"label": self.classes[i], "prob": round(float(probs[i]), 6)} for i in order]
 
-    def predict(self, images, top: int = 3) -> list[list[dict]]:
+    def predict(self, images, top: int = 3, unknown: bool = True) -> list[Answer]:
         """Top-``top`` labels with probabilities for each image: paths, bytes, PIL images or arrays.
 
         One image (not in a list) is taken as a list of one. An array is a picture as NumPy holds
-        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1.
+        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1. Each answer is the list of
+        top classes, with ``.unknown`` (True: none of the classes; ``unknown=False``: never) and ``.label``.
         """
         if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
             images = [images]
         batch = np.stack([self.prepare(as_image(im)) for im in images])
-        return [self.top(p, top) for p in self.probabilities(batch)]
+        return [
+            Answer(a["top"], a.get("unknown", False), a["label"]) for a in self.answer(batch, top, unknown)
+        ]
+
+
+class Answer(list):
+    """The top classes of one image (a list of {"label", "prob"}, as before), and whether it is none of them."""
+
+    def __init__(self, top: list[dict], unknown: bool, label: str):
+        super().__init__(top)
+        self.unknown, self.label = unknown, label
 
 
 def as_image(item) -> Image.Image:
