@@ -33,8 +33,14 @@ class Curves(Callback):
 
     def on_train_end(self, run) -> None:
         if run.dir is not None and (run.history or run.steps):
-            path = Path(run.dir) / "curves.png"
-            plot_curves(run.history, path, title=Path(run.dir).name, steps=run.steps, held_out=self.held_out)
+            path, smoothing = Path(run.dir) / "curves.png", label_smoothing(run.config)
+            plot_curves(run.history, path, Path(run.dir).name, run.steps, self.held_out, smoothing)
+
+
+def label_smoothing(config: dict) -> float:
+    """The run's label smoothing (0 without): its training loss cannot fall below a floor above 0."""
+    train = config.get("train") if isinstance(config, dict) else None
+    return float((train or {}).get("label_smoothing") or 0.0)
 
 
 def every(steps: list[dict]) -> int:
@@ -45,28 +51,39 @@ def every(steps: list[dict]) -> int:
 
 
 def plot_curves(
-    rows: list[dict], path, title: str = "", steps: list[dict] | None = None, held_out: str = "val"
+    rows: list[dict],
+    path,
+    title: str = "",
+    steps: list[dict] | None = None,
+    held_out: str = "val",
+    smoothing: float = 0.0,
 ) -> None:
-    """Three panels (loss, accuracy, learning rate) of one run into ``path`` (a PNG)."""
+    """Three panels (loss, accuracy, learning rate) of one run into ``path`` (a PNG); ``smoothing``:
+    the run's label smoothing, which the legend names (the training loss has it, validation not)."""
     from nnzero.figures import figure_tr, figure_zh, plt, savefig
 
     t = figure_tr(figure_zh())
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     steps = steps or []
-    k = every(steps)
-    train = t("train", "训练")
-    if k:
-        train = (
-            t("train (every step)", "训练 (每一步)")
-            if k == 1
-            else t("train (mean of each {k} steps)", "训练 (每 {k} 步的平均)", k=k)
-        )
+    train = _train_label(t, every(steps), smoothing)
     shown = {"val": t("validation", "验证"), "test": t("test", "测试")}.get(held_out, held_out)
     draw_run(axes, rows, steps, train_label=train, held_label=t("{h} (epoch end)", "{h} (每轮结束)", h=shown))
     label_panels(axes, t, bool(steps))
     fig.suptitle(title)
     fig.tight_layout()
     savefig(fig, path, dpi=100)
+
+
+def _train_label(t, k: int, smoothing: float) -> str:
+    """The training line's legend: how often a row came, and the label smoothing its loss includes."""
+    how = (
+        [t("every step", "每一步") if k == 1 else t("mean of each {k} steps", "每 {k} 步的平均", k=k)]
+        if k
+        else []
+    )
+    if smoothing:
+        how.append(t("label smoothing {s:g}", "标签平滑 {s:g}", s=smoothing))
+    return t("train", "训练") + (f" ({'; '.join(how)})" if how else "")
 
 
 def draw_run(
