@@ -69,6 +69,9 @@ class TrainConfig:
     ## auto: bf16 where the device has bfloat16 hardware, else fp32 (config.json records which)
     precision: str = "fp32"
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    ## steps between the rows of steps.csv (training loss, accuracy, learning rate); 0: chosen so
+    ## that a run has 50-125 rows (1, 2, 5, 10, 20, 50, ... steps); config.json records the choice
+    log_every: int = 0
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
     fine_tune: int = 0
@@ -96,6 +99,7 @@ RANGES = {
     ("train", "epochs"): (1, None, True),
     ("train", "batch_size"): (1, None, True),
     ("train", "eval_batch_size"): (1, None, True),
+    ("train", "log_every"): (0, None, True),
     ("train", "patience"): (0, None, True),
     ("train", "lr"): (1e-12, None, True),
     ("train", "weight_decay"): (0.0, None, True),

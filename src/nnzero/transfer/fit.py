@@ -153,10 +153,11 @@ def _begin(run, run_dir, callbacks, data_cfg, model_cfg, train_cfg, load) -> Non
 
 
 def _head_epoch(run, callbacks, scores: dict, seconds: float, images: int) -> None:
-    """The head's fit as the run's first epoch (metrics.csv, the epoch line)."""
+    """The head's fit as the run's first epoch (metrics.csv, the epoch line). It is one L-BFGS solve,
+    not a series of steps: no step rows (step 0), so its epoch row is its one point on the curves."""
     train, val = scores["train"], scores["val"]
     held = (val["loss"], val["accuracy"]) if val else None
-    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images)]
+    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images, 0)]
     callbacks.on_epoch_end(1, run.history[0])
 
 
@@ -175,7 +176,11 @@ def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
         run.history.append(row)
         callbacks.on_epoch_end(row["epoch"], row)
 
-    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch)
+    def on_step(row: dict) -> None:  # steps.csv: every k steps of the fine-tuning
+        run.steps.append(row)
+        callbacks.on_step_log(row["step"], row)
+
+    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch, on_step=on_step)
 
 
 def _sizes(model_cfg: ModelConfig) -> dict:
