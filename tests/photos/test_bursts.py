@@ -66,9 +66,20 @@ def test_the_frames_of_a_burst_stay_on_one_side():
     for g in np.unique(groups):
         assert len(set(side[groups == g])) == 1, f"burst {g} was split across {set(side[groups == g])}"
     assert sorted(np.concatenate(list(split.values())).tolist()) == list(range(len(files)))
-    ## 2 of 10 bursts of each class are test photos (20%), then 2 of the 8 left (cup: of its 10) validation
+    ## whole bursts, as near 20% of each class's photos as they fit (12 of 60 and of 62), then 20% of the rest
     assert np.bincount(labels[split["test"]]).tolist() == [12, 12]
-    assert len(np.unique(groups[split["val"]])) == 4
+    val, rest = np.bincount(labels[split["val"]]), np.array([48, 50])
+    assert (val <= 0.2 * rest + 0.5).all() and (val > 0.2 * rest - 6).all(), val  # within one burst of 20%
+
+
+def test_one_big_burst_does_not_take_the_whole_held_out_share():
+    files = [f"roses/0000abcd-{f:06x}.jpg" for f in range(11)] + [f"roses/phone_{i}.jpg" for i in range(3)]
+    labels, groups = np.zeros(14, np.int64), burst_groups(files)
+    held = held_out_mask(labels, np.zeros(14, bool), groups)
+    assert held.sum() == 3 and not held[:11].any()  # 20% of 14 is 3: the three single photos, not the burst
+    val = stratified_split(labels[:11], 0.2, 0, groups[:11])
+    assert not val.any()  # one burst cannot be split into training and validation
+    assert stratified_split(labels[:2], 0.1, 0, burst_groups(["a.jpg", "b.jpg"])).sum() == 1  # at least one
 
 
 def test_a_runs_folder_is_not_a_class(tmp_path):

@@ -1,7 +1,7 @@
 """Frames of one capture burst are held out together: validation never judges a frame by its twin.
 
     groups = burst_groups(["mug/3fa0c1b2-00a1b2.jpg", "mug/3fa0c1b2-77c0de.jpg", "cat.1.jpg"])  # [0, 0, 1]
-    chosen = pick_groups(rng, members, groups, k)   # the members of k whole groups, picked at random
+    chosen = pick_groups(rng, members, groups, k)   # about k of members, whole groups only, picked at random
 
 ## Holding a capture button on a webcam takes several frames a second of the same scene. Split those
 ## frames one by one into training and validation photos and nearly every validation frame has a near
@@ -41,19 +41,31 @@ def burst_groups(files: list[str]) -> np.ndarray:
 
 
 def pick_groups(
-    rng: np.random.Generator, members: np.ndarray, groups: np.ndarray | None, k: int
+    rng: np.random.Generator,
+    members: np.ndarray,
+    groups: np.ndarray | None,
+    k: int,
+    at_least_one: bool = False,
 ) -> np.ndarray:
-    """The members of ``k`` groups drawn at random (groups: one number per photo, None: each photo alone).
+    """About ``k`` of ``members``, whole groups only (groups: one number per photo; None: each photo alone).
 
-    With every photo a group of its own this draws exactly what ``rng.permutation(members)[:k]`` draws."""
+    Groups are taken in a random order, each one that still fits under ``k`` photos, so the held-out share
+    stays near what was asked even when one burst holds most of a class. ``at_least_one``: when none
+    fits, the smallest group (if there are two or more). With every photo a group of its own this draws
+    exactly the photos ``rng.permutation(members)[:k]`` draws."""
     if groups is None:
-        return rng.permutation(members)[:k]
-    units, first = np.unique(groups[members], return_index=True)
-    units = units[np.argsort(first)]  # in order of first appearance: each photo alone gives members' order
-    chosen = units[rng.permutation(len(units))[:k]]
+        return rng.permutation(members)[: max(k, int(at_least_one))]
+    units, first, sizes = np.unique(groups[members], return_index=True, return_counts=True)
+    by_appearance = np.argsort(first)  # each photo alone: the members' own order
+    units, sizes = units[by_appearance], sizes[by_appearance]
+    order = rng.permutation(len(units))
+    chosen, total = [], 0
+    for u in order:
+        if total + sizes[u] <= k:
+            chosen.append(units[u])
+            total += sizes[u]
+        if total == k:
+            break
+    if not chosen and at_least_one and len(units) > 1:
+        chosen = [units[min(order, key=lambda u: sizes[u])]]  # the first smallest in the random order
     return members[np.isin(groups[members], chosen)]
-
-
-def group_count(members: np.ndarray, groups: np.ndarray | None) -> int:
-    """How many groups the members fall into (each photo alone: how many members)."""
-    return len(members) if groups is None else len(np.unique(groups[members]))

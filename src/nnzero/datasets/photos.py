@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnzero.datasets.base import ImageSet
-from nnzero.datasets.bursts import burst_groups, group_count, pick_groups
+from nnzero.datasets.bursts import burst_groups, pick_groups
 from nnzero.datasets.cache import Cached, fingerprint
 from nnzero.datasets.layouts import PhotoList, find_photos
 from nnzero.datasets.reader import read_files, skipped_summary  # noqa: F401 - skipped_summary is public here too
@@ -106,8 +106,7 @@ def held_out_mask(
     mask = np.zeros(len(labels), bool)  # (N,)
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        k = int(round(group_count(members, groups) * HELD_OUT_FRACTION))
-        mask[pick_groups(rng, members, groups, k)] = True
+        mask[pick_groups(rng, members, groups, int(round(len(members) * HELD_OUT_FRACTION)))] = True
     return mask
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnzero.config import DataConfig
-from nnzero.datasets.bursts import group_count, pick_groups
+from nnzero.datasets.bursts import pick_groups
 from nnzero.datasets.photos import held_out_mask
 
 DRY_RUN_PER_CLASS = 4  # --dry-run: this many photos of each class, in each split
@@ -28,9 +28,8 @@ def stratified_split(
     mask = np.zeros(len(labels), bool)
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        n = group_count(members, groups)
-        k = int(round(n * fraction))
-        mask[pick_groups(rng, members, groups, max(k, 1 if fraction > 0 and n > 1 else 0))] = True
+        k = int(round(len(members) * fraction))
+        mask[pick_groups(rng, members, groups, k, at_least_one=fraction > 0 and len(members) > 1)] = True
     return mask
 
 

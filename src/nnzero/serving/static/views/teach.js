@@ -101,6 +101,7 @@ async function refresh() {
     return;
   }
   named = named.filter((name) => !project.classes.some((c) => c.name === name));
+  if (project.model && !page.currentModel()) page.refreshModels(project.model);  // reopened: its model
   render();
   if (project.last && $("results").hidden) showResults(project.last);
   const waiting = project.features.pending > 0 || project.training.running;
