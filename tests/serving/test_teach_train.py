@@ -199,3 +199,38 @@ def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
     assert answers[0].status_code == 200, answers[0].text
     assert answers[0].json()["run"] != trained[2]["run"]  # a new run folder; the first is kept
     assert client.get("/api/teach").json()["last"]["run"] == answers[0].json()["run"]
+
+
+def test_teach_dry_run_goes_round_the_loop_on_a_copy(tmp_path, capsys):
+    if not (FLOWERS / "daisy").is_dir():
+        pytest.skip(f"real flower photos not found in {FLOWERS}")
+    project = tmp_path / "mine"
+    for flower in ("daisy", "roses"):
+        (project / flower).mkdir(parents=True)
+        for p in photos(flower, 0, 5):
+            (project / flower / p.name).write_bytes(p.read_bytes())
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    assert main(["teach", str(project), "--dry-run", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["dry_run"] is True and result["examples"] == 8
+    assert {t["label"] for t in result["prediction"]} == {"daisy", "roses"}
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before  # no run, no cache, nothing
+    missing = tmp_path / "new"
+    assert main(["serve", "--teach", str(missing), "--dry-run", "--json"]) == 0  # shipped digits instead
+    assert not missing.exists()
+
+
+def test_teach_prints_its_address_with_the_token(tmp_path, capsys, monkeypatch):
+    served = {}
+    monkeypatch.setattr(
+        "uvicorn.run", lambda app, host, port, **kw: served.update(app=app, host=host, port=port)
+    )
+    assert main(["teach", str(tmp_path / "p"), "--port", "8765", "--token", "abc"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8765/?token=abc" in out and "p/runs" in out
+    assert served["host"] == "127.0.0.1" and served["app"].state.teach_token == "abc"
+    served["app"].state.teacher.close()
+    assert main(["--lang", "zh", "teach", str(tmp_path / "q"), "--host", "0.0.0.0"]) == 0
+    out = capsys.readouterr().out
+    assert "打开 http://127.0.0.1:8000/?token=" in out and len(out.split("?token=")[1].split()[0]) >= 30
+    served["app"].state.teacher.close()

@@ -120,7 +120,8 @@ class Teacher:
             progress.lock.release()
 
     def describe(self) -> dict:
-        """What GET /api/teach answers: the classes and their examples, the features, the latest model."""
+        """What GET /api/teach answers (the route adds the served model's name): the classes and their
+        examples, the features, the training's stage, the latest training's answer."""
         classes = self.project.classes()
         run = latest_run(self.root)
         return {
@@ -138,7 +139,6 @@ class Teacher:
                 "error": self.worker.error,
             },
             "training": self.progress.describe(),
-            "model": self.name if run is not None else None,
             "last": last_result(run),
             "limits": {"examples": self.project.max_examples, "bytes": self.project.max_bytes},
         }

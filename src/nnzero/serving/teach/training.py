@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from nnzero.datasets.features import FeatureStore, content_keys
 from nnzero.errors import DataError
@@ -83,18 +84,24 @@ def train_project(project: Project, worker: FeatureWorker, backbone: str, progre
     check_trainable({c: len(items) for c, items in classes.items()})
     progress.stage = "features"
     worker.wait_idle()  # the examples' features are cached: the run below only fits the head
+    threads = (
+        torch.get_num_threads()
+    )  # a training takes every core; the server's predictions want theirs back
     with worker.compute_lock:
         progress.stage = "fitting"
-        run = train(
-            "photos",
-            model=backbone,
-            data_dir=project.root,
-            runs_dir=project.root / "runs",
-            name=next_run_name(project.root),
-            val_fraction=VAL_FRACTION,
-            progress=False,
-            say=progress.say,
-        )
+        try:
+            run = train(
+                "photos",
+                model=backbone,
+                data_dir=project.root,
+                runs_dir=project.root / "runs",
+                name=next_run_name(project.root),
+                val_fraction=VAL_FRACTION,
+                progress=False,
+                say=progress.say,
+            )
+        finally:
+            torch.set_num_threads(threads)
     result = summary(run, classes, _features_of(project, backbone, classes))
     result["seconds"] = round(time.perf_counter() - start, 2)
     write_json(Path(run.dir) / RESULT, result)
