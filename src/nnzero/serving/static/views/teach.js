@@ -1,72 +1,20 @@
 // The Teach view: name a few classes, give each examples (hold a button on the webcam, drop photos or a
 // folder, or take photos with a phone's camera), press Train, and watch the model guess the camera live.
 // What it makes is an ordinary nnzero project on the server: DIR/<class>/*.jpg and DIR/runs/ (docs/teach.md).
-import { $, MAX_BYTES, api, renderBars, t } from "../common.js";
+import { $, api, renderBars, t } from "../common.js";
 import { Camera, cameraAvailable } from "../camera.js";
 import { showResults } from "./teach-results.js";
+import { Uploads, droppedFiles } from "./teach-uploads.js";
 
-export const TEXT = {
-  en: {
-    classesTitle: "Your classes", addClass: "Add a class", classPlaceholder: "a class name, e.g. mug, 猫, my bike",
-    cameraTitle: "Camera", cameraStart: "Start the camera", cameraStop: "Stop the camera",
-    cameraHint: "Start the camera, then hold “Hold to capture” under a class: a few frames a second become its examples.",
-    noCamera: "This browser gives the camera only to https:// or localhost pages: use “Take a photo” (a phone opens its camera) or add files.",
-    cameraDenied: "The camera could not start ({why}).",
-    capture: "Hold to capture", addFiles: "Add photos", addFolder: "Add a folder", snap: "Take a photo",
-    dropHere: "or drop photos or a folder on this class", deleteClass: "Delete this class",
-    deleteExample: "Delete this example", more: "+{n} more", examples: "{n} examples", sending: "sending {n}…",
-    tooBig: "{name} is over 10 MB: skipped", badName: "A class name cannot be empty or hold / or \\.",
-    exists: "There is already a class called {name}.", notImage: "{name} is not an image: skipped",
-    trainTitle: "Train", trainButton: "Train", needTwo: "Add examples to at least two classes, then train.",
-    featuresReady: "Features ready for all {n} examples: training only fits the classifier.",
-    featuresPending: "Computing the backbone's features: {n} examples to go…",
-    stage_features: "Computing the last examples' features… ({s} s)", stage_fitting: "Fitting the classifier… ({s} s)",
-    trained: "Trained in {s} s.", failed: "Training failed: {why}", noServer: "Could not reach the server.",
-    resultLine: "Model {model}: validation accuracy {val}; on {n} held-out photos it never learned from: {test}.",
-    noHeldOut: "no held-out photos yet (each class needs at least five captures)",
-    classCol: "class", examplesCol: "examples", heldOutCol: "held out", accuracyCol: "accuracy",
-    confusionTitle: "Confusion matrix of the held-out photos (rows: true class, columns: its answer)",
-    runNote: "Run folder: {dir} (best.pt, report.html, metrics.csv; `nnzero evaluate {dir}` and `nnzero predict` use it).",
-    previewTitle: "Live preview", previewStart: "Start the preview", previewStop: "Stop the preview",
-    previewSnap: "Take a photo to test", previewNeedsModel: "Train first: the preview answers with the model trained here.",
-    unknown: "unknown", previewMeta: "{model}: {ms} ms on the server, {rt} ms round trip",
-  },
-  zh: {
-    classesTitle: "你的类别", addClass: "添加类别", classPlaceholder: "类别名, 例如 杯子、猫、my bike",
-    cameraTitle: "摄像头", cameraStart: "打开摄像头", cameraStop: "关闭摄像头",
-    cameraHint: "打开摄像头, 然后按住某个类别下的“按住拍摄”: 每秒几帧画面会成为它的样本。",
-    noCamera: "浏览器只允许 https:// 或 localhost 的网页使用摄像头: 请用“拍一张照片” (手机会打开相机) 或添加文件。",
-    cameraDenied: "摄像头无法启动 ({why})。",
-    capture: "按住拍摄", addFiles: "添加照片", addFolder: "添加文件夹", snap: "拍一张照片",
-    dropHere: "或把照片、文件夹拖到这个类别上", deleteClass: "删除这个类别",
-    deleteExample: "删除这个样本", more: "还有 {n} 个", examples: "{n} 个样本", sending: "正在上传 {n} 个…",
-    tooBig: "{name} 超过 10 MB: 已跳过", badName: "类别名不能为空, 也不能包含 / 或 \\。",
-    exists: "已经有名为 {name} 的类别。", notImage: "{name} 不是图片: 已跳过",
-    trainTitle: "训练", trainButton: "训练", needTwo: "请至少给两个类别添加样本, 然后训练。",
-    featuresReady: "全部 {n} 个样本的特征已算好: 训练只需拟合分类层。",
-    featuresPending: "正在计算骨干网络特征: 还有 {n} 个样本…",
-    stage_features: "正在计算最后几个样本的特征… ({s} 秒)", stage_fitting: "正在拟合分类层… ({s} 秒)",
-    trained: "训练用时 {s} 秒。", failed: "训练失败: {why}", noServer: "无法连接服务器。",
-    resultLine: "模型 {model}: 验证准确率 {val}; 在 {n} 张从未学过的留出照片上: {test}。",
-    noHeldOut: "还没有留出照片 (每个类别至少需要五次拍摄)",
-    classCol: "类别", examplesCol: "样本", heldOutCol: "留出", accuracyCol: "准确率",
-    confusionTitle: "留出照片的混淆矩阵 (行: 真实类别, 列: 模型的回答)",
-    runNote: "运行目录: {dir} (best.pt、report.html、metrics.csv; `nnzero evaluate {dir}` 和 `nnzero predict` 都能用它)。",
-    previewTitle: "实时预览", previewStart: "开始预览", previewStop: "停止预览",
-    previewSnap: "拍一张照片来测试", previewNeedsModel: "请先训练: 预览使用在这里训练的模型。",
-    unknown: "不确定", previewMeta: "{model}: 服务器上 {ms} 毫秒, 往返 {rt} 毫秒",
-  },
-};
+export { TEXT } from "./teach-text.js";
 
 const CAPTURE_MS = 250;  // hold to capture: four frames a second
-const BATCH_FILES = 16;  // dropped files go up a few at a time, well under the server's 10 MB a request
 const SHOWN = 24;        // thumbnails shown per class (the newest)
 
 let page = null;
 let project = null;      // what GET /api/teach answered
 let named = [];          // classes named on this page that have no example yet
-const queue = [];        // uploads waiting: {label, files, capture}
-let sending = null;      // the label being uploaded to
+const uploads = new Uploads(addLocally, cardError, () => { render(); refresh(); });
 let camera = null;
 let previewOn = false;
 let polling = null;
@@ -149,7 +97,7 @@ function classCard(label) {
   card.querySelector(".delete-class").addEventListener("click", () => deleteClass(label));
   for (const selector of [".add-files", ".add-folder", ".snap-input"]) {
     card.querySelector(selector).addEventListener("change", (event) => {
-      enqueue(label, [...event.target.files]);
+      uploads.add(label, [...event.target.files]);
       event.target.value = "";
     });
   }
@@ -161,15 +109,15 @@ function classCard(label) {
   card.addEventListener("drop", async (event) => {
     event.preventDefault();
     card.classList.remove("over");
-    enqueue(label, await droppedFiles(event.dataTransfer));
+    uploads.add(label, await droppedFiles(event.dataTransfer));
   });
   return card;
 }
 
 function fillCard(card, c) {
   const live = Boolean(camera && camera.running);
-  card.querySelector(".count").textContent = sending === c.name ? t("sending", { n: waitingFor(c.name) })
-    : t("examples", { n: c.count });
+  const waiting = uploads.waitingFor(c.name);
+  card.querySelector(".count").textContent = waiting ? t("sending", { n: waiting }) : t("examples", { n: c.count });
   card.querySelector(".delete-class").title = t("deleteClass");
   card.querySelector(".capture").textContent = t("capture");
   card.querySelector(".capture").hidden = !cameraAvailable();
@@ -233,46 +181,9 @@ async function deleteExample(id) {
 
 function showError(err) { $("class-error").textContent = err.status ? err.message : t("noServer"); }
 
-// ---- examples: uploads go one request at a time, so the counts grow as they land ----
-function waitingFor(label) {
-  return queue.filter((item) => item.label === label).reduce((n, item) => n + item.files.length, 0) + 1;
-}
-
-function enqueue(label, files, capture = null) {
+function cardError(label, message) {
   const card = [...$("class-list").children].find((c) => c.dataset.label === label);
-  const problems = [];
-  const good = files.filter((file) => {
-    if (file.size > MAX_BYTES) problems.push(t("tooBig", { name: file.name }));
-    else if (file.type && !file.type.startsWith("image/")) problems.push(t("notImage", { name: file.name }));
-    else return true;
-    return false;
-  });
-  if (card) card.querySelector(".card-error").textContent = problems.join("; ");
-  for (let i = 0; i < good.length; i += BATCH_FILES) queue.push({ label, files: good.slice(i, i + BATCH_FILES), capture });
-  pump();
-}
-
-async function pump() {
-  if (sending !== null) return;
-  while (queue.length) {
-    const item = queue.shift();
-    sending = item.label;
-    render();
-    const query = new URLSearchParams({ label: item.label });
-    if (item.capture && item.capture.burst) query.set("burst", item.capture.burst);
-    const form = new FormData();
-    for (const file of item.files) form.append("file", file, file.name || "capture.jpg");
-    try {
-      const added = await api(`/api/teach/examples?${query}`, { method: "POST", body: form });
-      if (item.capture) item.capture.burst = item.capture.burst || added.burst;
-      addLocally(added);
-    } catch (err) {
-      const card = [...$("class-list").children].find((c) => c.dataset.label === item.label);
-      if (card) card.querySelector(".card-error").textContent = err.status ? err.message : t("noServer");
-    }
-  }
-  sending = null;
-  refresh();
+  if (card) card.querySelector(".card-error").textContent = message;
 }
 
 function addLocally(added) {  // the answer already says what is there: no need to ask again per frame
@@ -287,27 +198,6 @@ function addLocally(added) {  // the answer already says what is there: no need 
   project.total += added.ids.length;
   project.features.pending += added.ids.length;
   render();
-}
-
-async function droppedFiles(transfer) {
-  // a dropped folder arrives as an entry to walk; the entries must be taken before the first await
-  const entries = [...transfer.items].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
-  if (!entries.length) return [...transfer.files];
-  const files = [];
-  const walk = async (entry) => {
-    if (entry.isFile) {
-      files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
-    } else if (entry.isDirectory) {
-      const reader = entry.createReader();
-      for (;;) {
-        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-        if (!batch.length) break;
-        for (const child of batch) await walk(child);
-      }
-    }
-  };
-  for (const entry of entries) await walk(entry);
-  return files.filter((file) => !file.name.startsWith("."));
 }
 
 // ---- the camera: captures for a class, and the live preview ----
@@ -366,7 +256,7 @@ function startCapture(label, button) {
   button.classList.add("on");
   const grab = async () => {
     const blob = await camera.frame();
-    if (blob) enqueue(label, [new File([blob], "capture.jpg", { type: "image/jpeg" })], capture);
+    if (blob) uploads.add(label, [new File([blob], "capture.jpg", { type: "image/jpeg" })], capture);
   };
   grab();
   capturing = { timer: setInterval(grab, CAPTURE_MS), button };
