@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -34,13 +35,13 @@ TOKEN = "benchmark"
 BATCH = 16  # files a request, as the page uploads a dropped folder
 
 
-def start(project: Path, port: int) -> tuple[subprocess.Popen, float]:
+def start(project: Path, port: int, backbone: str) -> tuple[subprocess.Popen, float]:
     started = time.perf_counter()
     env = {k: v for k, v in os.environ.items() if k != "NNZERO_CACHE_DIR"}  # the project's own, cold cache
     log = project.with_name("server.log")
     with log.open("w") as err:
         proc = subprocess.Popen(
-            nnzero("teach", str(project), "--port", str(port), "--token", TOKEN),
+            nnzero("teach", str(project), "--port", str(port), "--token", TOKEN, "--backbone", backbone),
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=err, text=True, env=env,
         )  # fmt: skip
     while time.perf_counter() - started < 120:
@@ -85,15 +86,19 @@ def one_run(args, seed: int) -> dict:
     port = free_port()
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with tempfile.TemporaryDirectory(prefix="nnzero-teach-bench-") as tmp:
-        proc, boot = start(Path(tmp) / "flowers", port)
+        proc, boot = start(Path(tmp) / "flowers", port, args.backbone)
         url = f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(base_url=url, timeout=300) as http:
                 t0 = time.perf_counter()
                 for c in classes:
                     for i in range(0, len(upload[c]), BATCH):
-                        files = [("file", (p.name, p.read_bytes(), "image/jpeg")) for p in upload[c][i : i + BATCH]]
-                        http.post("/api/teach/examples", params={"label": c}, files=files, headers=auth).raise_for_status()
+                        files = [
+                            ("file", (p.name, p.read_bytes(), "image/jpeg")) for p in upload[c][i : i + BATCH]
+                        ]
+                        http.post(
+                            "/api/teach/examples", params={"label": c}, files=files, headers=auth
+                        ).raise_for_status()
                 uploaded = time.perf_counter() - t0
                 while http.get("/api/teach").json()["features"]["pending"]:
                     time.sleep(0.1)
@@ -111,6 +116,7 @@ def one_run(args, seed: int) -> dict:
             proc.wait(10)
     return {
         "seed": seed,
+        "backbone": args.backbone,
         "server_start_s": round(boot, 2),
         "upload_s": round(uploaded, 2),
         "features_ready_s": round(ready, 2),
@@ -131,7 +137,12 @@ def unseen_accuracy(http: httpx.Client, model: str, test: dict) -> float:
     right = total = 0
     for c, photos in test.items():
         for p in photos:
-            answer = http.post(f"/api/predict/{model}", params={"top": 1}, content=p.read_bytes(), headers={"Content-Type": "image/jpeg"})
+            answer = http.post(
+                f"/api/predict/{model}",
+                params={"top": 1},
+                content=p.read_bytes(),
+                headers={"Content-Type": "image/jpeg"},
+            )
             answer.raise_for_status()
             right += answer.json()["top"][0]["label"] == c
             total += 1
@@ -146,29 +157,44 @@ def live_preview(http: httpx.Client, model: str, test: dict, frames: int) -> dic
     start = time.perf_counter()
     for data in jpegs:
         t = time.perf_counter()
-        answer = http.post(f"/api/predict/{model}", params={"top": 3}, files={"image": ("frame.jpg", data, "image/jpeg")})
+        answer = http.post(
+            f"/api/predict/{model}", params={"top": 3}, files={"image": ("frame.jpg", data, "image/jpeg")}
+        )
         times.append(time.perf_counter() - t)
         errors += answer.status_code != 200
     stats = latencies([(times, errors)], frames, 1, time.perf_counter() - start)
-    return {"per_s": stats["req_per_s"], "p50_ms": stats["p50_ms"], "p95_ms": stats["p95_ms"], "errors": errors}
+    return {
+        "per_s": stats["req_per_s"],
+        "p50_ms": stats["p50_ms"],
+        "p95_ms": stats["p95_ms"],
+        "errors": errors,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--classes", default="daisy,dandelion,roses")
     parser.add_argument("--per-class", type=int, default=30)
     parser.add_argument("--unseen", type=int, default=50)
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument("--save-as", default="teach", help="benchmarks/results/<this>.json")
     args = parser.parse_args()
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", args.save_as):
+        parser.error(f"--save-as takes a plain name (letters, digits, _ and -), got {args.save_as!r}")
     rows = [one_run(args, seed) for seed in range(args.first_seed, args.first_seed + args.repeats)]
     columns = ["seed", "upload_s", "features_ready_s", "train_call_s", "upload_to_trained_s", "val_accuracy",
                "held_out_accuracy", "unseen_accuracy", "preview_per_s", "preview_p50_ms", "preview_p95_ms"]  # fmt: skip
     print_table(rows, columns)
-    median = {c: float(np.median([r[c] for r in rows])) for c in columns[1:] if all(r[c] is not None for r in rows)}
+    median = {
+        c: float(np.median([r[c] for r in rows])) for c in columns[1:] if all(r[c] is not None for r in rows)
+    }
     print("median:", {k: round(v, 4) for k, v in median.items()})
-    path = save("teach", {"machine": machine(), "settings": vars(args), "runs": rows, "median": median})
+    path = save(args.save_as, {"machine": machine(), "settings": vars(args), "runs": rows, "median": median})
     print(f"wrote {path}")
 
 

@@ -130,10 +130,16 @@ def add_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
         **write,
     )
     async def train() -> dict:
-        result = await anyio.to_thread.run_sync(_refusals(teacher.train))
-        service.put(teacher.name, result["checkpoint"])
+        def train_and_serve() -> dict:
+            result = _refusals(teacher.train)()
+            service.put(
+                teacher.name, result["checkpoint"]
+            )  # loaded first: a bad file leaves the old one serving
+            return {"model": teacher.name, **result}
+
+        answer = await anyio.to_thread.run_sync(train_and_serve)
         app.openapi_schema = None  # the next /openapi.json names the new model
-        return {"model": teacher.name, **result}
+        return answer
 
 
 def _refusals(call):

@@ -1,6 +1,7 @@
 // The Teach view's words, in English and Chinese (the shell adds them to the page's table).
 export const TEXT = {
   en: {
+    noToken: "This address has no token: you can look, but adding examples and training need the address `nnzero teach` printed (…/?token=…).",
     classesTitle: "Your classes", addClass: "Add a class", classPlaceholder: "a class name, e.g. mug, 猫, my bike",
     cameraTitle: "Camera", cameraStart: "Start the camera", cameraStop: "Stop the camera",
     cameraHint: "Start the camera, then hold “Hold to capture” under a class: a few frames a second become its examples.",
@@ -26,6 +27,7 @@ export const TEXT = {
     unknown: "unknown", previewMeta: "{model}: {ms} ms on the server, {rt} ms round trip",
   },
   zh: {
+    noToken: "这个地址没有令牌: 可以查看, 但添加样本和训练需要 `nnzero teach` 打印的地址 (…/?token=…)。",
     classesTitle: "你的类别", addClass: "添加类别", classPlaceholder: "类别名, 例如 杯子、猫、my bike",
     cameraTitle: "摄像头", cameraStart: "打开摄像头", cameraStop: "关闭摄像头",
     cameraHint: "打开摄像头, 然后按住某个类别下的“按住拍摄”: 每秒几帧画面会成为它的样本。",

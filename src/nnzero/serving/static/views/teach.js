@@ -21,6 +21,7 @@ let polling = null;
 
 export function mount(root, shell) {
   page = shell;
+  $("no-token").hidden = new URLSearchParams(location.search).has("token");  // writes would answer 401
   $("new-class").addEventListener("submit", (event) => { event.preventDefault(); nameClass(); });
   $("train").addEventListener("click", train);
   $("preview-toggle").addEventListener("click", () => (previewOn ? stopPreview() : startPreview()));
