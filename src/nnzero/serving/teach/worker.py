@@ -102,6 +102,7 @@ class FeatureWorker:
             try:
                 with self.compute_lock:
                     self._compute([p for p in batch if Path(p).exists()])  # deleted meanwhile: skipped
+                self.error = None
             except Exception as e:  # noqa: BLE001 - the worker must outlive a bad file; training will say more
                 self.error = f"{type(e).__name__}: {e}"
             finally:
