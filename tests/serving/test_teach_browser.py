@@ -62,6 +62,18 @@ def hold_to_capture(page, label: str, ms: int) -> None:
     page.mouse.up()
 
 
+def wait_for_guess(page, label: str) -> None:
+    try:
+        page.wait_for_function(
+            f"document.querySelector('#teach-guess').textContent === '{label}'", timeout=30_000
+        )
+    except Exception as e:
+        seen = page.evaluate(
+            "[document.querySelector('#teach-guess').textContent, document.querySelector('#teach-meta').textContent, document.querySelector('#teach-bars').textContent]"
+        )
+        raise AssertionError(f"the preview did not say {label}: {seen}") from e
+
+
 def count(page, label: str) -> int:
     text = page.locator(f".class-card[data-label='{label}'] .count").text_content()
     return int(text.split()[0]) if text.split()[0].isdigit() else -1
@@ -135,15 +147,11 @@ def test_two_cameras_and_a_phone_teach_one_project(browser, flowers_and_weights,
         assert "validation accuracy" in roses_page.locator("#result-line").text_content()
 
         roses_page.click("#preview-toggle")  # the reload stopped the camera: the preview starts it again
-        roses_page.wait_for_function(
-            "document.querySelector('#teach-guess').textContent === 'roses'", timeout=30_000
-        )
+        wait_for_guess(roses_page, "roses")
         daisy_page.reload()
         daisy_page.wait_for_function("document.querySelectorAll('#model option').length === 1")
         daisy_page.click("#preview-toggle")  # starts the camera too
-        daisy_page.wait_for_function(
-            "document.querySelector('#teach-guess').textContent === 'daisy'", timeout=30_000
-        )
+        wait_for_guess(daisy_page, "daisy")
         answers = []
         daisy_page.on("response", lambda r: "/api/predict/" in r.url and answers.append(r.status))
         daisy_page.wait_for_timeout(1500)

@@ -284,9 +284,9 @@ async function train() {
     const result = await api("/api/teach/train", { method: "POST" });
     project.model = result.model;
     project.last = result;
-    $("train-status").textContent = t("trained", { s: result.seconds.toFixed(1) });
     showResults(result);
-    await page.refreshModels(result.model);
+    await page.refreshModels(result.model);  // the picker (and the preview) now has the new model
+    $("train-status").textContent = t("trained", { s: result.seconds.toFixed(1) });
     if (camera && camera.running && !previewOn) startPreview();
   } catch (err) {
     $("train-status").textContent = t("failed", { why: err.status ? err.message : t("noServer") });
@@ -299,6 +299,7 @@ async function train() {
 
 // ---- the live preview: each frame answered as soon as the previous answer is back ----
 async function startPreview() {
+  if (!page.currentModel() && project && project.model) await page.refreshModels(project.model);
   if (!page.currentModel()) { $("teach-meta").textContent = t("previewNeedsModel"); return; }
   if (!camera) return;
   if (!camera.running && !(await startCamera())) return;
