@@ -140,17 +140,21 @@ def predict_errors(max_bytes: int) -> dict:
     }
 
 
-def install(app: FastAPI, model_names: list[str]) -> None:
-    """Make ``app.openapi()`` name the served models (an enum) and document what every route answers."""
+def install(app: FastAPI, model_names) -> None:
+    """Make ``app.openapi()`` name the served models (an enum) and document what every route answers.
+
+    ``model_names``: a list, or a function giving it (a server that trains models adds names: it sets
+    ``app.openapi_schema = None`` and the next request for the schema names them)."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             spec = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
+            names = model_names() if callable(model_names) else model_names
             for parameter in spec["paths"]["/api/predict/{model}"]["post"]["parameters"]:
-                if parameter["name"] == "model":
-                    parameter["schema"]["enum"] = list(model_names)
+                if parameter["name"] == "model" and names:  # none yet (a new Teach project): any name, 404
+                    parameter["schema"]["enum"] = list(names)
                     parameter["description"] = "a model this server holds (GET /api/models)"
             app.openapi_schema = spec
         return app.openapi_schema

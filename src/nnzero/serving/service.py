@@ -51,18 +51,32 @@ class Service:
 
     def __init__(self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None):
         self.models: dict[str, Predictor] = {}
+        self.device = device
         for arg in model_args:
             name, path = split_model_arg(str(arg))
             predictor = Predictor.from_checkpoint(path, device)
-            name = _clean(name or predictor.name)
-            unique, n = name, 1
-            while unique in self.models:
-                n += 1
-                unique = f"{name}-{n}"
-            self.models[unique] = predictor
+            self.models[self.unique_name(name or predictor.name)] = predictor
         threads = torch.get_num_threads()
         self.max_concurrent = max_concurrent or max(1, min(8, (os.cpu_count() or 1) // threads))
         self._limiter: anyio.CapacityLimiter | None = None
+
+    def unique_name(self, name: str) -> str:
+        """``name`` made safe for a URL, with ``-2``, ``-3`` ... when a model already has it."""
+        name = _clean(name)
+        unique, n = name, 1
+        while unique in self.models:
+            n += 1
+            unique = f"{name}-{n}"
+        return unique
+
+    def put(self, name: str, checkpoint: str | Path) -> Predictor:
+        """Serve ``checkpoint`` as ``name`` from now on (a model trained while the server runs: Teach).
+
+        Loaded before it replaces anything, so a file that fails to load leaves the old model serving;
+        requests already running finish with the model they started with."""
+        predictor = Predictor.from_checkpoint(checkpoint, self.device)
+        self.models[name] = predictor
+        return predictor
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:

@@ -28,14 +28,14 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, read_photos
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, read_photos
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
-from nnzero.transfer.features import VIEWS, by_split, cached_features
+from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params
 from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -202,10 +202,7 @@ def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
 
 def _params(model_cfg: ModelConfig, size: int) -> dict:
     """What made the features: the cache entry's name (datasets/features.py)."""
-    from nnzero.models.pretrained import weights_source
-
-    params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
-    return params | {"size": size, "resize": RESIZE}
+    return feature_params(model_cfg.name, model_cfg.weights, size)
 
 
 def _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts=None) -> tuple[dict, dict]:
