@@ -5,6 +5,7 @@
     nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
     nnzero predict runs/NAME/best.pt my_digit.jpg
     nnzero serve --model runs/NAME/best.pt     # a web page: draw a digit, drop a photo
+    nnzero export runs/NAME/best.pt --format web   # ONNX and a page that runs it with no server
     nnzero --lang zh train mnist --help     # 中文帮助
 
 Each subcommand module has ``register(subparsers)``; adding a command is adding its
@@ -35,6 +36,7 @@ COMMANDS = [
     "nnzero.commands.serve",
     "nnzero.commands.scratch",
     "nnzero.commands.submit",
+    "nnzero.commands.export",
 ]
 
 

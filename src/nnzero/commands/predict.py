@@ -3,6 +3,7 @@
 nnzero predict runs/NAME/best.pt my_digit.jpg another.png
 nnzero predict runs/NAME/best.pt photos/*.jpg --json --top 2
 nnzero predict runs/NAME/best.pt digit.jpg --save-input seen.png   # what the network saw
+nnzero predict export/model.onnx my_digit.jpg      # an exported model: onnxruntime, torch not imported
 """
 
 from __future__ import annotations
@@ -21,10 +22,20 @@ def register(sub) -> None:
         "predict",
         "predict the class of your own images with a trained checkpoint",
         "用训练好的检查点预测你自己的图像",
-        ["nnzero predict runs/NAME/best.pt my_digit.jpg", "nnzero predict runs/NAME/best.pt *.png --json"],
+        [
+            "nnzero predict runs/NAME/best.pt my_digit.jpg",
+            "nnzero predict runs/NAME/best.pt *.png --json",
+            "nnzero predict runs/NAME/onnx/model.onnx my_digit.jpg   # an export (nnzero export)",
+        ],
         run,
     )
-    p.add_argument("checkpoint", help=tr("a .pt file from `nnzero train`", "`nnzero train` 得到的 .pt 文件"))
+    p.add_argument(
+        "checkpoint",
+        help=tr(
+            "a .pt file from `nnzero train`, or a model.onnx from `nnzero export`",
+            "`nnzero train` 得到的 .pt 文件, 或 `nnzero export` 得到的 model.onnx",
+        ),
+    )
     p.add_argument("images", nargs="+", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
     p.add_argument("--top", type=int, default=3, help=tr("how many classes to show", "显示前几个类别"))
     p.add_argument(
@@ -37,10 +48,20 @@ def register(sub) -> None:
     add_dry_run(p)
 
 
-def run(args) -> int:
+def _predictor(args):
+    """An exported model.onnx runs on onnxruntime (torch is never imported); anything else is a checkpoint."""
+    source = Path(args.checkpoint)
+    if source.suffix == ".onnx" or (source / "model.onnx").is_file():
+        from nnzero.inference.onnx_predictor import OnnxPredictor
+
+        return OnnxPredictor(source)
     from nnzero.inference import load
 
-    predictor = load(args.checkpoint, device=args.device)
+    return load(args.checkpoint, device=args.device)
+
+
+def run(args) -> int:
+    predictor = _predictor(args)
     prepared, errors = predictor.prepare_files(args.images)
     probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
     results = dict(zip(prepared, probs))
