@@ -26,7 +26,9 @@ PINS = {name: sha256(data) for name, data in CONTENT.items()}
 
 def _mirror_class():
     """tests/datasets' MirrorServer (good/, e404/, corrupt/, ... prefixes over one folder), reused as is."""
-    spec = importlib.util.spec_from_file_location("_datasets_conftest", REPO / "tests" / "datasets" / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "_datasets_conftest", REPO / "tests" / "datasets" / "conftest.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.MirrorServer
@@ -72,8 +74,12 @@ def test_downloads_checks_and_caches(registry, tmp_path):
 
 
 def test_a_failing_or_tampered_registry_is_skipped(registry, tmp_path, monkeypatch):
-    monkeypatch.setenv("NNZERO_NPM_REGISTRY", f"{registry.url('e404')},{registry.url('corrupt')},{registry.url('good')}")
-    files = ort_files(cache_dir=tmp_path / "cache", version=VERSION, integrity=registry.integrity, files=PINS, quiet=True)
+    monkeypatch.setenv(
+        "NNZERO_NPM_REGISTRY", f"{registry.url('e404')},{registry.url('corrupt')},{registry.url('good')}"
+    )
+    files = ort_files(
+        cache_dir=tmp_path / "cache", version=VERSION, integrity=registry.integrity, files=PINS, quiet=True
+    )
     assert files["ort.wasm.min.js"].read_bytes() == CONTENT["ort.wasm.min.js"]
     assert [r.split("/")[1] for r in registry.requests] == ["e404", "corrupt", "good"]
 
@@ -106,11 +112,16 @@ def test_a_local_copy_as_folder_package_or_tarball(tmp_path):
         assert files["ort-wasm-simd-threaded.wasm"] == package / "ort-wasm-simd-threaded.wasm"
     tgz = tmp_path / "ort.tgz"
     tgz.write_bytes(_tarball(CONTENT))
-    files = ort_files(ort_dir=tgz, cache_dir=tmp_path / "cache", version=VERSION, integrity=npm_integrity(tgz.read_bytes()), files=PINS)
+    files = ort_files(
+        ort_dir=tgz,
+        cache_dir=tmp_path / "cache",
+        version=VERSION,
+        integrity=npm_integrity(tgz.read_bytes()),
+        files=PINS,
+    )
     assert files["ort.wasm.min.js"].read_bytes() == CONTENT["ort.wasm.min.js"]
     (package / "ort.wasm.min.js").write_bytes(b"tampered")
     with pytest.raises(NnzeroError, match="npm pack onnxruntime-web@0.0.1"):
         ort_files(ort_dir=tmp_path, version=VERSION, files=PINS)
     with pytest.raises(NnzeroError, match="its sha512 differs"):
         ort_files(ort_dir=tgz, version=VERSION, integrity=INTEGRITY, files=PINS)
-

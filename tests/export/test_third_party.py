@@ -26,13 +26,17 @@ BLOCK_NNZERO = "import sys, runpy; sys.modules['nnzero'] = None; sys.argv = sys.
 def third_party(folder: Path, files: list[Path]) -> dict[str, dict]:
     """{file: {"top1", "probs"}} from the third party's program, run where nnzero cannot be imported."""
     command = [sys.executable, "-c", BLOCK_NNZERO, str(THIRD_PARTY), str(folder), *map(str, files)]
-    lines = subprocess.run(command, capture_output=True, text=True, check=True, timeout=300).stdout.splitlines()
+    lines = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=300
+    ).stdout.splitlines()
     return {answer["file"]: answer for answer in map(json.loads, lines)}
 
 
 def nnzero_predict(checkpoint: Path, files: list[Path], capsys) -> dict[str, dict]:
     capsys.readouterr()
-    assert main(["predict", str(checkpoint), *map(str, files), "--json", "--top", "1", "--device", "cpu"]) == 0
+    assert (
+        main(["predict", str(checkpoint), *map(str, files), "--json", "--top", "1", "--device", "cpu"]) == 0
+    )
     return {line["file"]: line["top"][0] for line in map(json.loads, capsys.readouterr().out.splitlines())}
 
 

@@ -76,7 +76,9 @@ def flower_site(exported, ort, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (no browser download)"
+    )
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (or set NNZERO_CHROMIUM)")
     with playwright.sync_playwright() as p:
@@ -98,7 +100,10 @@ def open_page(browser, url: str, locale: str = "en-US"):
 def bars(page) -> dict[str, float]:
     """{label: probability} as the page's bars show them (to 0.1%)."""
     script = "items => items.map(li => [li.querySelector('.label').textContent, li.querySelector('.prob').textContent])"
-    return {label: float(value.rstrip("%")) / 100 for label, value in page.eval_on_selector_all("#bars li", script)}
+    return {
+        label: float(value.rstrip("%")) / 100
+        for label, value in page.eval_on_selector_all("#bars li", script)
+    }
 
 
 def answer(page, picture: Path) -> dict[str, float]:
@@ -192,7 +197,9 @@ def test_the_javascript_prepares_pictures_as_nnzero_does(browser, digit_site, fl
                 "([b, w, h, d]) => Array.from(nnzeroPrepare(Uint8Array.from(atob(b), c => c.charCodeAt(0)), w, h, d))",
                 [base64.b64encode(rgba.tobytes()).decode(), rgba.shape[1], rgba.shape[0], drawing],
             )
-            np.testing.assert_array_equal(np.asarray(theirs, np.uint8).reshape(ours.shape), ours, picture.name)
+            np.testing.assert_array_equal(
+                np.asarray(theirs, np.uint8).reshape(ours.shape), ours, picture.name
+            )
 
     compare(digit_site, digit_files())
     drawing = digit_site / "seven.png"
@@ -215,7 +222,9 @@ def test_a_drawing_is_answered_as_nnzero_answers_it(browser, digit_site, small_c
         page.mouse.move(x, y, steps=15)
     page.mouse.up()
     page.wait_for_function("document.getElementById('guess').textContent === '7'", timeout=30_000)
-    png = base64.b64decode(page.evaluate("document.getElementById('canvas').toDataURL('image/png')").split(",")[1])
+    png = base64.b64decode(
+        page.evaluate("document.getElementById('canvas').toDataURL('image/png')").split(",")[1]
+    )
     predictor = load(small_checkpoint, device="cpu")
     ours = predictor.probabilities(prepare_canvas(open_image(png))[None, None])[0]
     shown = bars(page)
@@ -227,11 +236,14 @@ def test_a_drawing_is_answered_as_nnzero_answers_it(browser, digit_site, small_c
 def test_the_camera_and_chinese(browser, digit_site, tmp_path):
     """Chromium's fake camera plays a real photo of a 7: the page answers it live; the page speaks Chinese."""
     from playwright.sync_api import expect
-
     from serving._web import y4m_video  # tests/serving's helper (tests/ is on the path, as pytest runs it)
 
     video = y4m_video([DIGITS / "d7_0_paper.jpg"], tmp_path / "seven.y4m")
-    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"]
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     with_camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[*ARGS, *camera])
     try:
         page = open_page(with_camera, (digit_site / "index.html").as_uri(), locale="zh-CN")

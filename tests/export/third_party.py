@@ -171,7 +171,9 @@ def digit(image: Image.Image, steps: dict) -> np.ndarray:
     left, top, right, bottom = bbox(ink)
     scale = s["fit"]["box"] / max(bottom - top, right - left)
     size = (max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale)))
-    patch = Image.fromarray(ink.astype(np.float32), "F").resize(size, Image.Resampling.LANCZOS, box=(left, top, right, bottom))
+    patch = Image.fromarray(ink.astype(np.float32), "F").resize(
+        size, Image.Resampling.LANCZOS, box=(left, top, right, bottom)
+    )
     patch = np.clip(np.asarray(patch), 0.0, 1.0)
     c, n = s["centre"]["centre"], s["centre"]["size"]
     mass = patch.sum()
@@ -186,7 +188,9 @@ def digit(image: Image.Image, steps: dict) -> np.ndarray:
 
 def main(folder: str, files: list[str]) -> None:
     doc = json.loads((Path(folder) / "preprocess.json").read_text(encoding="utf-8"))
-    session = onnxruntime.InferenceSession(str(Path(folder) / "model.onnx"), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        str(Path(folder) / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
     mean = np.asarray(doc["mean"], np.float32).reshape(-1, 1, 1)
     std = np.asarray(doc["std"], np.float32).reshape(-1, 1, 1)
     for file in files:
@@ -194,7 +198,9 @@ def main(folder: str, files: list[str]) -> None:
         pixels = digit(image, doc["steps"]) if doc["kind"] == "digit" else photo(image, doc)
         x = ((pixels.astype(np.float32) / 255 - mean) / std)[None]  # (1, C, H, W)
         probs = session.run(["probabilities"], {"image": x})[0][0]
-        print(json.dumps({"file": file, "top1": doc["classes"][int(probs.argmax())], "probs": probs.tolist()}))
+        print(
+            json.dumps({"file": file, "top1": doc["classes"][int(probs.argmax())], "probs": probs.tolist()})
+        )
 
 
 if __name__ == "__main__":
