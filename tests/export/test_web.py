@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+## nnzero serve's browser tests: Chromium's path and flags, drawing with the mouse (and, through conftest.py,
+## the `browser` fixture); tests/ is on the path as pytest runs these packages
+from serving.test_browser import ARGS, CHROMIUM, SEVEN, draw
+
 from .conftest import DIGITS, digit_files, shared_photos
 
 pytestmark = pytest.mark.slow  # starts Chromium; the photo model's export takes about 15 s
 pytest.importorskip("onnxruntime", reason="pip install 'nnzero[export]'")
-CHROMIUM = os.environ.get("NNZERO_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
-SEVEN = [(0.22, 0.2), (0.78, 0.2), (0.45, 0.86)]  # the bar of a '7', then its long diagonal
 DIGIT_PHOTOS = ["d0_3_rotated.jpg", "d2_1_large.jpg", "d7_0_paper.jpg", "d8_61_alpha.png", "d9_7_shadow.jpg"]
 
 
@@ -72,19 +72,6 @@ def digit_site(small_checkpoint, ort, tmp_path_factory):
 def flower_site(exported, ort, tmp_path_factory):
     checkpoint, folder = exported("efficientnet_lite0")
     return checkpoint, web_export(checkpoint, folder, tmp_path_factory.mktemp("web") / "flowers", ort)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip(
-        "playwright.sync_api", reason="pip install playwright (no browser download)"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (or set NNZERO_CHROMIUM)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, locale: str = "en-US"):
@@ -214,13 +201,7 @@ def test_a_drawing_is_answered_as_nnzero_answers_it(browser, digit_site, small_c
     from nnzero.inference import load
 
     page = open_page(browser, (digit_site / "index.html").as_uri())
-    box = page.locator("#canvas").bounding_box()
-    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in SEVEN]
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x, y, steps=15)
-    page.mouse.up()
+    draw(page, [SEVEN])
     page.wait_for_function("document.getElementById('guess').textContent === '7'", timeout=30_000)
     png = base64.b64decode(
         page.evaluate("document.getElementById('canvas').toDataURL('image/png')").split(",")[1]

@@ -13,7 +13,9 @@ but fetch nothing.
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -67,11 +69,30 @@ def app_script(ckpt: dict, doc: dict) -> str:
     return f"window.NNZERO_EXPORT = {json.dumps(settings, ensure_ascii=False)};\n" + bundle(sources, "web.js")
 
 
+## nnzero serve's index.html becomes the export's: its own files, no tabs, no API links, the bundled script
+_PAGE_EDITS = [
+    (r'href="/static/style\.css"', 'href="style.css"'),
+    (r"<title>nnzero</title>", "<title>nnzero: {title}</title>"),
+    (r'\s*<nav id="views"[^>]*></nav>', ""),
+    (r'<div id="view-root"></div>', '<main id="view-predict">\n{view}\n  </main>'),
+    (r"<footer>.*?</footer>", '<footer data-i18n="offline">{offline}</footer>'),
+    (r'<script type="module" src="/static/shell\.js"></script>',
+     '<script src="ort.wasm.min.js"></script>\n  <script src="app.js"></script>'),
+]  # fmt: skip
+OFFLINE = "Runs in this browser with onnxruntime-web: your pictures never leave this page."
+
+
 def index_html(ckpt: dict) -> str:
-    view = (SERVING / "views" / "predict.html").read_text(encoding="utf-8")
-    page = (HERE / "index.html").read_text(encoding="utf-8")
-    title = f"{ckpt['model_name']} ({ckpt.get('dataset') or '?'})"
-    return page.replace("{{title}}", title).replace("{{view}}", view)
+    """nnzero serve's page shell with the predict view inside; an edit that no longer applies is an error,
+    so a change to that page is noticed here rather than in a user's browser."""
+    page = (SERVING / "index.html").read_text(encoding="utf-8")
+    fields = {"title": html.escape(f"{ckpt['model_name']} ({ckpt.get('dataset') or '?'})"), "offline": OFFLINE,
+              "view": (SERVING / "views" / "predict.html").read_text(encoding="utf-8")}  # fmt: skip
+    for pattern, replacement in _PAGE_EDITS:
+        page, count = re.subn(pattern, lambda _, r=replacement: r.format(**fields), page, count=1, flags=re.S)
+        if count != 1:
+            raise ValueError(f"serving/static/index.html changed: {pattern!r} not found; update export/web.py")
+    return page
 
 
 def write_web(
