@@ -12,10 +12,13 @@ appears whole or not at all: files are written to a hidden folder beside it, the
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +177,16 @@ def export_model(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_zip(checkpoint: str | Path, fmt: str = "web", **options) -> tuple[bytes, dict]:
+    """The export as one .zip in memory, its files in a folder named after the format: what a page's
+    download button sends (the Teach page's export). ``options`` as for ``export_model``."""
+    with tempfile.TemporaryDirectory(prefix="nnzero-export-") as tmp:
+        out = Path(tmp) / f"nnzero-{fmt}"
+        result = export_model(checkpoint, out, fmt, **options)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(out.iterdir()):
+                archive.write(path, f"{out.name}/{path.name}")
+    return buffer.getvalue(), result

@@ -91,7 +91,9 @@ def index_html(ckpt: dict) -> str:
     for pattern, replacement in _PAGE_EDITS:
         page, count = re.subn(pattern, lambda _, r=replacement: r.format(**fields), page, count=1, flags=re.S)
         if count != 1:
-            raise ValueError(f"serving/static/index.html changed: {pattern!r} not found; update export/web.py")
+            raise ValueError(
+                f"serving/static/index.html changed: {pattern!r} not found; update export/web.py"
+            )
     return page
 
 
