@@ -88,8 +88,9 @@ def _digit_steps() -> dict:
             "min_contrast": digits.MIN_CONTRAST,
             "ramp_start": digits.RAMP_START,
             "ink_percentile": digits.INK_PERCENTILE,
-            "does": "t = Otsu's threshold: a 256-bin histogram of flat over [min, max] (NumPy's histogram), t = "
-            "the upper edge of the bin that maximises n0 n1 (m0 - m1)^2 over the splits after it; paper "
+            "does": "t = Otsu's threshold: a 256-bin histogram of flat over [min, max] (NumPy's histogram); for "
+            "a split after bin i (i < 255), n0, m0 = the count and mean (at bin centres) of bins 0..i and n1, m1 "
+            "of the rest; t = the upper edge of the bin i that maximises n0 n1 (m0 - m1)^2; paper "
             f"= median of flat < t (0 if none), ink = the {digits.INK_PERCENTILE}th percentile of flat >= t; "
             f"if ink - paper < {digits.MIN_CONTRAST} there is no ink (an error); else low = paper + "
             f"{digits.RAMP_START} (ink - paper) and ink map = clip((flat - low) / (ink - low), 0, 1)",
