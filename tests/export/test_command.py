@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from torch import nn
@@ -34,12 +37,20 @@ def test_dry_run_checks_and_writes_nothing(small_checkpoint, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_files_and_what_they_say(small_checkpoint, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def exported_json(small_checkpoint, tmp_path_factory) -> tuple[Path, dict]:
+    """`nnzero export CKPT --out DIR --json` once for the tests below: (DIR, what it printed)."""
+    out = tmp_path_factory.mktemp("command") / "onnx"
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["export", str(small_checkpoint), "--out", str(out), "--json"]) == 0
+    return out, json.loads(buffer.getvalue().splitlines()[-1])
+
+
+def test_the_files_and_what_they_say(exported_json):
     import onnx
 
-    out = tmp_path / "onnx"
-    assert main(["export", str(small_checkpoint), "--out", str(out), "--json"]) == 0
-    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    out, result = exported_json
     assert result["check"]["images"] == 32 and result["check"]["same_top1"] == 32
     assert result["check"]["max_abs_diff"] <= 1e-4 and result["seconds"]["total"] > 0
     assert sorted(p.name for p in out.iterdir()) == [
@@ -70,17 +81,25 @@ def test_the_files_and_what_they_say(small_checkpoint, tmp_path, capsys):
     assert (out / "labels.txt").read_text().split() == doc["classes"]
     card = (out / "MODEL_CARD.md").read_text()
     assert "test_accuracy" in card and "CC BY-SA 3.0" in card and "## 模型卡片" in card and "预期用途" in card
-    ## exporting again over an earlier export replaces it; any other folder is refused
-    assert main(["export", str(small_checkpoint), "--out", str(out), "--check", "4"]) == 0
+
+
+def test_an_earlier_export_is_replaced_and_any_other_folder_refused(
+    small_checkpoint, exported_json, tmp_path, capsys
+):
+    again = tmp_path / "again"
+    shutil.copytree(exported_json[0], again)
+    (again / "stale.txt").write_text("from before")
+    assert main(["export", str(small_checkpoint), "--out", str(again), "--check", "2"]) == 0
+    assert not (again / "stale.txt").exists() and (again / "model.onnx").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["again"]  # no staging folder left behind
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
     assert main(["export", str(small_checkpoint), "--out", str(tmp_path / "mine")]) == 2
     assert "is not an earlier export" in capsys.readouterr().err
 
 
-def test_predict_an_export_without_torch(small_checkpoint, tmp_path, capsys):
+def test_predict_an_export_without_torch(small_checkpoint, exported_json, capsys):
     """nnzero predict model.onnx answers as nnzero predict best.pt, in a Python where torch cannot be imported."""
-    assert main(["export", str(small_checkpoint), "--out", str(tmp_path / "onnx"), "--check", "2"]) == 0
     pictures = [str(DIGITS / n) for n in ("d7_0_paper.jpg", "d3_18_scan.png")]
     capsys.readouterr()
     assert main(["predict", str(small_checkpoint), *pictures, "--json"]) == 0
@@ -91,7 +110,7 @@ def test_predict_an_export_without_torch(small_checkpoint, tmp_path, capsys):
         "-c",
         block_torch,
         "predict",
-        str(tmp_path / "onnx" / "model.onnx"),
+        str(exported_json[0] / "model.onnx"),
         *pictures,
         "--json",
     ]
@@ -139,6 +158,7 @@ def test_a_numpy_engine_run_exports(tmp_path, capsys):
     assert main(["export", str(run.dir), "--out", str(tmp_path / "onnx"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert result["model_name"] == "softmax" and result["check"]["same_top1"] == 32
+    assert result["checkpoint"] == str(run.dir / "model.npz")
 
 
 def test_a_zip_for_a_download_button(small_checkpoint, tmp_path):

@@ -46,7 +46,9 @@ def load_any(source: str | Path, workdir: Path) -> dict:
         from nnzero.training.scratch_export import export_checkpoint
 
         export_checkpoint(npz, workdir / "scratch.pt")
-        return load_checkpoint(workdir / "scratch.pt")
+        ckpt = load_checkpoint(workdir / "scratch.pt")
+        ckpt["path"] = str(npz)  # the run it came from (its folder names the model on the web page)
+        return ckpt
     return load_checkpoint(source)
 
 
