@@ -157,7 +157,8 @@ def export_model(
             predictor.model, predictor.spec["channels"], predictor.spec["size"], staging / "model.onnx", meta
         )
         exported = time.perf_counter()
-        result = {"format": fmt, "checkpoint": ckpt["path"], "model_name": ckpt["model_name"], "graph": graph}
+        result = {"format": fmt, "checkpoint": ckpt["path"], "model_name": ckpt["model_name"], "kind": doc["kind"],
+                  "graph": graph}  # fmt: skip
         result["check"] = _check(predictor, staging, 2 if dry_run else check)
         write_labels(staging / "labels.txt", predictor.classes)
         (staging / "MODEL_CARD.md").write_text(
