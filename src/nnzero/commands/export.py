@@ -125,9 +125,10 @@ def run(args) -> int:
     say(
         args,
         tr(
-            "try it: nnzero predict {m} my_digit.jpg",
-            "试一试: nnzero predict {m} my_digit.jpg",
+            "try it: nnzero predict {m} {p}",
+            "试一试: nnzero predict {m} {p}",
             m=out / "model.onnx",
+            p="my_digit.jpg" if result["kind"] == "digit" else "my_photo.jpg",
         ),
     )
     if args.format == "web":
