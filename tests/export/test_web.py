@@ -28,7 +28,7 @@ import pytest
 ## the `browser` fixture); tests/ is on the path as pytest runs these packages
 from serving.test_browser import ARGS, CHROMIUM, SEVEN, draw
 
-from .conftest import DIGITS, digit_files, shared_photos
+from .conftest import DIGITS, REPO, digit_files, shared_photos
 
 pytestmark = pytest.mark.slow  # starts Chromium; the photo model's export takes about 15 s
 pytest.importorskip("onnxruntime", reason="pip install 'nnzero[export]'")
@@ -111,12 +111,27 @@ def nnzero_answers(checkpoint: Path, pictures: list[Path]) -> list[dict[str, flo
     return [dict(zip(predictor.classes, map(float, p))) for p in probs]
 
 
-def assert_same_answers(page, checkpoint: Path, pictures: list[Path]) -> None:
+def assert_same_answers(page, checkpoint: Path, pictures: list[Path]) -> float:
+    """Each picture's top class as nnzero's, probabilities within 0.02; the largest difference seen."""
+    largest = 0.0
     for picture, ours in zip(pictures, nnzero_answers(checkpoint, pictures)):
         shown = answer(page, picture)
         assert page.locator("#guess").text_content() == max(ours, key=ours.get), picture.name
         worst = max(abs(shown[label] - ours[label]) for label in shown)
         assert worst <= 0.02, (picture.name, worst)
+        largest = max(largest, worst)
+    return largest
+
+
+def keep(name: str, page=None, **figures) -> None:
+    """A screenshot and the measured figures in tests/artifacts/ (git-ignored): what the test saw."""
+    artifacts = REPO / "tests" / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / ".gitignore").write_text("*\n")
+    if page is not None:
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    if figures:
+        (artifacts / f"{name}.json").write_text(json.dumps(figures, indent=1) + "\n")
 
 
 def assert_stayed_in(page, folder_url: str) -> None:
@@ -127,15 +142,21 @@ def assert_stayed_in(page, folder_url: str) -> None:
 
 def test_from_disk_answers_like_nnzero_predict(browser, digit_site, flower_site, small_checkpoint):
     page = open_page(browser, (digit_site / "index.html").as_uri())
-    assert_same_answers(page, small_checkpoint, [DIGITS / n for n in DIGIT_PHOTOS])
+    digits = assert_same_answers(page, small_checkpoint, [DIGITS / n for n in DIGIT_PHOTOS])
     assert page.locator("#seen-size").text_content() == "(28×28)"
     assert "in this browser" in page.locator("#meta").text_content()
     assert_stayed_in(page, digit_site.as_uri() + "/")
+    keep("web_export_digits", page)
     checkpoint, site = flower_site
     page = open_page(browser, (site / "index.html").as_uri())
-    assert_same_answers(page, checkpoint, shared_photos("flowers", 5))
+    flowers = assert_same_answers(page, checkpoint, shared_photos("flowers", 5))
     assert page.locator("#seen-size").text_content() == "(224×224)"
     assert_stayed_in(page, site.as_uri() + "/")
+    keep(
+        "web_export_flowers",
+        page,
+        largest_probability_difference={"digit photos": digits, "flowers": flowers},
+    )
 
 
 @pytest.fixture
