@@ -30,6 +30,17 @@ _USE = {
 }  # fmt: skip
 
 
+_PREPARATION = {
+    "digit": ("nnzero's digit preparation (grey, invert to white ink on black, remove shadows, keep the digit, "
+              "crop, fit 20x20, centre by mass in 28x28): every step in preprocess.json",
+              "nnzero 的数字预处理 (灰度、反色为黑底白字、去除阴影、保留数字、裁剪、缩放到 20x20、按质心放入 "
+              "28x28 中央): 每一步都写在 preprocess.json 里"),
+    "photo": ("shorter side to {resize} ({interpolation}), centre crop {size}",
+              "短边缩放到 {resize} ({interpolation}), 中心裁剪 {size}"),
+    "resize": ("resized straight to {size} ({interpolation})", "直接缩放到 {size} ({interpolation})"),
+}  # fmt: skip
+
+
 def write_labels(path: Path, classes: list[str]) -> None:
     """One class name a line, in the order of the model's outputs."""
     path.write_text("".join(f"{c}\n" for c in classes), encoding="utf-8")
@@ -65,18 +76,8 @@ def model_card(ckpt: dict, doc: dict, check: dict, graph: dict) -> str:
     licence_en, licence_zh = _data_licence(ckpt)
     use_en, use_zh = _USE["digit" if doc["kind"] == "digit" else "photo"]
     size = "x".join(str(s) for s in doc["size"])
-    prep_en = {
-        "digit": "nnzero's digit preparation (grey, invert to white ink on black, remove shadows, keep the "
-                 "digit, crop, fit 20x20, centre by mass in 28x28): every step in preprocess.json",
-        "photo": f"shorter side to {doc['resize']} ({doc['interpolation']}), centre crop {size}",
-        "resize": f"resized straight to {size} ({doc['interpolation']})",
-    }[doc["kind"]]  # fmt: skip
-    prep_zh = {
-        "digit": "nnzero 的数字预处理 (灰度、反色为黑底白字、去除阴影、保留数字、裁剪、缩放到 20x20、"
-                 "按质心放入 28x28 中央): 每一步都写在 preprocess.json 里",
-        "photo": f"短边缩放到 {doc['resize']} ({doc['interpolation']}), 中心裁剪 {size}",
-        "resize": f"直接缩放到 {size} ({doc['interpolation']})",
-    }[doc["kind"]]  # fmt: skip
+    fields = {"resize": doc["resize"], "interpolation": doc["interpolation"], "size": size}
+    prep_en, prep_zh = (text.format(**fields) for text in _PREPARATION[doc["kind"]])
     classes = ", ".join(doc["classes"])
     date = datetime.date.today().isoformat()
     parity = (f"onnxruntime against PyTorch on {check['images']} real images: same top-1 on all, "
