@@ -138,13 +138,13 @@ class DependsOnData(nn.Module):
 
 def test_a_layer_onnx_cannot_express_is_named():
     from nnzero.errors import NnzeroError
-    from nnzero.export.onnx_graph import write_onnx
+    from nnzero.export.onnx_graph import Classifier, write_onnx
 
     model = nn.Sequential(
         nn.Conv2d(1, 4, 3), nn.ReLU(), DependsOnData(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10)
     )
     with pytest.raises(NnzeroError) as err:
-        write_onnx(model.eval(), 1, 28, "/nonexistent/model.onnx", {})
+        write_onnx(Classifier(model), 1, 28, "/nonexistent/model.onnx", {})
     message = str(err.value)
     assert "ONNX export failed at layer `2` (DependsOnData)" in message and "data-dependent" in message
 

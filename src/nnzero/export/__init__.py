@@ -9,6 +9,7 @@ Above inference (it checks an export against the checkpoint's own predictions) a
 app and the commands, which call it (the Teach page's export button, ``nnzero export``).
 """
 
-from nnzero.export.exporter import FORMATS, TOLERANCE, export_model, export_zip
+from nnzero.export.exporter import FORMATS, export_model, export_zip
+from nnzero.export.onnx_files import TOLERANCE
 
 __all__ = ["FORMATS", "TOLERANCE", "export_model", "export_zip"]

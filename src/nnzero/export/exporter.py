@@ -13,7 +13,6 @@ appears whole or not at all: files are written to a hidden folder beside it, the
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -21,21 +20,13 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
-from nnzero import __version__
 from nnzero.errors import NnzeroError
-from nnzero.export.card import model_card, write_labels
-from nnzero.export.onnx_graph import write_onnx
+from nnzero.export.onnx_files import CHECK_IMAGES, write_onnx_files
 from nnzero.i18n import tr
-from nnzero.inference.onnx_predictor import METADATA_KEY, PREPROCESS, OnnxPredictor
-from nnzero.inference.predictor import Predictor
-from nnzero.inference.preprocess_file import preprocess_document
+from nnzero.inference.onnx_predictor import PREPROCESS
 from nnzero.training.checkpoint import load_checkpoint
 
 FORMATS = ("onnx", "web")
-TOLERANCE = 1e-4  # max |probability difference| between onnxruntime and PyTorch on the check images
-CHECK_IMAGES = 32
 
 
 def load_any(source: str | Path, workdir: Path) -> dict:
@@ -50,50 +41,6 @@ def load_any(source: str | Path, workdir: Path) -> dict:
         ckpt["path"] = str(npz)  # the run it came from (its folder names the model on the web page)
         return ckpt
     return load_checkpoint(source)
-
-
-def check_images(spec: dict, n: int = CHECK_IMAGES) -> np.ndarray:
-    """n real MNIST test digits as prepared uint8 input (n, C, H, W) for ``spec``: photo models get them
-    resized and in colour. Real pictures, so the check covers the values the network really meets."""
-    from PIL import Image
-
-    from nnzero.datasets.mnist import load_arrays
-
-    digits = load_arrays("test")[0][:n]  # (n, 28, 28) uint8
-    size, channels = spec["size"], spec["channels"]
-    if size != 28:
-        digits = np.stack(
-            [np.asarray(Image.fromarray(d).resize((size, size), Image.Resampling.BILINEAR)) for d in digits]
-        )
-    return np.repeat(digits[:, None], channels, axis=1)  # (n, C, size, size)
-
-
-def compare(torch_probs: np.ndarray, onnx_probs: np.ndarray) -> dict:
-    """How closely the two runtimes agree: images, same top-1 count, max |difference|."""
-    same = int((torch_probs.argmax(1) == onnx_probs.argmax(1)).sum())
-    return {
-        "images": len(torch_probs),
-        "same_top1": same,
-        "max_abs_diff": float(np.abs(torch_probs - onnx_probs).max()),
-    }
-
-
-def _check(predictor: Predictor, staging: Path, n: int) -> dict:
-    images = check_images(predictor.spec, n)
-    check = compare(
-        predictor.probabilities(images), OnnxPredictor(staging / "model.onnx").probabilities(images)
-    )
-    if check["same_top1"] < check["images"] or check["max_abs_diff"] > TOLERANCE:
-        raise NnzeroError(
-            tr(
-                "export check failed: onnxruntime and PyTorch differ on real images (top-1 equal on {s} "
-                "of {n}, max |probability difference| {d:.3g} > {t}); nothing was written",
-                "导出检验失败: onnxruntime 与 PyTorch 在真实图像上结果不同 ({n} 张中 {s} 张 top-1 相同, "
-                "概率最大差 {d:.3g} > {t}); 没有写入任何文件",
-                s=check["same_top1"], n=check["images"], d=check["max_abs_diff"], t=TOLERANCE,
-            )
-        )  # fmt: skip
-    return check
 
 
 def _target(out: Path) -> None:
@@ -146,24 +93,10 @@ def export_model(
     try:
         ckpt = load_any(checkpoint, staging)
         (staging / "scratch.pt").unlink(missing_ok=True)
-        predictor = Predictor(ckpt, "cpu")
-        doc = preprocess_document(predictor.spec, predictor.classes)
-        (staging / PREPROCESS).write_text(
-            json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        meta = {METADATA_KEY: json.dumps(doc, ensure_ascii=False), "nnzero.model_name": ckpt["model_name"],
-                "nnzero.version": __version__}  # fmt: skip
-        graph = write_onnx(
-            predictor.model, predictor.spec["channels"], predictor.spec["size"], staging / "model.onnx", meta
-        )
+        made = write_onnx_files(ckpt, staging, 2 if dry_run else check)
+        doc = made.pop("preprocess")
+        result = {"format": fmt, "checkpoint": ckpt["path"], "model_name": ckpt["model_name"]} | made
         exported = time.perf_counter()
-        result = {"format": fmt, "checkpoint": ckpt["path"], "model_name": ckpt["model_name"], "kind": doc["kind"],
-                  "graph": graph}  # fmt: skip
-        result["check"] = _check(predictor, staging, 2 if dry_run else check)
-        write_labels(staging / "labels.txt", predictor.classes)
-        (staging / "MODEL_CARD.md").write_text(
-            model_card(ckpt, doc, result["check"], graph), encoding="utf-8"
-        )
         if fmt == "web":
             from nnzero.export.web import write_web
 

@@ -76,24 +76,27 @@ def _export(module: nn.Module, sample: tuple, dynamic: bool, names: dict | None 
         )  # fmt: skip
 
 
-def write_onnx(model: nn.Module, channels: int, size: int, path: str | Path, metadata: dict) -> dict:
-    """Export ``model`` (eval mode) to one self-contained ``path``; raise NnzeroError naming what stopped it."""
+def write_onnx(
+    wrapped: Classifier, channels: int, size: int, path: str | Path, metadata: dict, outputs=OUTPUTS
+) -> dict:
+    """Export ``wrapped`` (a Classifier, whose outputs are named ``outputs``) to one self-contained ``path``;
+    raise NnzeroError naming what stopped it."""
     import onnx
 
-    wrapped = Classifier(model).eval()
+    wrapped = wrapped.eval()
     sample = (torch.zeros(2, channels, size, size),)  # batch 2: a batch of 1 would let the exporter fix N
-    names = {"input_names": [INPUT], "output_names": list(OUTPUTS)}
+    names = {"input_names": [INPUT], "output_names": list(outputs)}
     try:
         program = _export(wrapped, sample, dynamic=True, names=names)
     except Exception as e:  # the exporter raises many kinds; each is one message for the user
-        raise _refused(model, sample[0], e) from None
+        raise _refused(wrapped.net, sample[0], e) from None
     graph = program.model_proto
     graph.producer_name, graph.producer_version = "nnzero (torch.onnx dynamo exporter)", torch.__version__
     for key, value in metadata.items():
         graph.metadata_props.add(key=key, value=str(value))
     onnx.checker.check_model(graph, full_check=True)
     Path(path).write_bytes(graph.SerializeToString())  # one file: no external data (a browser fetches one)
-    return {"opset": OPSET, "input": INPUT, "outputs": list(OUTPUTS), "bytes": Path(path).stat().st_size}
+    return {"opset": OPSET, "input": INPUT, "outputs": list(outputs), "bytes": Path(path).stat().st_size}
 
 
 def _summary(error: BaseException) -> str:

@@ -90,7 +90,16 @@ class OnnxPredictor(ImageClassifier):
     def name(self) -> str:
         return self.path.parent.name or "model"
 
+    def _run(self, output: str, batch: np.ndarray) -> np.ndarray:
+        x = (np.asarray(batch, np.float32) / np.float32(255) - self._mean) / self._std  # (N, C, H, W)
+        return self.session.run([output], {self._input: x})[0]
+
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) of prepared uint8 images (N, C, H, W)."""
-        x = (np.asarray(batch, np.float32) / np.float32(255) - self._mean) / self._std  # (N, C, H, W)
-        return self.session.run(["probabilities"], {self._input: x})[0]
+        return self._run("probabilities", batch)
+
+    def scores(self, batch: np.ndarray) -> np.ndarray | None:
+        """The "unknown" score (N,) of prepared images, when the export has one (preprocess.json's
+        ``unknown``: a picture is unknown when its score is below ``threshold``); None otherwise."""
+        unknown = self.document.get("unknown")
+        return self._run(unknown["output"], batch) if unknown else None

@@ -137,9 +137,10 @@ export const page = {
     const outputs = await session.run({ image });
     const done = performance.now();
     const probs = outputs.probabilities.data;
+    const score = DOC.unknown ? outputs[DOC.unknown.output].data[0] : null;  // nnzero's "none of my classes"
     return {
       model: name, top: top(probs, k), probabilities: Array.from(probs), ms: done - start,
-      inference_ms: done - ran, input: pictureOf(pixels), unknown: false,
+      inference_ms: done - ran, input: pictureOf(pixels), unknown: score !== null && score < DOC.threshold, score,
     };
   },
 };
