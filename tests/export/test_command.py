@@ -31,7 +31,7 @@ def test_help_in_english_and_chinese(capsys):
 
 
 def test_dry_run_checks_and_writes_nothing(small_checkpoint, tmp_path, capsys):
-    assert main(["export", str(small_checkpoint), "--out", str(tmp_path / "x"), "--dry-run"]) == 0
+    assert main(["export", str(small_checkpoint), "--out", str(tmp_path / "new" / "x"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "onnxruntime and PyTorch agree on 2 real images" in out and "dry run: nothing written" in out
     assert list(tmp_path.iterdir()) == []

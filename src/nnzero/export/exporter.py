@@ -84,12 +84,13 @@ def export_model(
         raise NnzeroError(tr("--format must be one of {f}", "--format 必须是 {f} 之一", f=", ".join(FORMATS)))
     out = Path(out)
     _target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    staging = out.with_name(
-        f".{out.name}.{os.getpid()}-{time.time_ns()}"
-    )  # beside it: the rename stays on one disk
-    staging.mkdir()
+    if dry_run:  # somewhere temporary: a dry run leaves no trace, not even --out's parent folders
+        staging = Path(tempfile.mkdtemp(prefix="nnzero-export-"))
+    else:  # beside --out, so that the final rename stays on one disk
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = out.with_name(f".{out.name}.{os.getpid()}-{time.time_ns()}")
+        staging.mkdir()
     try:
         ckpt = load_any(checkpoint, staging)
         (staging / "scratch.pt").unlink(missing_ok=True)
