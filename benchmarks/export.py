@@ -12,6 +12,9 @@ values do not change what exporting costs). Rows:
   real picture (a photo of a digit; a flower), alternating A B / B A, medians and their ratio.
 - predict, per picture: the library in one process (OnnxPredictor against nnzero.load), 20 real pictures
   one at a time after a warm-up: the median milliseconds to prepare and answer one.
+- in the browser: the web export opened from disk in headless Chromium (Playwright; skipped without it),
+  `nnzeroPage.predict` on 10 real pictures: the first answer (it loads the model) and the median of the rest,
+  decoding and preparation in JavaScript included.
 Writes benchmarks/results/export.json.
 """
 
@@ -115,6 +118,37 @@ def per_picture_rows(name: str, ckpt: Path, onnx: Path, pictures: list[Path]) ->
     return rows
 
 
+def browser_rows(name: str, site: Path, pictures: list[Path]) -> list[dict]:
+    import base64
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return []
+    script = """async ([b, type]) => {
+        const blob = new Blob([Uint8Array.from(atob(b), c => c.charCodeAt(0))], {type});
+        const r = await nnzeroPage.predict(nnzeroPage.currentModel().name, {file: blob}, 5);
+        return [r.ms, r.inference_ms];
+    }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        page.goto((site / "index.html").as_uri())
+        page.wait_for_function("window.nnzeroPage !== undefined")
+        times = [
+            page.evaluate(script, [base64.b64encode(f.read_bytes()).decode(), "image/jpeg"]) for f in pictures
+        ]
+        browser.close()
+    rest = times[1:]
+    return [{"model": name, "what": "in Chromium from disk: first answer (loads the model)", "runs": 1, "median s": times[0][0] / 1000},
+            {"model": name, "what": "in Chromium from disk: per picture", "runs": len(rest),
+             "median s": statistics.median(t[0] for t in rest) / 1000, "min s": min(t[0] for t in rest) / 1000},
+            {"model": name, "what": "in Chromium: the network alone", "runs": len(rest),
+             "median s": statistics.median(t[1] for t in rest) / 1000}]  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,11 +169,15 @@ def main() -> int:
         root = Path(tmp)
         for name, ckpt in checkpoints(root, args.lite2).items():
             pictures = digit_photos if name.startswith("mnist") else flowers
-            made, onnx = export_rows(name, ckpt, root, args.repeats)
-            rows += made + predict_rows(name, ckpt, onnx, pictures[0], args.predict_repeats)
-            rows += per_picture_rows(name, ckpt, onnx, (pictures * 3)[:20])
+            made, onnx = export_rows(name, ckpt, root, 1 if args.browser_only else args.repeats)
+            if not args.browser_only:
+                rows += made + predict_rows(name, ckpt, onnx, pictures[0], args.predict_repeats)
+                rows += per_picture_rows(name, ckpt, onnx, (pictures * 3)[:20])
+            rows += browser_rows(name, onnx.parents[1] / "web", (pictures * 2)[:10])
             print(f"{name}: done", file=sys.stderr, flush=True)
     print_table(rows, ["model", "what", "runs", "median s", "min s", "ratio"])
+    if args.browser_only:
+        return 0
     path = save("export", {"machine": machine(), "rows": rows, "lite2": args.lite2 or "ImageNet backbone, seeded head",
                            "targets": {"mnist export s": 10, "lite2 export s": 60}})  # fmt: skip
     print(f"wrote {path}")
