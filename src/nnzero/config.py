@@ -76,6 +76,9 @@ class TrainConfig:
         1  # the backbone's last blocks that learn (with its 1x1 head conv): 1 = the last stage
     )
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)
+    ## answer "unknown" below a similarity to the known pictures that keeps this share of them answered
+    ## (nnzero.unknown, benchmarks/unknown.py); 0: the checkpoint never says unknown
+    unknown_coverage: float = 0.95
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1
 
@@ -102,6 +105,7 @@ RANGES = {
     ("train", "fine_tune"): (0, None, True),
     ("train", "fine_tune_blocks"): (1, None, True),
     ("train", "fine_tune_lr"): (1e-12, None, True),
+    ("train", "unknown_coverage"): (0.0, 1.0, False),
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),

@@ -21,7 +21,7 @@ from nnzero.errors import NnzeroError
 from nnzero.export.card import model_card, write_labels
 from nnzero.export.onnx_graph import OUTPUTS, Classifier, write_onnx
 from nnzero.export.unknown_score import OUTPUT as SCORE
-from nnzero.export.unknown_score import ScoredClassifier, unknown_entry
+from nnzero.export.unknown_score import ScoredClassifier, unknown_document
 from nnzero.i18n import tr
 from nnzero.inference.onnx_predictor import METADATA_KEY, PREPROCESS, OnnxPredictor
 from nnzero.inference.predictor import Predictor
@@ -65,23 +65,18 @@ def _failed(what: str, detail: str) -> NnzeroError:
     )
 
 
-def _check(predictor: Predictor, wrapped: Classifier, folder: Path, n: int, entry: dict | None) -> dict:
-    import torch
-
+def _check(predictor: Predictor, folder: Path, n: int) -> dict:
     images = check_images(predictor.spec, n)
     onnx_side = OnnxPredictor(folder / "model.onnx")
     check = compare(predictor.probabilities(images), onnx_side.probabilities(images))
     if check["same_top1"] < check["images"] or check["max_abs_diff"] > TOLERANCE:
         raise _failed("probabilities", f"top-1 equal on {check['same_top1']} of {check['images']}, "
                       f"max |difference| {check['max_abs_diff']:.3g} > {TOLERANCE}")  # fmt: skip
-    if entry is not None:
-        mean, std = (torch.tensor(predictor.spec[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
-        x = (torch.from_numpy(images).float() / 255 - mean) / std  # as the Predictor normalises
-        with torch.no_grad():
-            ours = wrapped(x)[2].numpy()  # (n,) nnzero's score, as nnzero.unknown computes it
-        theirs = onnx_side.scores(images)
+    unknown = predictor.unknown
+    if unknown is not None:  ## nnzero's own score (nnzero.unknown) against the graph's
+        ours, theirs = unknown.scores(predictor.features(images)[0]), onnx_side.scores(images)
         gap = float(np.abs(ours - theirs).max())
-        if gap > TOLERANCE or ((ours < entry["threshold"]) != (theirs < entry["threshold"])).any():
+        if gap > TOLERANCE or ((ours < unknown.threshold) != (theirs < unknown.threshold)).any():
             raise _failed(SCORE, f"max |difference| {gap:.3g}")
         check["max_score_diff"] = gap
     return check
@@ -90,20 +85,19 @@ def _check(predictor: Predictor, wrapped: Classifier, folder: Path, n: int, entr
 def write_onnx_files(ckpt: dict, folder: Path, check: int = CHECK_IMAGES) -> dict:
     """preprocess.json, model.onnx (checked), labels.txt and MODEL_CARD.md into ``folder``; what was made."""
     predictor = Predictor(ckpt, "cpu")
-    entry = unknown_entry(ckpt)
-    doc = preprocess_document(predictor.spec, predictor.classes, entry["threshold"] if entry else None)
-    doc["unknown"] = {"output": SCORE, "method": "knn-cosine", "k": entry["k"],
-                      "rule": "unknown when unknown_score < threshold"} if entry else None  # fmt: skip
+    unknown = predictor.unknown  # None: this checkpoint cannot say "unknown"
+    doc = preprocess_document(predictor.spec, predictor.classes, unknown.threshold if unknown else None)
+    doc["unknown"] = unknown_document(unknown)
     (folder / PREPROCESS).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    if entry is None:
+    if unknown is None:
         wrapped, outputs = Classifier(predictor.model), OUTPUTS
     else:
-        wrapped, outputs = ScoredClassifier(predictor.model, entry["bank"], entry["k"]), (*OUTPUTS, SCORE)
+        wrapped, outputs = ScoredClassifier(predictor.model, unknown), (*OUTPUTS, SCORE)
     meta = {METADATA_KEY: json.dumps(doc, ensure_ascii=False), "nnzero.model_name": ckpt["model_name"],
             "nnzero.version": __version__}  # fmt: skip
     spec = predictor.spec
     graph = write_onnx(wrapped, spec["channels"], spec["size"], folder / "model.onnx", meta, outputs)
-    checked = _check(predictor, wrapped, folder, check, entry)
+    checked = _check(predictor, folder, check)
     write_labels(folder / "labels.txt", predictor.classes)
     (folder / "MODEL_CARD.md").write_text(model_card(ckpt, doc, checked, graph), encoding="utf-8")
     return {"kind": doc["kind"], "graph": graph, "check": checked, "preprocess": doc}

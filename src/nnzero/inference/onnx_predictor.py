@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
-from nnzero.inference.prepare import ImageClassifier
+from nnzero.inference.classifier import ImageClassifier
 from nnzero.inference.preprocess_file import spec_from_document
 
 PREPROCESS, METADATA_KEY = "preprocess.json", "nnzero.preprocess"
@@ -85,21 +86,37 @@ class OnnxPredictor(ImageClassifier):
         self._mean = np.asarray(self.spec["mean"], np.float32).reshape(shape)
         self._std = np.asarray(self.spec["std"], np.float32).reshape(shape)
         self._input = self.session.get_inputs()[0].name
+        ## what says "none of my classes", when the checkpoint had it: unknown when the score < threshold
+        told = self.document.get("unknown")
+        self.unknown = SimpleNamespace(threshold=self.document["threshold"], **told) if told else None
 
     @property
     def name(self) -> str:
         return self.path.parent.name or "model"
 
-    def _run(self, output: str, batch: np.ndarray) -> np.ndarray:
+    def _run(self, outputs: list[str], batch: np.ndarray) -> list[np.ndarray]:
         x = (np.asarray(batch, np.float32) / np.float32(255) - self._mean) / self._std  # (N, C, H, W)
-        return self.session.run([output], {self._input: x})[0]
+        return self.session.run(outputs, {self._input: x})
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) of prepared uint8 images (N, C, H, W)."""
-        return self._run("probabilities", batch)
+        return self._run(["probabilities"], batch)[0]
 
     def scores(self, batch: np.ndarray) -> np.ndarray | None:
-        """The "unknown" score (N,) of prepared images, when the export has one (preprocess.json's
-        ``unknown``: a picture is unknown when its score is below ``threshold``); None otherwise."""
-        unknown = self.document.get("unknown")
-        return self._run(unknown["output"], batch) if unknown else None
+        """The "unknown" score (N,) of prepared images when the export has one (a picture is unknown when
+        its score is below preprocess.json's ``threshold``); None otherwise."""
+        return self._run([self.unknown.output], batch)[0] if self.unknown else None
+
+    def answer(self, batch: np.ndarray, top: int = 3, unknown: bool = True, imagenet: int = 0) -> list[dict]:
+        """As ``Predictor.answer``: the top classes and, when the export can tell, "unknown" and its score."""
+        if imagenet:
+            raise NnzeroError(
+                tr(
+                    "--imagenet needs the checkpoint (.pt): an export carries only its own classes",
+                    "--imagenet 需要检查点 (.pt): 导出的模型只带有它自己的类别",
+                )
+            )
+        telling = unknown and self.unknown is not None
+        outputs = self._run(["probabilities", self.unknown.output] if telling else ["probabilities"], batch)
+        threshold = self.unknown.threshold if telling else None
+        return self.answers(outputs[0], top, outputs[1] if telling else None, threshold)

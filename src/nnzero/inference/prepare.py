@@ -9,8 +9,6 @@ preparation as the PyTorch one without needing torch.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
 
@@ -59,44 +57,6 @@ def prepare_files(prepare, names) -> tuple[dict, dict]:
             message = str(e)
             errors[name] = message if message.startswith(str(name)) else f"{name}: {message}"
     return prepared, errors
-
-
-class ImageClassifier:
-    """What the PyTorch and the ONNX predictors share: the preparation and the answers' form.
-
-    A subclass sets ``spec`` (the input spec) and ``classes`` and defines ``probabilities(batch)``:
-    (N, classes) for prepared uint8 images (N, C, H, W).
-    """
-
-    spec: dict
-    classes: list[str]
-
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def prepare(self, image) -> np.ndarray:
-        """A PIL image made into exactly what the network saw in training: uint8 (C, H, W)."""
-        return prepare_image(image, self.spec)
-
-    def prepare_files(self, names) -> tuple[dict, dict]:
-        """({name: prepared uint8 (C, H, W)}, {name: why it could not be read}), in the order given."""
-        return prepare_files(self.prepare, names)
-
-    def top(self, probs: np.ndarray, k: int = 3) -> list[dict]:
-        """The ``k`` most probable classes of one image's probabilities, most probable first."""
-        order = np.argsort(-probs)[:k]
-        return [{"label": self.classes[i], "prob": round(float(probs[i]), 6)} for i in order]
-
-    def predict(self, images, top: int = 3) -> list[list[dict]]:
-        """Top-``top`` labels with probabilities for each image: paths, bytes, PIL images or arrays.
-
-        One image (not in a list) is taken as a list of one. An array is a picture as NumPy holds
-        one: (H, W) grey or (H, W, 3|4) colour, uint8 0-255 or float 0-1.
-        """
-        if isinstance(images, (str, Path, bytes, np.ndarray)) or hasattr(images, "mode"):
-            images = [images]
-        batch = np.stack([self.prepare(as_image(im)) for im in images])
-        return [self.top(p, top) for p in self.probabilities(batch)]
 
 
 def as_image(item) -> Image.Image:

@@ -12,11 +12,19 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 MAX_TOP = 1000
+MAX_IMAGENET = 20  # ?imagenet=K: at most this many ImageNet classes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
 
 
 class Top(BaseModel):
     label: str
+    prob: float
+
+
+class ImageNetClass(BaseModel):
+    index: int  # 0-999, ImageNet-1k's class order
+    label: str
+    label_zh: str
     prob: float
 
 
@@ -26,6 +34,15 @@ class Prediction(BaseModel):
     ms: float  # decoding, preparation and the forward pass, on the server
     inference_ms: float  # the forward pass alone
     input: str  # the prepared input the network saw, as a PNG data URL
+    ## present when the model can tell (and ?unknown=false was not sent):
+    unknown: bool | None = (
+        None  # true: like none of the model's classes ("top" still holds their probabilities)
+    )
+    label: str | None = None  # the top class, or "unknown"
+    score: float | None = (
+        None  # similarity to the nearest known pictures; unknown below the model's threshold
+    )
+    imagenet: list[ImageNetClass] | None = None  # ?imagenet=K: the backbone's own top ImageNet classes
 
 
 class ModelInput(BaseModel):
@@ -42,6 +59,8 @@ class ModelInfo(BaseModel):
     input: ModelInput
     metrics: dict[str, float | int | str]
     parameters: int
+    unknown: bool = False  # it answers "unknown" for a picture like none of its classes
+    imagenet: bool = False  # ?imagenet=K shows its backbone's ImageNet classes
 
 
 class ViewInfo(BaseModel):
@@ -114,7 +133,8 @@ def predict_errors(max_bytes: int) -> dict:
         422: {
             "model": Error,
             "description": (
-                "a damaged image, over 40 megapixels, a blank drawing, a bad payload, or a bad `top`"
+                "a damaged image, over 40 megapixels, a blank drawing, a bad payload, a bad `top`, "
+                "or `imagenet` for a model without an ImageNet classifier"
             ),
         },
     }

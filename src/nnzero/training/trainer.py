@@ -26,7 +26,9 @@ from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.data import prepare_data
 from nnzero.training.device import has_fast_bf16, pick_device
 from nnzero.training.ema import ema_state, restore_ema, weight_average
+from nnzero.training.known import known_pictures
 from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
+from nnzero.unknown.features import collecting_features
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -130,7 +132,7 @@ class Trainer:
         return self.average.module if self.average is not None else self.net
 
     def save(
-        self, name: str, metrics: dict | None = None, with_state: bool = False, model=None
+        self, name: str, metrics: dict | None = None, with_state: bool = False, model=None, extra=None
     ) -> Path | None:
         if not (self.run_dir and self.is_main):
             return None
@@ -156,6 +158,7 @@ class Trainer:
             config=self.config_dict(),
             dataset=self.data.train.name,
             train_state=state,
+            extra=extra,
         )
 
     def restore(self, last_pt: Path) -> None:
@@ -312,11 +315,15 @@ class Trainer:
             self.model.load_state_dict(ckpt["state_dict"])
             metrics = ckpt["metrics"]
         if "test" in self.tensors:
-            test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
+            with collecting_features(self.model) as seen:  # the unknown answer's test coverage reads them
+                test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
             metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
             logits = None if test["logits"] is None else test["logits"].cpu()
             if best_pt and best_pt.exists():
-                self.save("best.pt", metrics)
+                args = (self.model, self.tensors, self.train_cfg, seen, logits, max_batches)
+                unknown, record = known_pictures(*args)
+                metrics |= record
+                self.save("best.pt", metrics, extra={"unknown": unknown} if unknown else None)
         where = {
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "checkpoint": str(best_pt) if best_pt else None,

@@ -44,6 +44,7 @@ from nnzero.transfer.fine_tune import (
     put_head,
 )
 from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.transfer.known import known_photos
 from nnzero.transfer.split import split_photos
 
 
@@ -109,12 +110,27 @@ def fit_on_features(
     metrics = _metrics(head, scores, info, logits["test"], y["test"], clip)
     if tuned is not None:
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
+    chosen = tuned is not None and tuned.chosen
+    args = (
+        model,
+        model_cfg.name,
+        views,
+        y,
+        classes,
+        logits["test"][0],
+        acts,
+        chosen,
+        train_cfg.unknown_coverage,
+    )
+    unknown, known = known_photos(*args)
+    metrics |= known
     best = None
     if run_dir is not None:
         spec = input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop")
         best = save_checkpoint(
             run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
             classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
+            extra={"unknown": unknown} if unknown else None,
         )  # fmt: skip
     say(_result_line(head, scores["val"], scores["test"], tuned is not None and tuned.chosen))
     metrics["seconds"] = round(time.perf_counter() - start, 2)
