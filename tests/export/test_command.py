@@ -63,16 +63,13 @@ def test_the_files_and_what_they_say(exported_json):
     onnx.checker.check_model(model, full_check=True)
     assert model.producer_name.startswith("nnzero") and model.opset_import[0].version == 18
     assert [i.name for i in model.graph.input] == ["image"]
-    assert [o.name for o in model.graph.output] == ["probabilities", "logits"]
+    ## probabilities, logits and (an MNIST run stores nnzero's unknown answer) its score
+    assert [o.name for o in model.graph.output] == ["probabilities", "logits", "unknown_score"]
     batch = model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch.dim_param and not batch.dim_value  # a dynamic batch
     doc = json.loads((out / "preprocess.json").read_text())
-    assert (
-        doc["kind"] == "digit"
-        and doc["size"] == [28, 28]
-        and doc["channels"] == 1
-        and doc["threshold"] is None
-    )
+    assert doc["kind"] == "digit" and doc["size"] == [28, 28] and doc["channels"] == 1
+    assert 0 < doc["threshold"] < 1 and doc["unknown"]["rule"] == "unknown when unknown_score < threshold"
     assert (
         doc["mean"] == [0.1307]
         and doc["input_layout"] == "NCHW"
@@ -118,7 +115,7 @@ def test_predict_an_export_without_torch(small_checkpoint, exported_json, capsys
     assert done.returncode == 0, done.stderr
     theirs = [json.loads(line) for line in done.stdout.splitlines()]
     for a, b in zip(ours, theirs, strict=True):
-        assert a["top"][0]["label"] == b["top"][0]["label"]
+        assert a["top"][0]["label"] == b["top"][0]["label"] and a["label"] == b["label"]
         assert all(abs(x["prob"] - y["prob"]) <= 1e-4 for x, y in zip(a["top"], b["top"]))
 
 

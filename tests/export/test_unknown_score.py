@@ -1,9 +1,10 @@
-"""A checkpoint that can say "unknown" (issue 23's knn-cosine score) exports with the score in the graph.
+"""An export says "unknown" exactly as nnzero does (issue 23's answer travels with the model).
 
-The checkpoint's ``unknown`` entry is built here as nnzero.unknown builds it: a bank of real MNIST training
-digits' features (what the last linear layer receives), rows of length 1, float16, k = 3, and a threshold.
-onnxruntime's ``unknown_score`` must equal the score computed here independently (NumPy), and
-preprocess.json must carry the threshold and the rule, so every runtime answers "unknown" as nnzero does.
+The session's small MNIST run stores nnzero's unknown answer (a bank of known digits' features and a
+threshold chosen on validation digits). Its export must carry the score inside the graph
+(``unknown_score``) and the threshold in preprocess.json; then `nnzero predict model.onnx` and
+`nnzero predict best.pt` give the same scores and the same "unknown" answers on real pictures: digit
+photos (known) and cat photos (a cat is not a digit).
 """
 
 from __future__ import annotations
@@ -12,56 +13,40 @@ import json
 
 import numpy as np
 import pytest
-import torch
+
+from nnzero.cli import main
+
+from .conftest import digit_files, shared_photos
 
 pytest.importorskip("onnxruntime", reason="pip install 'nnzero[export]'")
 
 
-def features(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
-    """What the model's last nn.Linear receives: (N, D)."""
-    seen = []
-    layer = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
-    hook = layer.register_forward_pre_hook(lambda _m, inputs: seen.append(inputs[0].flatten(1)))
-    with torch.no_grad():
-        model(x)
-    hook.remove()
-    return seen[0].numpy()
+def predict_json(model, pictures, capsys) -> list[dict]:
+    capsys.readouterr()
+    assert main(["predict", str(model), *map(str, pictures), "--json", "--device", "cpu"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
-def knn_score(feats: np.ndarray, bank: np.ndarray, k: int) -> np.ndarray:
-    unit = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
-    return np.sort(unit @ bank.T, axis=1)[:, -k]  # the k-th largest cosine similarity
-
-
-def test_the_unknown_score_and_threshold_travel_with_the_export(small_checkpoint, tmp_path):
-    from nnzero.datasets import load_arrays
+def test_the_unknown_answer_travels_with_the_export(small_checkpoint, tmp_path, capsys):
     from nnzero.export import export_model
     from nnzero.inference import load
-    from nnzero.inference.onnx_predictor import OnnxPredictor
 
     predictor = load(small_checkpoint, device="cpu")
-    normalise = lambda u8: (torch.tensor(u8).float()[:, None] / 255 - 0.1307) / 0.3081  # noqa: E731
-    train, test = load_arrays("train")[0][:500], load_arrays("test")[0][:200]  # real digits (28, 28) uint8
-    bank = features(predictor.model, normalise(train))
-    bank = (bank / np.linalg.norm(bank, axis=1, keepdims=True)).astype(np.float16)  # (500, D), as stored
-    scores = knn_score(features(predictor.model, normalise(test)), bank.astype(np.float32), 3)
-    threshold = float(np.quantile(scores, 0.1))  # a tenth of these digits would be "unknown"
-    ckpt = torch.load(small_checkpoint, weights_only=True)
-    ckpt["unknown"] = {"method": "knn-cosine", "k": 3, "threshold": threshold, "coverage": 0.9,
-                       "calibration": 200, "chosen_on": "test digits (this test)", "bank": torch.from_numpy(bank)}  # fmt: skip
-    path = tmp_path / "run" / "best.pt"
-    path.parent.mkdir()
-    torch.save(ckpt, path)
-
-    result = export_model(path, tmp_path / "onnx", check=8)
+    assert predictor.unknown is not None  # nnzero.train stores it for MNIST runs
+    result = export_model(small_checkpoint, tmp_path / "onnx", check=32)
     assert result["graph"]["outputs"] == ["probabilities", "logits", "unknown_score"]
     assert result["check"]["max_score_diff"] <= 1e-4
     doc = json.loads((tmp_path / "onnx" / "preprocess.json").read_text())
-    assert (
-        doc["threshold"] == threshold
-        and doc["unknown"]["output"] == "unknown_score"
-        and doc["unknown"]["k"] == 3
-    )
-    theirs = OnnxPredictor(tmp_path / "onnx").scores(test[:, None])  # (200,)
-    np.testing.assert_allclose(theirs, scores, atol=1e-4)
-    assert ((theirs < threshold) == (scores < threshold)).all() and 10 <= (theirs < threshold).sum() <= 30
+    assert doc["threshold"] == predictor.unknown.threshold and doc["unknown"]["output"] == "unknown_score"
+    assert doc["unknown"]["k"] == predictor.unknown.k
+
+    pictures = digit_files() + shared_photos("pets", 16)[:8]  # 12 digit photos, 8 cats
+    ours = predict_json(small_checkpoint, pictures, capsys)
+    theirs = predict_json(tmp_path / "onnx" / "model.onnx", pictures, capsys)
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a["label"], a["unknown"]) == (b["label"], b["unknown"]), a["file"]
+        assert abs(a["score"] - b["score"]) <= 2e-4  # both rounded to 4 decimals
+    ## both answers are exercised: known digits, and (a cat is not a digit) pictures of none of the classes
+    assert sum(a["unknown"] for a in ours if "cat." in a["file"]) >= 1
+    assert sum(not a["unknown"] for a in ours if "digits" in a["file"]) >= 6
+    np.testing.assert_array_less(-1.0001, [a["score"] for a in theirs])  # cosines

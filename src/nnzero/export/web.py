@@ -55,6 +55,7 @@ def model_entry(ckpt: dict, doc: dict) -> dict:
         "input": {"kind": spec["kind"], "channels": spec["channels"], "size": spec["size"]},
         "metrics": {k: v for k, v in (ckpt.get("metrics") or {}).items() if isinstance(v, (int, float))},
         "parameters": count_parameters(model),
+        "imagenet": False,  # an export carries only its own classes: the view hides the ImageNet switch
     }
 
 
