@@ -6,6 +6,7 @@ nnzero predict runs/NAME/best.pt photos/*.jpg --json --top 2
 nnzero predict runs/NAME/best.pt digit.jpg --save-input seen.png   # what the network saw
 nnzero predict runs/NAME/best.pt cat.jpg --no-unknown               # always name one of the classes
 nnzero predict --imagenet cat.jpg                                   # ImageNet's 1000 classes
+nnzero predict export/model.onnx my_digit.jpg                       # an export: onnxruntime, no torch
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ def register(sub) -> None:
             "nnzero predict runs/NAME/best.pt *.png --json",
             "nnzero predict runs/NAME/best.pt my_photo.jpg --imagenet    # and the backbone's ImageNet classes",
             "nnzero predict --imagenet my_photo.jpg                      # what the pretrained network sees",
+            "nnzero predict runs/NAME/onnx/model.onnx my_digit.jpg       # an export (nnzero export)",
         ],
         run,
     )
     p.add_argument(
         "checkpoint",
         help=tr(
-            "a .pt file from `nnzero train` (with --imagenet it may be left out)",
-            "`nnzero train` 得到的 .pt 文件 (使用 --imagenet 时可省略)",
+            "a .pt file from `nnzero train` (with --imagenet it may be left out), or a model.onnx from "
+            "`nnzero export`",
+            "`nnzero train` 得到的 .pt 文件 (使用 --imagenet 时可省略), 或 `nnzero export` 得到的 model.onnx",
         ),
     )
     p.add_argument("images", nargs="*", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
@@ -103,11 +106,16 @@ def run(args) -> int:
 
 def _predictor(args):
     """(the Predictor, the image files, ImageNet only?): ``--imagenet`` without a checkpoint uses the
-    pretrained backbone itself, and the first argument is then an image too."""
+    pretrained backbone itself, and the first argument is then an image too. An exported model.onnx
+    runs on onnxruntime: torch is never imported."""
+    path = Path(args.checkpoint)
+    if path.suffix == ".onnx" or (path / "model.onnx").is_file():
+        from nnzero.inference.onnx_predictor import OnnxPredictor
+
+        return OnnxPredictor(path), list(args.images), False
     from nnzero.inference import load
     from nnzero.inference.predictor import Predictor
 
-    path = Path(args.checkpoint)
     if args.imagenet and not (path.suffix == ".pt" or path.is_dir()):
         from nnzero.models.imagenet import imagenet_checkpoint
 
