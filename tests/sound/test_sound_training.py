@@ -28,7 +28,8 @@ def test_fsdd_learns_and_reports_both_ways(sound_run, capsys):
     assert "FSDD convention" in (sound_run.dir / "report.html").read_text(encoding="utf-8")
     assert main(["evaluate", str(sound_run.checkpoint), "--json", "--out", str(sound_run.dir / "eval2")]) == 0
     result = _json_lines(capsys)[-1]
-    assert result["sound"]["clips"] == 250 and result["test_accuracy"] == pytest.approx(sound_run.test_accuracy)
+    assert result["sound"]["clips"] == 250
+    assert result["test_accuracy"] == pytest.approx(sound_run.test_accuracy)
 
 
 def test_predict_own_recordings(sound_run, fsdd_data, tmp_path, capsys):
@@ -41,7 +42,8 @@ def test_predict_own_recordings(sound_run, fsdd_data, tmp_path, capsys):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(seven.read_bytes()[:100])
     heard = tmp_path / "heard.png"
-    code = main(["predict", str(sound_run.checkpoint), str(seven), str(flac), str(bad), "--json", "--save-input", str(heard)])
+    files = [str(seven), str(flac), str(bad)]
+    code = main(["predict", str(sound_run.checkpoint), *files, "--json", "--save-input", str(heard)])
     lines = _json_lines(capsys)
     assert code == 0 and [line["top"][0]["label"] for line in lines[:2]] == ["7", "7"]
     assert "truncated" in lines[2]["error"]

@@ -60,3 +60,18 @@ def _plain(value):
 def say(args, message: str) -> None:
     """Human progress text: on stdout normally, on stderr under --json so stdout stays parseable."""
     print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+
+def add_log_every(p) -> None:
+    """--log-every: both engines' train commands."""
+    p.add_argument(
+        "--log-every",
+        type=int,
+        metavar="N",
+        help=tr(
+            "a row of steps.csv (training loss, accuracy, learning rate; also TensorBoard and the curves) "
+            "every N steps (default: chosen so that the run has 50-125 rows)",
+            "每 N 步记录一行 steps.csv (训练损失、准确率、学习率; 也写入 TensorBoard 和曲线图) "
+            "(默认: 自动选择, 使一次训练有 50-125 行)",
+        ),
+    )
