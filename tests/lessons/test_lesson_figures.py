@@ -19,6 +19,7 @@ SIZES = {
     "gradient-descent": (1400, 600),
     "backprop": (1200, 700),
     "conv": (1200, 840),
+    "sound": (1200, 800),
 }
 
 
