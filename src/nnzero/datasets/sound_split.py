@@ -12,8 +12,8 @@
   fifth of the speakers in alphabetical order, at least one); when takes are known too, the other
   speakers' takes 0-4 are kept out of training as well (``seen``: new takes of voices it has heard), so
   one run gives both figures;
-- ``auto``: a ``test/`` folder if the tree has one, else takes for FSDD-style names, else a seeded
-  20% of each class (the same clips whatever the training seed).
+- ``auto``: a ``test/`` folder if the tree has one, else takes for FSDD-style names (when some are
+  takes 0-4), else a seeded 20% of each class (the same clips whatever the training seed).
 
 A speaker is named by the file (``{label}_{speaker}_{take}.wav``, FSDD's pattern) or by the folder
 between the class and the file (``<class>/<speaker>/clip.wav``).
@@ -128,7 +128,8 @@ def held_out(files: list[str], labels, how: str = "auto", from_folder: np.ndarra
     fsdd_names = all(parse_name(f) for f in files)
     if kind == "auto" and from_folder is not None and from_folder.any():
         return HeldOut(~from_folder, from_folder, none, tr("test: the test/ folder", "测试集: test/ 文件夹"))
-    if kind == "takes" or (kind == "auto" and fsdd_names):
+    ## auto takes FSDD's convention only where takes 0-4 are there to test on (else the seeded share)
+    if kind == "takes" or (kind == "auto" and fsdd_names and _takes_split(files).any()):
         test = _takes_split(files)
         line = tr(
             "test: takes 0-4 of every speaker (FSDD's convention)",
