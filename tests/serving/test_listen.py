@@ -71,6 +71,8 @@ def test_the_listen_view_is_offered_and_describes_the_model(client):
     models = {m["name"]: m for m in client.get("/api/models").json()}
     assert models["digits-heard"]["input"] == {"kind": "sound", "channels": 1, "size": 32}
     assert models["digits-heard"]["classes"] == [str(d) for d in range(10)]
+    assert models["digits-heard"]["unknown"] is False  # a sound model never answers "unknown"
+    assert models["drawn"]["unknown"] is True
 
 
 def test_a_long_clip_is_answered_on_all_its_windows(client, fsdd_data, sound_run):
