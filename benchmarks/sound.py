@@ -38,23 +38,14 @@ OUT = RESULTS / "sound.json"
 PEER = [sys.executable, str(HERE / "peers" / "sound_mnist.py"), "--data-dir", str(FSDD)]
 
 
+def fsdd_command(*program: str, seed: int) -> list[str]:
+    """``nnzero PROGRAM`` on the shared FSDD with a seed, as a user runs it: JSON out, no progress bar."""
+    bench = ("--json", "--runs-dir", "/tmp/nnzero-sound-bench", "--quiet")
+    return nnzero(*program, "--data-dir", str(FSDD), "--seed", str(seed), *bench)
+
+
 def ours(split: str, seed: int) -> dict:
-    got = run_json(
-        nnzero(
-            "train",
-            "fsdd",
-            "--data-dir",
-            str(FSDD),
-            "--split",
-            split,
-            "--seed",
-            str(seed),
-            "--json",
-            "--runs-dir",
-            "/tmp/nnzero-sound-bench",
-            "--quiet",
-        )  # fmt: skip
-    )
+    got = run_json(fsdd_command("train", "fsdd", "--split", split, seed=seed))
     return {"program": "nnzero train fsdd", "split": split, "seed": seed, **_keep(got)}
 
 
@@ -81,23 +72,7 @@ def pairs(split: str, seeds: list[int], flip: int = 0) -> list[dict]:
 def scratch(seeds: list[int]) -> list[dict]:
     rows = []
     for seed in seeds:
-        got = run_json(
-            nnzero(
-                "scratch",
-                "train",
-                "fsdd",
-                "--model",
-                "lenet",
-                "--data-dir",
-                str(FSDD),
-                "--seed",
-                str(seed),
-                "--json",
-                "--runs-dir",
-                "/tmp/nnzero-sound-bench",
-                "--quiet",
-            )  # fmt: skip
-        )
+        got = run_json(fsdd_command("scratch", "train", "fsdd", "--model", "lenet", seed=seed))
         rows.append(
             {
                 "program": "nnzero scratch train fsdd --model lenet",
