@@ -8,13 +8,17 @@ see the same machine. Three parts, each short enough for one turn of the CPU loc
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py loso --folds george,jackson
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py loso --folds lucas,nicolas,yweweler
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py scratch
+    flock /tmp/nnzero-cpu.lock python benchmarks/sound.py loso-peer   # the peer alone, all folds
     python benchmarks/sound.py table            # the tables of everything measured so far
 
 - convention: FSDD's own split, takes 0-4 of every speaker tested: `nnzero train fsdd` (its defaults)
   and the peer, seeds given;
 - loso: leave one speaker out: `nnzero train fsdd --split speaker:NAME` (trained on the other four
   speakers' takes 5-49) and the peer on the same split;
-- scratch: `nnzero scratch train fsdd --model lenet` (the NumPy engine), convention split.
+- scratch: `nnzero scratch train fsdd --model lenet` (the NumPy engine), convention split;
+- loso-peer: the peer alone on every fold, in one process (its features computed once; ``seconds``
+  is each fold's training and testing): its accuracy where nnzero's folds were measured apart
+  (benchmarks/sound_recipes.py), for want of CPU time to rerun both.
 
 Results go to benchmarks/results/sound.json (each part replaces its own rows).
 """
@@ -25,6 +29,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,6 +57,20 @@ def ours(split: str, seed: int) -> dict:
 def peer(split: str, seed: int) -> dict:
     got = run_json([*PEER, "--split", split, "--seed", str(seed)])
     return {"program": "peer: adhishthite/sound-mnist", "split": split, "seed": seed, **_keep(got)}
+
+
+def peer_folds(speakers: list[str], seed: int) -> list[dict]:
+    """The peer on several leave-one-speaker-out folds in one process: one row per fold."""
+    proc = subprocess.run(
+        [*PEER, "--split", ",".join(f"speaker:{s}" for s in speakers), "--seed", str(seed)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    program = "peer: adhishthite/sound-mnist"
+    return [
+        {"program": program, "seed": seed, "wall_seconds": None, **_keep(r), "split": r["split"]}
+        for r in rows
+    ]
 
 
 def _keep(got: dict) -> dict:
@@ -124,7 +143,8 @@ def table() -> None:
         row = {"program": program, **{s: got[s]["test_accuracy"] for s in SPEAKERS if s in got}}
         if accuracy:
             row |= {"mean": statistics.mean(accuracy), "worst": min(accuracy)}
-            row["wall s (median)"] = statistics.median(got[s]["wall_seconds"] for s in got)
+            walls = [r["wall_seconds"] for r in got.values() if r.get("wall_seconds")]  # loso-peer: none
+            row["wall s (median)"] = statistics.median(walls) if walls else None
         folds.append(row)
     if folds:
         print_table(folds, ["program", *SPEAKERS, "mean", "worst", "wall s (median)"])
@@ -134,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("part", choices=("convention", "loso", "scratch", "table"))
+    parser.add_argument("part", choices=("convention", "loso", "loso-peer", "scratch", "table"))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", default=",".join(SPEAKERS))
     args = parser.parse_args()
@@ -152,6 +172,9 @@ def main() -> None:
                 f"speaker:{speaker}", seeds, flip=SPEAKERS.index(speaker) if speaker in SPEAKERS else i
             )
         save("loso", rows, splits)
+    elif args.part == "loso-peer":
+        rows = [r for seed in seeds for r in peer_folds(args.folds.split(","), seed)]
+        save("loso", rows, {r["split"] for r in rows})
     else:
         save("scratch", scratch(seeds), {"takes"})
     table()
