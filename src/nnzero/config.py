@@ -70,17 +70,17 @@ class TrainConfig:
     precision: str = "fp32"
     eval_batch_size: int = 1000  # images per forward pass in evaluation
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
-    ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
-    fine_tune: int = 0
-    fine_tune_blocks: int = (
-        1  # the backbone's last blocks that learn (with its 1x1 head conv): 1 = the last stage
-    )
+    ## epochs (kept only if validation log-loss improves); 0: the head alone; None: the run chooses
+    ## 0 or 8 for the folder (transfer/recipe.py) and config.json records the choice and why
+    fine_tune: int | None = None
+    fine_tune_blocks: int = 2  # the backbone's last blocks that learn (with its 1x1 head conv)
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+RECORDS = ("choice",)  # config.json keys that record what a run chose and why: not settings, not read back
 CHOICES = {
     ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
@@ -204,7 +204,7 @@ def to_dict(**sections) -> dict:
 
 def from_dict(raw: dict) -> dict:
     """{'data': DataConfig, 'model': ModelConfig, 'train': TrainConfig} from a saved config.json."""
-    unknown = set(raw) - set(SECTIONS)
+    unknown = set(raw) - set(SECTIONS) - set(RECORDS)
     if unknown:
         raise NnzeroError(f"unknown config sections: {', '.join(sorted(unknown))}")
     return {name: replace(cls(), name, **raw.get(name, {})) for name, cls in SECTIONS.items()}

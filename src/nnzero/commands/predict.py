@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
 from nnzero.i18n import tr
 
 
@@ -33,6 +33,7 @@ def register(sub) -> None:
         help=tr("save the prepared input of the first image", "保存第一张图像预处理后的输入"),
     )
     p.add_argument("--device", default="auto")
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -40,7 +41,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from nnzero.inference import load
 
-    predictor = load(args.checkpoint, device=args.device)
+    predictor = load(
+        args.checkpoint, device=args.device, precision=args.precision, say=lambda m: say(args, m)
+    )
     prepared, errors = predictor.prepare_files(args.images)
     probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
     results = dict(zip(prepared, probs))

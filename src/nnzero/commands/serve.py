@@ -13,7 +13,7 @@ import io
 import warnings
 from pathlib import Path
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -64,6 +64,7 @@ def register(sub) -> None:
         default="cpu",
         help=tr("cpu (default), cuda, mps or auto", "cpu (默认), cuda, mps 或 auto"),
     )
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -83,7 +84,10 @@ def run(args) -> int:
                 e=e,
             )
         ) from None
-    app = create_app(args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent)
+    app = create_app(
+        args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent,
+        precision=args.precision,
+    )  # fmt: skip
     service = app.state.service
     for name, predictor in service.models.items():
         say(

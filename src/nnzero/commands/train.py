@@ -180,14 +180,16 @@ def _data_and_model_flags(p) -> None:
         "--fine-tune",
         type=int,
         nargs="?",
-        const=5,
+        const=8,
         metavar="EPOCHS",
         help=tr(
-            "photos, efficientnet_lite: after the head is fitted, train the backbone's last blocks for "
-            "EPOCHS more epochs (5 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
-            "kept only if the validation log-loss improves",
-            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 5; "
-            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X); 仅当验证集对数损失降低时才保留",
+            "photos, efficientnet_lite: after the head is fitted, train the backbone's last 2 blocks for "
+            "EPOCHS more epochs (8 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X), "
+            "kept only if the validation log-loss improves; 0: the head alone. Without the flag the run "
+            "chooses for the folder and says why (docs/photos.md)",
+            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后 2 个块 EPOCHS 轮 (不写则为 8; "
+            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X), 仅当验证集对数损失降低时才保留; "
+            "0: 只训练分类层。不加此选项时由程序根据文件夹自行选择并说明原因 (docs/photos.zh-CN.md)",
         ),
     )
 

@@ -6,6 +6,10 @@
 Model and preprocessing are rebuilt from the checkpoint alone (its model name, sizes,
 classes and input spec), so a file trained anywhere predicts anywhere. Thread-safe:
 one lock around the forward pass, so a web server may share one Predictor.
+
+``precision``: fp32, bf16 (bfloat16 autocast; probabilities still float32) or auto, the default:
+bf16 for a photo model on a device with bfloat16 hardware (``training/device.py``), fp32 otherwise
+(a digit model is too small for bfloat16 to pay).
 """
 
 from __future__ import annotations
@@ -20,24 +24,29 @@ from PIL import Image
 from nnzero.errors import DataError, NnzeroError
 from nnzero.i18n import tr
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
-from nnzero.training.device import pick_device
+from nnzero.training.device import autocast, pick_device, resolve_precision
 
 
 class Predictor:
-    def __init__(self, ckpt: dict, device: str = "auto"):
+    def __init__(self, ckpt: dict, device: str = "auto", precision: str = "auto", say=None):
         self.checkpoint = ckpt
         self.device = pick_device(device)
         self.model = model_from_checkpoint(ckpt, self.device)
         self.classes: list[str] = list(ckpt["classes"])
         self.spec: dict = dict(ckpt["input_spec"])
+        if precision == "auto" and self.spec.get("kind") != "photos":
+            precision = "fp32"
+        self.precision = resolve_precision(precision, self.device, say)
         shape = (1, self.spec["channels"], 1, 1)
         self._mean = torch.tensor(self.spec["mean"], dtype=torch.float32, device=self.device).view(shape)
         self._std = torch.tensor(self.spec["std"], dtype=torch.float32, device=self.device).view(shape)
         self._lock = threading.Lock()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> Predictor:
-        return cls(load_checkpoint(path), device)
+    def from_checkpoint(
+        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None
+    ) -> Predictor:
+        return cls(load_checkpoint(path), device, precision, say)
 
     @property
     def name(self) -> str:
@@ -77,7 +86,7 @@ class Predictor:
         """Class probabilities (N, classes) of prepared uint8 images (N, C, H, W)."""
         x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device).float().div_(255)  # (N, C, H, W)
         x = (x - self._mean) / self._std
-        with self._lock:
+        with self._lock, autocast(self.precision, self.device):
             logits = self.model(x)  # (N, classes)
         return torch.softmax(logits.float(), 1).cpu().numpy()
 
@@ -130,7 +139,7 @@ def image_from_array(a: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(a))
 
 
-def load(checkpoint: str | Path, *, device: str = "auto") -> Predictor:
+def load(checkpoint: str | Path, *, device: str = "auto", precision: str = "auto", say=None) -> Predictor:
     """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
-    are rebuilt from the file alone."""
-    return Predictor.from_checkpoint(checkpoint, device)
+    are rebuilt from the file alone. ``precision``: see the module's docstring."""
+    return Predictor.from_checkpoint(checkpoint, device, precision, say)

@@ -38,10 +38,12 @@ def create_app(
     threads: int | None = None,
     max_concurrent: int | None = None,
     max_bytes: int = MAX_BYTES,
+    precision: str = "auto",
 ) -> FastAPI:
-    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now."""
+    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now;
+    ``precision``: fp32, bf16 or auto (bf16 for photo models where the device has bfloat16 hardware)."""
     torch.set_num_threads(threads or default_threads())
-    service = Service([str(p) for p in model_paths], device, max_concurrent)
+    service = Service([str(p) for p in model_paths], device, max_concurrent, precision)
     app = FastAPI(
         title="nnzero",
         version=__version__,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -41,6 +42,11 @@ def split_model_arg(arg: str) -> tuple[str | None, str]:
     return None, arg
 
 
+def _note(message: str) -> None:
+    """A note the server prints when it starts (bf16 asked for on a device without bfloat16 hardware)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _clean(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
 
@@ -48,11 +54,13 @@ def _clean(name: str) -> str:
 class Service:
     """Predictors by name, and the limiter that bounds how many predictions run at once."""
 
-    def __init__(self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None):
+    def __init__(
+        self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None, precision="auto"
+    ):
         self.models: dict[str, Predictor] = {}
         for arg in model_args:
             name, path = split_model_arg(str(arg))
-            predictor = Predictor.from_checkpoint(path, device)
+            predictor = Predictor.from_checkpoint(path, device, precision, say=_note)
             name = _clean(name or predictor.name)
             unique, n = name, 1
             while unique in self.models:

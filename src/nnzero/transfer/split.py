@@ -14,6 +14,7 @@ import numpy as np
 
 from nnzero.config import DataConfig
 from nnzero.datasets.photos import held_out_mask
+from nnzero.i18n import tr
 
 DRY_RUN_PER_CLASS = 4  # --dry-run: this many photos of each class, in each split
 
@@ -44,3 +45,24 @@ def split_photos(load, data_cfg: DataConfig, seed: int, dry_run: bool) -> dict[s
             for k, v in out.items()
         }
     return out
+
+
+def split_note(from_folder: bool, counts: dict, n_classes: int) -> str:
+    where = (
+        tr("the labelled test/ folder", "带标签的 test/ 文件夹")
+        if from_folder
+        else tr(
+            "no test/ folder, so a stratified 20% of each class (seed 0, the same every run) is held out",
+            "没有 test/ 文件夹, 因此每个类别按分层抽样留出 20% (种子 0, 每次相同)",
+        )
+    )
+    return tr(
+        "{c} classes; test photos: {where}; {tr:,} training, {v:,} validation, {t:,} test photos "
+        "(the test photos choose nothing)",
+        "{c} 个类别; 测试照片: {where}; 训练 {tr:,} 张, 验证 {v:,} 张, 测试 {t:,} 张 (测试照片不参与任何选择)",
+        c=n_classes,
+        where=where,
+        tr=counts["train"],
+        v=counts["val"],
+        t=counts["test"],
+    )
