@@ -25,6 +25,9 @@ class DataConfig:
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
     limit: int | None = None  # use only the first N training images (quick runs, tests)
     augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
+    ## photos, augmented: train on random crops of this side (validation and test photos stay at
+    ## image_size); None: crops at image_size
+    crop_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ RANGES = {
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),
+    ("data", "crop_size"): (8, None, True),
 }
 
 

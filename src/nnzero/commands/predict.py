@@ -21,7 +21,11 @@ def register(sub) -> None:
         "predict",
         "predict the class of your own images with a trained checkpoint",
         "用训练好的检查点预测你自己的图像",
-        ["nnzero predict runs/NAME/best.pt my_digit.jpg", "nnzero predict runs/NAME/best.pt *.png --json"],
+        [
+            "nnzero predict runs/NAME/best.pt my_digit.jpg",
+            "nnzero predict runs/NAME/best.pt *.png --json",
+            "nnzero predict runs/pets/best.pt my_pet.jpg --precision bf16",
+        ],
         run,
     )
     p.add_argument("checkpoint", help=tr("a .pt file from `nnzero train`", "`nnzero train` 得到的 .pt 文件"))

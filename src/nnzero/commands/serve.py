@@ -28,6 +28,7 @@ def register(sub) -> None:
             "nnzero serve --model runs/NAME/best.pt",
             "nnzero serve --model runs/mnist/best.pt --model runs/catsdogs/best.pt --port 8080",
             "nnzero serve --model runs/NAME/best.pt --dry-run",
+            "nnzero serve --model runs/pets/best.pt --precision fp32",
         ],
         run,
     )

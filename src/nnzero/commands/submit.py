@@ -23,6 +23,7 @@ def register(sub) -> None:
         [
             "nnzero submit runs/NAME/best.pt ~/data/dogs-vs-cats/test1 --out submission.csv --tta",
             "nnzero submit runs/NAME/best.pt test1 --tta --json",
+            "nnzero submit runs/NAME/best.pt test1 --tta --precision fp32",
         ],
         run,
     )

@@ -9,7 +9,9 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
-nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 5 epochs too
+nnzero train photos --data-dir DIR                   # chooses: the head alone, or fine-tuning too (and says why)
+nnzero train photos --data-dir DIR --fine-tune       # the head, then the last 2 blocks for 8 epochs, always
+nnzero train photos --data-dir DIR --precision bf16  # bfloat16 features (auto: where the CPU has bf16 hardware)
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -46,7 +48,8 @@ def register(sub) -> None:
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
-            "nnzero train photos --data-dir ~/my_photos --fine-tune 3",
+            "nnzero train photos --data-dir ~/my_photos",
+            "nnzero train photos --data-dir ~/my_photos --fine-tune 0 --precision fp32",
             "nnzero train mnist --resume runs/keras-mlp",
             "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
@@ -130,12 +133,13 @@ def _data_and_model_flags(p) -> None:
         "--precision",
         choices=CHOICES[("train", "precision")],
         help=tr(
-            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32): "
-            "~2x faster on CPUs with AVX-512 BF16 or AMX and on recent GPUs, slower elsewhere; "
-            "auto: bf16 where it is fast",
-            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32): "
-            "在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, 其他设备上反而更慢; "
-            "auto: 在快的设备上用 bf16",
+            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32; photos on a "
+            "pretrained backbone: its features and fine-tuning too): ~2x faster on CPUs with AVX-512 BF16 "
+            "or AMX and on recent GPUs, slower elsewhere; auto: bf16 where it is fast (the default for "
+            "the pretrained photo backbones)",
+            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32; 预训练骨干网络上的照片: "
+            "特征提取和微调也用 bf16): 在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, "
+            "其他设备上反而更慢; auto: 在快的设备上用 bf16 (预训练照片骨干网络的默认值)",
         ),
     )
     p.add_argument(

@@ -8,6 +8,7 @@ with the best validation accuracy, with their test metrics); everything else a r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 
@@ -170,7 +171,8 @@ class Trainer:
         if not self.data_cfg.augment:
             return None
         if self.data.train.channels == 3 and self.data.train.kind == "photos":
-            return augment_photos
+            crop = self.data_cfg.crop_size  # smaller crops than the test photos: see augment_photos
+            return functools.partial(augment_photos, size=crop) if crop else augment_photos
         return augment_digits
 
     # -- the run -----------------------------------------------------------------------------
