@@ -107,17 +107,19 @@ def test_the_default_records_its_choice_and_reasons_in_config_and_report(flower_
     assert "choice" not in json.loads((tmp_path / "runs" / "head" / "config.json").read_text())
 
 
-def test_the_rule_itself():
-    from types import SimpleNamespace
-
+def test_the_rules_themselves():
+    from nnzero.training.settings import TRIO_MAX_PHOTOS, photos_model
     from nnzero.transfer.recipe import FINE_TUNE_EPOCHS, MAX_PHOTOS, choose
 
-    auto = SimpleNamespace(fine_tune=None)
-    assert choose(auto, {"accuracy": 0.90}, 80, True, 1000).fine_tune == FINE_TUNE_EPOCHS  # flowers
-    assert choose(auto, {"accuracy": 0.992}, 258, True, 3234).fine_tune == 0  # cats and dogs
-    assert choose(auto, {"accuracy": 0.90}, 80, True, MAX_PHOTOS + 1).fine_tune == 0  # too many
-    assert choose(auto, {"accuracy": 0.90}, 80, False, 1000).fine_tune == 0  # not an efficientnet_lite
-    assert choose(auto, {}, 0, True, 1000).fine_tune == 0  # no validation photos to judge by
+    lite2, trio = "efficientnet_lite2", "efficientnet_lite012"
+    assert choose(trio, {"accuracy": 0.90}, 80, False, 1000).fine_tune == 0  # three backbones: the head
+    assert choose(lite2, {"accuracy": 0.90}, 80, True, 1000).fine_tune == FINE_TUNE_EPOCHS  # room left
+    assert choose(lite2, {"accuracy": 0.992}, 258, True, 3234).fine_tune == 0  # cats and dogs
+    assert choose(lite2, {"accuracy": 0.90}, 80, True, MAX_PHOTOS + 1).fine_tune == 0  # too many
+    assert choose("resnet18", {"accuracy": 0.90}, 80, False, 1000).fine_tune == 0  # not an efficientnet_lite
+    assert choose(lite2, {}, 0, True, 1000).fine_tune == 0  # no validation photos to judge by
+    assert "more than" in choose(lite2, {}, 0, True, TRIO_MAX_PHOTOS + 1).model_why[0]
+    assert photos_model(FLOWERS) == trio and photos_model(None) == trio  # 1,000 flowers: three backbones
 
 
 @pytest.mark.slow  # a one-epoch digit model (~5 s)
@@ -130,3 +132,25 @@ def test_predict_takes_a_precision_and_digits_stay_float32(tmp_path):
     p32 = nnzero.load(run.checkpoint, precision="fp32").probabilities(digits[None])
     p16 = nnzero.load(run.checkpoint, precision="bf16").probabilities(digits[None])
     assert p16.dtype == np.float32 and np.abs(p16 - p32).max() < 0.05
+
+
+@pytest.mark.slow
+def test_three_backbones_side_by_side_each_cached_as_itself(flower_names, tmp_path):  # noqa: F811
+    data = flower_folder(tmp_path / "data", flower_names, 4)
+    extra = ("--image-size", "96", "--fine-tune", "0", "--precision", "fp32")
+    trio = _train_model(data, tmp_path / "runs", "trio", "efficientnet_lite012", *extra)
+    assert trio["features"]["computed"] == 20 and len(trio["features"]["params"]["members"]) == 3
+    ## lite2's features were cached as lite2's: a lite2 run on the same photos computes none
+    alone = _train_model(data, tmp_path / "runs", "lite2", "efficientnet_lite2", *extra)
+    assert alone["features"]["computed"] == 0
+    model = create_model("efficientnet_lite012", 5, 3, 96, pretrained=True, freeze_backbone=True).eval()
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        parts = [m.embed(x) for m in model.members]
+        torch.testing.assert_close(model.embed(x), torch.cat(parts, 1))
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["_fc.weight", "_fc.bias"]
+
+
+def _train_model(data, runs, name, model, *extra) -> dict:
+    args = ["train", "photos", "--data-dir", str(data), "--model", model, "--runs-dir", str(runs)]
+    return _json_of(args + ["--name", name, "--quiet", "--json", *extra])

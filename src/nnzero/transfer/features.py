@@ -196,3 +196,13 @@ def cached_features(
                     say(tr("warning: features not cached ({e})", "警告: 特征未能缓存 ({e})", e=e))
         result.views[v] = rows
     return result
+
+
+def side_by_side(parts: list[Features]) -> Features:
+    """Several backbones' features of the same photos as one: each view's rows concatenated (N, sum of D)."""
+    if len(parts) == 1:
+        return parts[0]
+    views = {v: np.concatenate([np.asarray(f.views[v]) for f in parts], 1) for v in parts[0].views}
+    stores = [s for f in parts for s in f.stores]
+    ## the photos computed are those missing from any part; the seconds, all the parts' together
+    return Features(views, max(f.computed for f in parts), sum(f.seconds for f in parts), stores)

@@ -28,15 +28,14 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, read_photos
-from nnzero.errors import DataError
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.device import resolve_precision
-from nnzero.transfer.features import VIEWS, by_split, cached_features
+from nnzero.transfer.features import VIEWS, by_split, cached_features, side_by_side
 from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -46,7 +45,7 @@ from nnzero.transfer.fine_tune import (
 )
 from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
 from nnzero.transfer.recipe import apply_choice, is_auto, may_fine_tune
-from nnzero.transfer.split import split_note, split_photos
+from nnzero.transfer.split import labelled_photos, split_note, split_photos
 
 CPU = torch.device("cpu")  # features and the head are computed on the CPU (forked workers share the model)
 
@@ -81,7 +80,7 @@ def fit_on_features(
     train_cfg = dataclasses.replace(train_cfg, precision=resolve_precision(train_cfg.precision, CPU, say))
     start = time.perf_counter()
     size = data_cfg.image_size or model_entry(model_cfg.name).image_size
-    load = _labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
+    load = labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
     classes, labels = list(load.listing.classes), load.labels()
     split = split_photos(load, data_cfg, train_cfg.seed, dry_run)
     say(split_note(any(load.listing.held_out), {k: len(v) for k, v in split.items()}, len(classes)))
@@ -108,7 +107,7 @@ def fit_on_features(
     _head_epoch(run, callbacks, scores, head.seconds, len(y["train"]) * 2)
     clip, tuned, choice = head.clip, None, None
     if is_auto(train_cfg):  # the default: the head alone or fine-tuning too, chosen for this folder
-        train_cfg, choice = apply_choice(run, run_dir, train_cfg, head.val, split, may, say)
+        train_cfg, choice = apply_choice(run, run_dir, train_cfg, model_cfg.name, head.val, split, may, say)
     if acts is not None and train_cfg.fine_tune:
         tuned = _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say)
         if tuned.chosen:
@@ -181,19 +180,6 @@ def _sizes(model_cfg: ModelConfig) -> dict:
     return {"num_classes": model_cfg.num_classes, "in_channels": 3, "image_size": model_cfg.image_size}
 
 
-def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
-    load = read_photos(data_dir, size, quiet=not progress, cache_dir=cache_dir)
-    if not load.listing.labelled:
-        raise DataError(
-            tr(
-                "{root} holds unlabelled photos (a Kaggle test set): nothing to train on",
-                "{root} 中是没有标签的照片 (Kaggle 测试集): 无法训练",
-                root=load.listing.root,
-            )
-        )
-    return load
-
-
 def _params(model_cfg: ModelConfig, size: int, precision: str = "fp32") -> dict:
     """What made the features: the cache entry's name (datasets/features.py). bf16 features get an
     entry of their own; float32 ones keep the name they always had."""
@@ -205,19 +191,34 @@ def _params(model_cfg: ModelConfig, size: int, precision: str = "fp32") -> dict:
     )
 
 
+def _parts(model, model_cfg, size: int, precision: str) -> list[tuple]:
+    """(network, cache params) of each backbone the head reads: the model, or each of a LiteTrio's
+    members (cached as that backbone alone, so lite2's features serve the trio and lite2 alike)."""
+    names = getattr(model, "member_names", None)
+    if names is None or model_cfg.weights:
+        return [(model, _params(model_cfg, size, precision))]
+    return [
+        (m, _params(dataclasses.replace(model_cfg, name=n), size, precision))
+        for m, n in zip(model.members, names)
+    ]
+
+
 def _features(
     model, model_cfg, size, load, split, cache_dir, say, progress, acts=None, precision="fp32"
 ) -> tuple[dict, dict]:
     """{split: [photo features, mirror features]} for train, val and test, and what to record of them.
     With --fine-tune's ``acts``, missing features come from them (the frozen blocks ran already)."""
-    params = _params(model_cfg, size, precision)
+    parts = _parts(model, model_cfg, size, precision)
     used = np.concatenate(list(split.values()))
     paths = load.paths()
     compute = None if acts is None else (lambda positions: features_from(model, acts, positions))
-    feats = cached_features(
-        model, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
-        load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
-    )  # fmt: skip
+    feats = side_by_side([
+        cached_features(
+            net, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
+            load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
+        ) for net, params in parts
+    ])  # fmt: skip
+    params = parts[0][1] if len(parts) == 1 else {"members": [p for _, p in parts]}
     views = by_split(feats.views, split)
     info = {
         "computed": feats.computed,

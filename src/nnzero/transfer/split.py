@@ -1,5 +1,6 @@
 """The photos a transfer-learning run uses: train, validation and test, stratified, seeded and disjoint.
 
+    load = labelled_photos(data_dir, size, progress, cache_dir)   # decoded once, cached
     split = split_photos(load, data_cfg, seed, dry_run)     # {"train": idx, "val": idx, "test": idx}
 
 The test photos first (a labelled test/ folder, else a seeded 20% of each class that no --seed
@@ -13,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnzero.config import DataConfig
-from nnzero.datasets.photos import held_out_mask
+from nnzero.datasets.photos import held_out_mask, read_photos
+from nnzero.errors import DataError
 from nnzero.i18n import tr
 
 DRY_RUN_PER_CLASS = 4  # --dry-run: this many photos of each class, in each split
@@ -66,3 +68,17 @@ def split_note(from_folder: bool, counts: dict, n_classes: int) -> str:
         v=counts["val"],
         t=counts["test"],
     )
+
+
+def labelled_photos(data_dir, size: int, progress: bool, cache_dir):
+    """The folder's photos decoded at ``size`` (from the cache where they are); a clear error if unlabelled."""
+    load = read_photos(data_dir, size, quiet=not progress, cache_dir=cache_dir)
+    if not load.listing.labelled:
+        raise DataError(
+            tr(
+                "{root} holds unlabelled photos (a Kaggle test set): nothing to train on",
+                "{root} 中是没有标签的照片 (Kaggle 测试集): 无法训练",
+                root=load.listing.root,
+            )
+        )
+    return load
