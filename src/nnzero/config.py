@@ -72,12 +72,18 @@ class TrainConfig:
     ## auto: bf16 where the device has bfloat16 hardware, else fp32 (config.json records which)
     precision: str = "fp32"
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    ## steps between the rows of steps.csv (training loss, accuracy, learning rate); 0: chosen so
+    ## that a run has 50-125 rows (1, 2, 5, 10, 20, 50, ... steps); config.json records the choice
+    log_every: int = 0
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone; None: the run chooses
     ## 0 or 8 for the folder (transfer/recipe.py) and config.json records the choice and why
     fine_tune: int | None = None
     fine_tune_blocks: int = 2  # the backbone's last blocks that learn (with its 1x1 head conv)
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)
+    ## answer "unknown" below a similarity to the known pictures that keeps this share of them answered
+    ## (nnzero.unknown, benchmarks/unknown.py); 0: the checkpoint never says unknown
+    unknown_coverage: float = 0.95
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1
 
@@ -96,6 +102,7 @@ RANGES = {
     ("train", "epochs"): (1, None, True),
     ("train", "batch_size"): (1, None, True),
     ("train", "eval_batch_size"): (1, None, True),
+    ("train", "log_every"): (0, None, True),
     ("train", "patience"): (0, None, True),
     ("train", "lr"): (1e-12, None, True),
     ("train", "weight_decay"): (0.0, None, True),
@@ -105,6 +112,7 @@ RANGES = {
     ("train", "fine_tune"): (0, None, True),
     ("train", "fine_tune_blocks"): (1, None, True),
     ("train", "fine_tune_lr"): (1e-12, None, True),
+    ("train", "unknown_coverage"): (0.0, 1.0, False),
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),

@@ -136,10 +136,20 @@ def test_predict_takes_a_precision_and_digits_stay_float32(tmp_path):
 
 @pytest.mark.slow
 def test_three_backbones_side_by_side_each_cached_as_itself(flower_names, tmp_path):  # noqa: F811
+    import nnzero
+    from nnzero.inference.predictor import as_image
+
     data = flower_folder(tmp_path / "data", flower_names, 4)
     extra = ("--image-size", "96", "--fine-tune", "0", "--precision", "fp32")
     trio = _train_model(data, tmp_path / "runs", "trio", "efficientnet_lite012", *extra)
     assert trio["features"]["computed"] == 20 and len(trio["features"]["params"]["members"]) == 3
+    ## the unknown answer reads all 3 x 1280 features; ImageNet's classes are lite2's, on its own 1280
+    assert torch.load(trio["checkpoint"], weights_only=True)["unknown"]["bank"].shape[1] == 3840
+    assert trio["imagenet"]["all"] and "unknown" in trio
+    predictor = nnzero.load(trio["checkpoint"])
+    photo = predictor.prepare(as_image(str(next((data / "daisy").iterdir()))))  # (3, 96, 96)
+    answer = predictor.answer(photo[None], top=1, imagenet=3)[0]
+    assert len(answer["imagenet"]) == 3 and "score" in answer and answer["top"][0]["label"] in CLASSES
     ## lite2's features were cached as lite2's: a lite2 run on the same photos computes none
     alone = _train_model(data, tmp_path / "runs", "lite2", "efficientnet_lite2", *extra)
     assert alone["features"]["computed"] == 0

@@ -52,10 +52,13 @@ def test_health_and_models_describe_the_checkpoint(client):
 
 def test_page_and_docs_are_served_and_need_no_internet(client):
     page = client.get("/")
-    assert page.status_code == 200 and '<canvas id="canvas"' in page.text and "/static/app.js" in page.text
-    for name in ("app.js", "style.css", "docs.js"):
+    assert page.status_code == 200 and "/static/shell.js" in page.text
+    assert client.get("/api/views").json() == [{"name": "predict", "title": "Predict", "title_zh": "识别"}]
+    predict_view = client.get("/static/views/predict.html")
+    assert predict_view.status_code == 200 and '<canvas id="canvas"' in predict_view.text
+    for name in ("shell.js", "common.js", "camera.js", "views/predict.js", "style.css", "docs.js"):
         assert client.get(f"/static/{name}").status_code == 200
-    for path in STATIC.iterdir():  # no CDN: nothing the page loads comes from another host
+    for path in STATIC.rglob("*.*"):  # no CDN: nothing the page loads comes from another host
         text = path.read_text()
         assert 'src="http' not in text and 'href="http' not in text and "url(http" not in text, path
     docs = client.get("/docs")

@@ -150,3 +150,39 @@ def test_offline_api_docs_render(browser, server):
     assert "/api/predict/{model}" in text and "multipart/form-data" in text and "413" in text
     assert not errors, errors
     page.close()
+
+
+def test_the_camera_is_answered_live(browser, small_checkpoint, tmp_path):
+    """Chromium's fake camera plays a real photo of a handwritten 7: the page answers the live picture."""
+    from playwright.sync_api import expect
+
+    from nnzero.serving.app import create_app
+
+    from ._web import y4m_video
+
+    video = y4m_video([DIGITS / "d7_0_paper.jpg"], tmp_path / "seven.y4m")
+    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    with live_server(create_app([small_checkpoint])) as url:
+        with_camera = browser.browser_type.launch(
+            executable_path=CHROMIUM, args=[*ARGS, *camera, f"--use-file-for-fake-video-capture={video}"]
+        )
+        page = with_camera.new_page(locale="en-US")
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_function("document.querySelectorAll('#model option').length === 1")
+        answers = []
+        page.on("response", lambda r: "/api/predict/" in r.url and answers.append(r.status))
+        page.click("#camera-toggle")
+        expect(page.locator("#video")).to_be_visible()
+        page.wait_for_function("document.querySelector('#guess').textContent === '7'", timeout=20_000)
+        page.wait_for_timeout(1500)  # it keeps answering while the camera runs
+        assert len(answers) >= 3 and set(answers) == {200}, answers
+        page.click("#camera-toggle")  # stopped: no more requests
+        expect(page.locator("#video")).to_be_hidden()
+        page.wait_for_timeout(500)
+        count = len(answers)
+        page.wait_for_timeout(800)
+        assert len(answers) == count
+        with_camera.close()
+    assert not errors, errors

@@ -21,7 +21,11 @@ def register(sub) -> None:
         "evaluate",
         "evaluate a checkpoint on its test set: accuracy, confusion matrix, mistakes",
         "在测试集上评估检查点: 准确率、混淆矩阵、分错的图像",
-        ["nnzero evaluate runs/NAME/best.pt", "nnzero evaluate runs/NAME/best.pt --json --mistakes 50"],
+        [
+            "nnzero evaluate runs/NAME/best.pt",
+            "nnzero evaluate runs/NAME/best.pt --json --mistakes 50",
+            "nnzero evaluate runs/flowers/best.pt --unknown-dir my_pets/   # the share answered 'unknown'",
+        ],
         run,
     )
     p.add_argument(
@@ -49,6 +53,14 @@ def register(sub) -> None:
         default=20,
         help=tr("how many mistakes to list and draw", "列出并绘制多少个错误"),
     )
+    p.add_argument(
+        "--unknown-dir",
+        metavar="DIR",
+        help=tr(
+            "a folder of pictures that are none of the classes: how many are answered 'unknown'",
+            "一个图像都不属于任何类别的文件夹: 统计其中回答'不确定'的比例",
+        ),
+    )
     p.add_argument("--device", default="auto")
     add_json(p)
     add_dry_run(p)
@@ -70,6 +82,7 @@ def run(args) -> int:
             dry_run=args.dry_run,
             top_mistakes=max(args.mistakes, 1),
             device=args.device,
+            unknown_dir=args.unknown_dir,
         )
     finally:
         if tmp:

@@ -83,10 +83,13 @@ def evaluate(
     top_mistakes: int = 32,
     device: str = "auto",
     dry_run: bool = False,
+    unknown_dir: str | Path | None = None,
 ) -> dict:
     """Test accuracy, log-loss, per-class precision/recall, the confusion matrix and every mistake
     (most confident first) of a checkpoint on its test set; with ``out_dir``, also confusion.png,
-    mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only."""
+    mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only. For a checkpoint
+    that can answer "unknown", ``result["unknown"]`` holds its test coverage and accuracy-coverage
+    curve, and with ``unknown_dir`` (pictures that are none of the classes) the share it rejects."""
     from nnzero.evaluation.evaluate import evaluate_checkpoint
 
     return evaluate_checkpoint(
@@ -97,4 +100,5 @@ def evaluate(
         max_batches=1 if dry_run else None,
         top_mistakes=top_mistakes,
         device=device,
+        unknown_dir=unknown_dir,
     )

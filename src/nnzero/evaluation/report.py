@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nnzero import __version__
 from nnzero.evaluation import report_sections as sections
+from nnzero.evaluation import report_unknown
 from nnzero.evaluation.html import page, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
 from nnzero.i18n import tr
@@ -120,6 +121,8 @@ def build_html(info: RunInfo, eval_dir: Path, lang: str, note: str = "", feature
         sections.test_metrics(info, lang, note),
         sections.confusion(info, eval_dir, lang),
         sections.mistakes(eval_dir, lang),
+        report_unknown.unknown(info, lang),
+        report_unknown.imagenet(info, lang),
     ]
     if feature_maps:
         parts.append(sections.feature_maps(info, lang))

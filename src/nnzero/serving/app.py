@@ -3,18 +3,23 @@
     from nnzero.serving.app import create_app
     app = create_app(["runs/mnist-cnn/best.pt"])     # then: uvicorn.run(app), or `nnzero serve`
 
-Routes: ``/`` the page (plain HTML/JS/CSS in ``static/``, no CDN, works offline); ``GET /api/models``;
-``POST /api/predict/{model}``; ``GET /healthz``; ``/docs`` an offline API reference built from
+Routes: ``/`` the page (plain HTML/JS/CSS in ``static/``, no CDN, works offline: one shell, ``shell.js``,
+with a view a tab, ``static/views/``); ``GET /api/models``; ``GET /api/views``; each view's own routes
+(``routes/``: ``POST /api/predict/{model}`` for the predict view); ``GET /healthz``; ``/docs`` an offline API reference built from
 ``/openapi.json`` (``/docs/swagger`` is FastAPI's Swagger UI, which loads its scripts from a CDN).
 Every error answers JSON ``{"error": "..."}`` with its status code; the server goes on serving.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import sys
 from pathlib import Path
 
 import torch
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
@@ -22,11 +27,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnzero import __version__
+from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
 from nnzero.serving import schema
 from nnzero.serving.lingering import LingeringClose
-from nnzero.serving.schema import Health, ModelInfo, Prediction
+from nnzero.serving.routes import predict
+from nnzero.serving.schema import Health, ModelInfo, ViewInfo
 from nnzero.serving.service import Service, default_threads
-from nnzero.serving.uploads import MAX_BYTES, RequestError, read_payload
+from nnzero.serving.uploads import MAX_BYTES, RequestError
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -39,27 +47,67 @@ def create_app(
     max_concurrent: int | None = None,
     max_bytes: int = MAX_BYTES,
     precision: str = "auto",
+    teach=None,
+    token: str | None = None,
 ) -> FastAPI:
-    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now;
+    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now.
+
+    ``teach``: a Teach project (a folder, or a ``serving.teach.Teacher``) adds the Teach view and its
+    routes, whose writes need ``token`` (``app.state.teach_token``; a random one when not given).
     ``precision``: fp32, bf16 or auto (bf16 for photo models where the device has bfloat16 hardware)."""
     torch.set_num_threads(threads or default_threads())
     service = Service([str(p) for p in model_paths], device, max_concurrent, precision)
+    offered = [predict]
+    lifespan = None
+    if teach is not None:
+        from nnzero.serving.routes import teach as teach_view
+
+        teacher, lifespan = _open_teach(teach, service)
+        offered = [teach_view, predict]  # the first view is the page's first tab
     app = FastAPI(
         title="nnzero",
         version=__version__,
         description="Neural networks from zero: predict the class of a drawing or a photo.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.service = service
+    if teach is not None:
+        app.state.teacher, app.state.teach_token = teacher, token or secrets.token_urlsafe(24)
     ## an answer given before the upload was read (413, 404, ...) waits until the rest has been drained
     app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
-    _add_api_routes(app, service, max_bytes)
+    _add_api_routes(app, service, max_bytes, offered)
     _add_page_routes(app)
-    schema.install(app, list(service.models))
+    schema.install(app, lambda: list(service.models))
     return app
+
+
+def _open_teach(teach, service: Service):
+    """The Teach project, its latest model served, its feature worker started; and a lifespan that stops it."""
+    from nnzero.serving.teach import Teacher
+
+    teacher = teach if isinstance(teach, Teacher) else Teacher(teach)
+    ## one process: decoding and feature extraction must not fork worker processes from a server that runs threads
+    os.environ.setdefault("NNZERO_DECODE_WORKERS", "1")
+    os.environ.setdefault("NNZERO_FEATURE_WORKERS", "1")
+    teacher.name = service.unique_name(teacher.name)
+    latest = teacher.latest_checkpoint()
+    if latest is not None:
+        try:
+            service.put(teacher.name, latest)
+        except NnzeroError as e:  # a damaged best.pt: the page offers Train again
+            print(tr("warning: {e}", "警告: {e}", e=e), file=sys.stderr)
+    teacher.start()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        teacher.close()
+
+    return teacher, lifespan
 
 
 def _add_page_routes(app: FastAPI) -> None:
@@ -80,7 +128,9 @@ def _add_page_routes(app: FastAPI) -> None:
         )
 
 
-def _add_api_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
+def _add_api_routes(app: FastAPI, service: Service, max_bytes: int, offered: list) -> None:
+    """The routes every server has, then each offered view's own (``serving/routes/``)."""
+
     @app.get("/healthz", summary="Is the server up, and with which models", response_model=Health)
     def healthz() -> dict:
         return {
@@ -95,27 +145,16 @@ def _add_api_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
     def models() -> list[dict]:
         return service.describe()
 
-    @app.post(
-        "/api/predict/{model}",
-        summary="The top classes for one image",
-        description=(
-            "Send the image as multipart/form-data (field `image`), as JSON "
-            '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
-            "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
-            "and 40 megapixels. `input` in the answer is the prepared image the network saw."
-        ),
-        response_model=Prediction,
-        responses=schema.predict_errors(max_bytes),
-        openapi_extra=schema.predict_body(max_bytes),
+    @app.get(
+        "/api/views",
+        summary="The views of this server's page (predict, and teach or listen when they are on)",
+        response_model=list[ViewInfo],
     )
-    async def predict(
-        model: str,
-        request: Request,
-        top: int = Query(5, ge=1, le=schema.MAX_TOP, description="how many classes (at most the model's)"),
-    ) -> dict:
-        service.get(model)  # 404 before reading a byte of the body
-        payload = await read_payload(request, max_bytes)
-        return await service.predict_async(model, payload, top)
+    def views() -> list[dict]:
+        return [view.VIEW.describe() for view in offered]
+
+    for view in offered:
+        view.add_routes(app, service, max_bytes=max_bytes)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

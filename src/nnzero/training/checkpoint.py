@@ -44,8 +44,12 @@ def save_checkpoint(
     config: dict | None = None,
     dataset: str = "",
     train_state: dict | None = None,
+    extra: dict | None = None,
 ) -> Path:
-    """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint."""
+    """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint.
+
+    ``extra``: more entries of plain types and tensors (e.g. "unknown": what says a picture is none of
+    the classes, ``nnzero.unknown``); they cannot replace the entries above."""
     path = Path(path)
     payload = {
         "format": FORMAT,
@@ -62,6 +66,7 @@ def save_checkpoint(
     }
     if train_state is not None:
         payload["train_state"] = train_state
+    payload = dict(extra or {}) | payload
     return write_atomic(path, lambda f: torch.save(payload, f))
 
 

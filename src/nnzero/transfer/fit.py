@@ -28,14 +28,14 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.device import resolve_precision
-from nnzero.transfer.features import VIEWS, by_split, cached_features, side_by_side
+from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params, side_by_side
 from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -44,6 +44,7 @@ from nnzero.transfer.fine_tune import (
     put_head,
 )
 from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.transfer.known import known_photos
 from nnzero.transfer.recipe import apply_choice, is_auto, may_fine_tune
 from nnzero.transfer.split import labelled_photos, split_note, split_photos
 
@@ -121,12 +122,18 @@ def fit_on_features(
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
     if choice is not None:
         metrics["choice"] = choice.record()
+    unknown, known = known_photos(
+        model, model_cfg.name, views, y, classes, logits["test"][0], acts, tuned is not None and tuned.chosen,
+        train_cfg.unknown_coverage,
+    )  # fmt: skip
+    metrics |= known
     best = None
     if run_dir is not None:
         spec = input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop")
         best = save_checkpoint(
             run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
             classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
+            extra={"unknown": unknown} if unknown else None,
         )  # fmt: skip
     say(_result_line(head, scores["val"], scores["test"], tuned is not None and tuned.chosen))
     metrics["seconds"] = round(time.perf_counter() - start, 2)
@@ -149,10 +156,11 @@ def _begin(run, run_dir, callbacks, data_cfg, model_cfg, train_cfg, load) -> Non
 
 
 def _head_epoch(run, callbacks, scores: dict, seconds: float, images: int) -> None:
-    """The head's fit as the run's first epoch (metrics.csv, the epoch line)."""
+    """The head's fit as the run's first epoch (metrics.csv, the epoch line). It is one L-BFGS solve,
+    not a series of steps: no step rows (step 0), so its epoch row is its one point on the curves."""
     train, val = scores["train"], scores["val"]
     held = (val["loss"], val["accuracy"]) if val else None
-    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images)]
+    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images, 0)]
     callbacks.on_epoch_end(1, run.history[0])
 
 
@@ -173,7 +181,11 @@ def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
         run.history.append(row)
         callbacks.on_epoch_end(row["epoch"], row)
 
-    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch)
+    def on_step(row: dict) -> None:  # steps.csv: every k steps of the fine-tuning
+        run.steps.append(row)
+        callbacks.on_step_log(row["step"], row)
+
+    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch, on_step=on_step)
 
 
 def _sizes(model_cfg: ModelConfig) -> dict:
@@ -183,12 +195,8 @@ def _sizes(model_cfg: ModelConfig) -> dict:
 def _params(model_cfg: ModelConfig, size: int, precision: str = "fp32") -> dict:
     """What made the features: the cache entry's name (datasets/features.py). bf16 features get an
     entry of their own; float32 ones keep the name they always had."""
-    from nnzero.models.pretrained import weights_source
-
-    params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
-    return (
-        params | {"size": size, "resize": RESIZE} | ({"precision": precision} if precision != "fp32" else {})
-    )
+    params = feature_params(model_cfg.name, model_cfg.weights, size)
+    return params | ({"precision": precision} if precision != "fp32" else {})
 
 
 def _parts(model, model_cfg, size: int, precision: str) -> list[tuple]:
