@@ -90,12 +90,14 @@ def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: s
         cmd + ["--name", f"{name}-{model}-{run}", "--json", *extra], env={"NNZERO_CACHE_DIR": str(cache)}
     )
     feats, tuned = result["features"], result.get("fine_tune") or {}
+    params = feats["params"].get("members", [feats["params"]])  # efficientnet_lite012: one per backbone
+    backbone = "+".join(p["backbone"].removeprefix("efficientnet_") for p in params)
     return {
         "data": name,
-        "model": model if model != "default" else f"default ({feats['params']['backbone']})",
+        "model": model if model != "default" else f"default ({backbone})",
         "run": run,
         "choice": result.get("choice"),
-        "precision": feats["params"].get("precision", "fp32"),
+        "precision": params[0].get("precision", "fp32"),
         "checkpoint": result.get("checkpoint"),
         "acc": result.get("test_accuracy"),
         "logloss": result.get("test_loss"),
@@ -119,11 +121,13 @@ def held_out_folder(data: Path, root: Path) -> Path:
     """Links to the photos every `nnzero train photos` run on ``data`` holds out (its test photos)."""
     import numpy as np
 
+    from nnzero.datasets.bursts import burst_groups
     from nnzero.datasets.layouts import find_photos
     from nnzero.datasets.photos import held_out_mask
 
     listing = find_photos(data)
-    mask = held_out_mask(np.asarray(listing.labels), np.asarray(listing.held_out, bool))
+    groups = burst_groups(list(listing.files))  # frames of one capture burst are held out together
+    mask = held_out_mask(np.asarray(listing.labels), np.asarray(listing.held_out, bool), groups)
     root.mkdir(parents=True)
     for f in np.asarray(listing.files)[mask]:
         (root / Path(f).name).symlink_to(Path(listing.root) / f)
