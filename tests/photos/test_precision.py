@@ -108,7 +108,7 @@ def test_the_default_records_its_choice_and_reasons_in_config_and_report(flower_
 
 
 def test_the_rules_themselves():
-    from nnzero.training.settings import TRIO_MAX_PHOTOS, photos_model
+    from nnzero.training.settings import TRIO_MAX_PHOTOS, photos_model, resolve_settings
     from nnzero.transfer.recipe import FINE_TUNE_EPOCHS, MAX_PHOTOS, choose
 
     lite2, trio = "efficientnet_lite2", "efficientnet_lite012"
@@ -120,6 +120,9 @@ def test_the_rules_themselves():
     assert choose(lite2, {}, 0, True, 1000).fine_tune == 0  # no validation photos to judge by
     assert "more than" in choose(lite2, {}, 0, True, TRIO_MAX_PHOTOS + 1).model_why[0]
     assert photos_model(FLOWERS) == trio and photos_model(None) == trio  # 1,000 flowers: three backbones
+    ## --fine-tune without --model: a single backbone (three side by side do not fine-tune)
+    assert resolve_settings("photos", data_dir=str(FLOWERS), fine_tune=8)[1].name == lite2
+    assert resolve_settings("photos", data_dir=str(FLOWERS), sets=["train.fine_tune=0"])[1].name == trio
 
 
 @pytest.mark.slow  # a one-epoch digit model (~5 s)

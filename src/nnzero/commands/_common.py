@@ -63,7 +63,7 @@ def say(args, message: str) -> None:
 
 
 def add_precision(parser: argparse.ArgumentParser) -> None:
-    """--precision for the commands that run a trained network (predict, submit, serve, evaluate)."""
+    """--precision for the commands that run a trained network (predict, submit, serve, teach)."""
     parser.add_argument(
         "--precision",
         choices=("fp32", "bf16", "auto"),

@@ -59,10 +59,14 @@ def default_model(dataset: str) -> str:
     return DEFAULT_MODEL[dataset]
 
 
-def photos_model(data_dir) -> str:
+def photos_model(data_dir, fine_tune: bool = False) -> str:
     """The photos default for this folder: the three backbones side by side, or Lite2 alone for a folder
-    of more than TRIO_MAX_PHOTOS photos (a scan of the names, nothing decoded)."""
+    of more than TRIO_MAX_PHOTOS photos (a scan of the names, nothing decoded), or when fine-tuning is
+    asked for (only a single backbone fine-tunes)."""
     from nnzero.datasets.layouts import find_photos
+
+    if fine_tune:
+        return LARGE_FOLDER_MODEL
 
     try:
         count = len(find_photos(data_dir).files) if data_dir else 0
@@ -110,7 +114,8 @@ def resolve_settings(
 
     name = model or default_model(dataset)
     if model is None and dataset == "photos":
-        name = photos_model(settings.get("data_dir"))
+        asked = parse_sets(sets)["train"].get("fine_tune", settings.get("fine_tune"))  # --set wins
+        name = photos_model(settings.get("data_dir"), str(asked).lower() not in ("none", "0"))
     if dataset not in DATASETS:
         default_model(dataset)  # raises the "unknown data set" error
     entry = model_entry(name)
