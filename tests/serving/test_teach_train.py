@@ -70,6 +70,12 @@ def test_features_were_ready_before_train_so_it_only_fits_the_head(trained):
     }  # the twin: same bytes
     config = json.loads((Path(result["run_dir"]) / "config.json").read_text())  # a normal run folder
     assert config["data"]["data_dir"] == str(teacher.root) and config["data"]["val_fraction"] == 0.2
+    ## the head alone on the worker's float32 features: the photos default's choice does not apply
+    assert (
+        config["train"]["fine_tune"] == 0
+        and config["train"]["precision"] == "fp32"
+        and "choice" not in config
+    )
     import torch
 
     metrics = torch.load(result["checkpoint"], weights_only=True)["metrics"]

@@ -97,6 +97,10 @@ def train_project(project: Project, worker: FeatureWorker, backbone: str, progre
                 runs_dir=project.root / "runs",
                 name=next_run_name(project.root),
                 val_fraction=VAL_FRACTION,
+                ## the head alone, on the float32 features the worker cached: not the photos default's
+                ## choice of fine-tuning, nor bf16 features (another cache entry) on a bf16 CPU
+                fine_tune=0,
+                precision="fp32",
                 progress=False,
                 say=progress.say,
             )
