@@ -9,8 +9,8 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
-nnzero train photos --data-dir DIR                   # chooses: the head alone, or fine-tuning too (and says why)
-nnzero train photos --data-dir DIR --fine-tune       # the head, then the last 2 blocks for 8 epochs, always
+nnzero train photos --data-dir DIR                   # chooses (and says why): 3 backbones up to 1,500 photos, else lite2
+nnzero train photos --data-dir DIR --fine-tune       # lite2: the head, then the last 2 blocks for 8 epochs, always
 nnzero train photos --data-dir DIR --precision bf16  # bfloat16 features (auto: where the CPU has bf16 hardware)
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
@@ -190,11 +190,12 @@ def _data_and_model_flags(p) -> None:
         help=tr(
             "photos, efficientnet_lite: after the head is fitted, train the backbone's last 2 blocks for "
             "EPOCHS more epochs (8 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X), "
-            "kept only if the validation log-loss improves; 0: the head alone. Without the flag the run "
-            "chooses for the folder and says why (docs/photos.md)",
+            "kept only if the validation log-loss improves; 0: the head alone; without --model: lite2. "
+            "Without the flag the run chooses for the folder and says why (docs/photos.md)",
             "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后 2 个块 EPOCHS 轮 (不写则为 8; "
             "--set train.fine_tune_blocks=N, train.fine_tune_lr=X), 仅当验证集对数损失降低时才保留; "
-            "0: 只训练分类层。不加此选项时由程序根据文件夹自行选择并说明原因 (docs/photos.zh-CN.md)",
+            "0: 只训练分类层; 不指定 --model 时用 lite2。不加此选项时由程序根据文件夹自行选择并说明原因 "
+            "(docs/photos.zh-CN.md)",
         ),
     )
 
