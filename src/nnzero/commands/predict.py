@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
 from nnzero.i18n import lang, tr
 
 
@@ -31,6 +31,7 @@ def register(sub) -> None:
             "nnzero predict runs/NAME/best.pt *.png --json",
             "nnzero predict runs/NAME/best.pt my_photo.jpg --imagenet    # and the backbone's ImageNet classes",
             "nnzero predict --imagenet my_photo.jpg                      # what the pretrained network sees",
+            "nnzero predict runs/pets/best.pt my_pet.jpg --precision bf16",
             "nnzero predict runs/NAME/onnx/model.onnx my_digit.jpg       # an export (nnzero export)",
             "nnzero predict runs/SOUND_RUN/best.pt my_clip.wav --save-input heard.png",
         ],
@@ -83,6 +84,7 @@ def register(sub) -> None:
         help=tr("save the prepared input of the first image", "保存第一张图像预处理后的输入"),
     )
     p.add_argument("--device", default="auto")
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -141,15 +143,19 @@ def _predictor(args):
     from nnzero.inference import load
     from nnzero.inference.predictor import Predictor
 
+    def note(message: str) -> None:  # the precision's note (on stderr under --json)
+        say(args, message)
+
     if args.imagenet and not (path.suffix == ".pt" or path.is_dir()):
         from nnzero.models.imagenet import imagenet_checkpoint
 
         return (
-            Predictor(imagenet_checkpoint(args.backbone), args.device),
+            Predictor(imagenet_checkpoint(args.backbone), args.device, args.precision, note),
             [args.checkpoint, *args.images],
             True,
         )
-    return load(args.checkpoint, device=args.device), list(args.images), False
+    predictor = load(args.checkpoint, device=args.device, precision=args.precision, say=note)
+    return predictor, list(args.images), False
 
 
 def _json_line(name: str, answer: dict, imagenet_only: bool) -> dict:

@@ -9,7 +9,9 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
-nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 5 epochs too
+nnzero train photos --data-dir DIR                   # chooses (and says why): 3 backbones up to 1,500 photos, else lite2
+nnzero train photos --data-dir DIR --fine-tune       # lite2: the head, then the last 2 blocks for 8 epochs, always
+nnzero train photos --data-dir DIR --precision bf16  # bfloat16 features (auto: where the CPU has bf16 hardware)
 nnzero train fsdd --data-dir DIR                     # spoken digits as log-mel pictures (docs/sound.md)
 nnzero train fsdd --data-dir DIR --split speaker:george   # test on a voice never heard in training
 nnzero train sounds --data-dir DIR                   # one folder of sound files per class
@@ -50,7 +52,8 @@ def register(sub) -> None:
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
-            "nnzero train photos --data-dir ~/my_photos --fine-tune 3",
+            "nnzero train photos --data-dir ~/my_photos",
+            "nnzero train photos --data-dir ~/my_photos --fine-tune 0 --precision fp32",
             "nnzero train fsdd --data-dir data/fsdd --split speaker:george",
             "nnzero train sounds --data-dir ~/my_music_by_genre",
             "nnzero train mnist --resume runs/keras-mlp",
@@ -138,12 +141,13 @@ def _data_and_model_flags(p) -> None:
         "--precision",
         choices=CHOICES[("train", "precision")],
         help=tr(
-            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32): "
-            "~2x faster on CPUs with AVX-512 BF16 or AMX and on recent GPUs, slower elsewhere; "
-            "auto: bf16 where it is fast",
-            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32): "
-            "在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, 其他设备上反而更慢; "
-            "auto: 在快的设备上用 bf16",
+            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32; photos on a "
+            "pretrained backbone: its features and fine-tuning too): ~2x faster on CPUs with AVX-512 BF16 "
+            "or AMX and on recent GPUs, slower elsewhere; auto: bf16 where it is fast (the default for "
+            "the pretrained photo backbones)",
+            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32; 预训练骨干网络上的照片: "
+            "特征提取和微调也用 bf16): 在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, "
+            "其他设备上反而更慢; auto: 在快的设备上用 bf16 (预训练照片骨干网络的默认值)",
         ),
     )
     p.add_argument(
@@ -195,14 +199,17 @@ def _data_and_model_flags(p) -> None:
         "--fine-tune",
         type=int,
         nargs="?",
-        const=5,
+        const=8,
         metavar="EPOCHS",
         help=tr(
-            "photos, efficientnet_lite: after the head is fitted, train the backbone's last blocks for "
-            "EPOCHS more epochs (5 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
-            "kept only if the validation log-loss improves",
-            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 5; "
-            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X); 仅当验证集对数损失降低时才保留",
+            "photos, efficientnet_lite: after the head is fitted, train the backbone's last 2 blocks for "
+            "EPOCHS more epochs (8 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X), "
+            "kept only if the validation log-loss improves; 0: the head alone; without --model: lite2. "
+            "Without the flag the run chooses for the folder and says why (docs/photos.md)",
+            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后 2 个块 EPOCHS 轮 (不写则为 8; "
+            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X), 仅当验证集对数损失降低时才保留; "
+            "0: 只训练分类层; 不指定 --model 时用 lite2。不加此选项时由程序根据文件夹自行选择并说明原因 "
+            "(docs/photos.zh-CN.md)",
         ),
     )
 

@@ -12,6 +12,7 @@ import torch
 
 from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
+from nnzero.errors import DataError
 from nnzero.evaluation import metrics
 from nnzero.evaluation.coverage import check_can_tell, format_unknown, unknown_result
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
@@ -33,6 +34,22 @@ def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None
         data_cfg = DataConfig(dataset=ckpt.get("dataset") or "mnist")
     changes = {k: v for k, v in (("data_dir", data_dir), ("dataset", dataset)) if v}
     return load_dataset(dc_replace(data_cfg, **changes), "test")
+
+
+def check_same_classes(ckpt: dict, data) -> None:
+    """DataError unless the test set's classes are the checkpoint's, in its order (a folder may have
+    gained or lost a class folder since the run, e.g. a Teach project while it trained)."""
+    found = list(getattr(data, "classes", None) or [])
+    if found and found != list(ckpt["classes"]):
+        raise DataError(
+            tr(
+                "the test set's classes ({found}) are not the checkpoint's ({known}): give --data-dir "
+                "a folder with the same class folders",
+                "测试集的类别 ({found}) 与检查点的类别 ({known}) 不同: 请用 --data-dir 指定类别文件夹相同的文件夹",
+                found=", ".join(found)[:300],
+                known=", ".join(ckpt["classes"])[:300],
+            )
+        )
 
 
 def cached_features_rows(ckpt: dict, data) -> np.ndarray | None:
@@ -88,6 +105,7 @@ def evaluate_checkpoint(
     ckpt = load_checkpoint(path)
     check_can_tell(ckpt, unknown_dir)
     data = test_set(ckpt, data_dir, dataset)
+    check_same_classes(ckpt, data)
     logits, features = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]

@@ -143,14 +143,17 @@ def make_submission(
     tta: bool = False,
     positive: str | None = None,
     device: str = "auto",
+    precision: str = "auto",
     dry_run: bool = False,
     quiet: bool = False,
+    say=None,
 ) -> dict:
-    """Predict every photo of ``test_dir`` and write the CSV (not on a dry run); returns what was done."""
+    """Predict every photo of ``test_dir`` and write the CSV (not on a dry run); returns what was done.
+    ``precision``: fp32, bf16 or auto (bf16 where the device has bfloat16 hardware)."""
     from nnzero.datasets.photos import read_photos
     from nnzero.inference.predictor import Predictor
 
-    predictor = Predictor.from_checkpoint(checkpoint, device)
+    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say)
     if predictor.spec.get("kind") != "photos":
         raise NnzeroError(
             tr(
@@ -180,6 +183,7 @@ def make_submission(
         "bad_file_label": BAD_FILE_P,
         "clip": clip,
         "tta": tta,
+        "precision": predictor.precision,
         "positive": predictor.classes[index],
         "out": None if dry_run else str(write_submission(out, rows)),
         "dry_run": bool(dry_run),

@@ -11,6 +11,10 @@ one lock around the forward pass, so a web server may share one Predictor. The p
 the form of the answers are ``ImageClassifier``'s, shared with an export's ``OnnxPredictor``. A sound
 model (``is_sound``) hears each clip as one picture per window and averages the windows' probabilities;
 it does not say "unknown" (its bank of known pictures is not built: ``training/known.py``).
+
+``precision``: fp32, bf16 (bfloat16 autocast; probabilities still float32) or auto, the default:
+bf16 for a photo model on a device with bfloat16 hardware (``training/device.py``), fp32 otherwise
+(a digit model is too small for bfloat16 to pay).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import torch
 from nnzero.inference.classifier import UNKNOWN, Answer, ImageClassifier
 from nnzero.inference.prepare import as_image, image_from_array
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
-from nnzero.training.device import pick_device
+from nnzero.training.device import autocast, pick_device, resolve_precision
 from nnzero.unknown import Unknown, features_and_logits
 
 __all__ = ["UNKNOWN", "Answer", "Predictor", "as_image", "image_from_array", "load"]
@@ -33,12 +37,15 @@ __all__ = ["UNKNOWN", "Answer", "Predictor", "as_image", "image_from_array", "lo
 class Predictor(ImageClassifier):
     """PyTorch: the checkpoint's network on the best device (``prepare``, ``predict``: ImageClassifier)."""
 
-    def __init__(self, ckpt: dict, device: str = "auto"):
+    def __init__(self, ckpt: dict, device: str = "auto", precision: str = "auto", say=None):
         self.checkpoint = ckpt
         self.device = pick_device(device)
         self.model = model_from_checkpoint(ckpt, self.device)
         self.classes: list[str] = list(ckpt["classes"])
         self.spec: dict = dict(ckpt["input_spec"])
+        if precision == "auto" and self.spec.get("kind") != "photos":
+            precision = "fp32"
+        self.precision = resolve_precision(precision, self.device, say)
         shape = (1, self.spec["channels"], 1, 1)
         self._mean = torch.tensor(self.spec["mean"], dtype=torch.float32, device=self.device).view(shape)
         self._std = torch.tensor(self.spec["std"], dtype=torch.float32, device=self.device).view(shape)
@@ -48,8 +55,10 @@ class Predictor(ImageClassifier):
         self._imagenet = None  # the backbone's ImageNet classifier, read when first asked for
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> Predictor:
-        return cls(load_checkpoint(path), device)
+    def from_checkpoint(
+        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None
+    ) -> Predictor:
+        return cls(load_checkpoint(path), device, precision, say)
 
     @property
     def name(self) -> str:
@@ -111,15 +120,16 @@ class Predictor(ImageClassifier):
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) of prepared uint8 images (N, C, H, W)."""
         x = self._input(batch)
-        with self._lock:
+        with self._lock, autocast(self.precision, self.device):
             logits = self.model(x)  # (N, classes)
         return torch.softmax(logits.float(), 1).cpu().numpy()
 
     def features(self, batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """(features (N, D) the last linear layer receives, logits (N, classes)) of prepared images."""
         x = self._input(batch)
-        with self._lock, torch.no_grad():
-            return features_and_logits(self.model, x)
+        with self._lock, torch.no_grad(), autocast(self.precision, self.device):
+            feats, logits = features_and_logits(self.model, x)
+        return feats.float(), logits.float()  # bf16 under autocast: the unknown bank is float32
 
     def answer(self, batch: np.ndarray, top: int = 3, unknown: bool = True, imagenet: int = 0) -> list[dict]:
         """One answer per prepared uint8 image (N, C, H, W): what the CLI, the API and the page show.
@@ -149,7 +159,7 @@ class Predictor(ImageClassifier):
         return self._imagenet
 
 
-def load(checkpoint: str | Path, *, device: str = "auto") -> Predictor:
+def load(checkpoint: str | Path, *, device: str = "auto", precision: str = "auto", say=None) -> Predictor:
     """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
-    are rebuilt from the file alone."""
-    return Predictor.from_checkpoint(checkpoint, device)
+    are rebuilt from the file alone. ``precision``: see the module's docstring."""
+    return Predictor.from_checkpoint(checkpoint, device, precision, say)

@@ -8,6 +8,7 @@ with the best validation accuracy, with their test metrics); everything else a r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from nnzero.training import distributed
 from nnzero.training.augment import augment_digits, augment_photos, augment_sound
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.data import prepare_data
-from nnzero.training.device import has_fast_bf16, pick_device
+from nnzero.training.device import pick_device, resolve_precision
 from nnzero.training.ema import ema_state, restore_ema, weight_average
 from nnzero.training.known import known_pictures
 from nnzero.training.loop import TensorData, evaluate, new_tally, plain_tally, train_one_epoch
@@ -106,20 +107,7 @@ class Trainer:
 
     def _resolve_precision(self, cfg: TrainConfig) -> TrainConfig:
         """precision=auto becomes bf16 or fp32 for this device (and config.json says which)."""
-        if cfg.precision == "fp32":
-            return cfg
-        fast = has_fast_bf16(self.device)
-        if cfg.precision == "auto":
-            return dataclasses.replace(cfg, precision="bf16" if fast else "fp32")
-        if cfg.precision == "bf16" and not fast:
-            self.say(
-                tr(
-                    "note: {d} has no bfloat16 hardware, so --precision bf16 will be slower than fp32",
-                    "注意: {d} 没有 bfloat16 硬件支持, --precision bf16 会比 fp32 更慢",
-                    d=self.device,
-                )
-            )
-        return cfg
+        return dataclasses.replace(cfg, precision=resolve_precision(cfg.precision, self.device, self.say))
 
     def model_kwargs(self) -> dict:
         return {
@@ -193,7 +181,8 @@ class Trainer:
         if self.data.train.kind == "sound":
             return augment_sound
         if self.data.train.channels == 3 and self.data.train.kind == "photos":
-            return augment_photos
+            crop = self.data_cfg.crop_size  # smaller crops than the test photos: see augment_photos
+            return functools.partial(augment_photos, size=crop) if crop else augment_photos
         return augment_digits
 
     # -- the run -----------------------------------------------------------------------------
