@@ -25,6 +25,9 @@ class DataConfig:
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
     limit: int | None = None  # use only the first N training images (quick runs, tests)
     augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
+    ## seeds the validation split (and --limit's subset); None: train.seed. A committee's members
+    ## share their committee's split, so that it can be validated on images none of them saw
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class ModelConfig:
     pretrained: bool = False
     weights: str | None = None  # start from the weights in this local file instead
     freeze_backbone: bool = False  # train only the new classifier head of a pretrained model
+    ## a committee: this many networks, each from its own seed, their probabilities averaged
+    members: int = 1
+    ## test-time augmentation kept in the checkpoint: none | shifts (the image and 1-pixel shifts of it)
+    tta: str = "none"
 
 
 MODEL_OPTIONS = ("pretrained", "weights", "freeze_backbone")  # passed to the factory only when set
@@ -86,6 +93,7 @@ CHOICES = {
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
     ("train", "precision"): ("fp32", "bf16", "auto"),
+    ("model", "tta"): ("none", "shifts"),
 }
 
 ## Numbers a setting may take: (lowest, highest, is the highest itself allowed); None: no bound.
@@ -105,6 +113,8 @@ RANGES = {
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),
+    ("data", "split_seed"): (0, None, True),
+    ("model", "members"): (1, None, True),
 }
 
 

@@ -60,3 +60,16 @@ def _plain(value):
 def say(args, message: str) -> None:
     """Human progress text: on stdout normally, on stderr under --json so stdout stays parseable."""
     print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+
+def add_tta(parser: argparse.ArgumentParser) -> None:
+    """--tta for a checkpoint's predictions: shifts, or none (default: what the checkpoint keeps)."""
+    parser.add_argument(
+        "--tta",
+        choices=["none", "shifts"],
+        help=tr(
+            "average over the image and copies shifted by 1 pixel (shifts), or not (none); "
+            "default: what the checkpoint keeps (`train --tta`)",
+            "对图像及其平移 1 个像素的副本取平均 (shifts), 或不取 (none); 默认: 检查点中保存的设置 (`train --tta`)",
+        ),
+    )

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_tta, emit_json, say
 from nnzero.i18n import tr
 
 
@@ -21,7 +21,11 @@ def register(sub) -> None:
         "evaluate",
         "evaluate a checkpoint on its test set: accuracy, confusion matrix, mistakes",
         "在测试集上评估检查点: 准确率、混淆矩阵、分错的图像",
-        ["nnzero evaluate runs/NAME/best.pt", "nnzero evaluate runs/NAME/best.pt --json --mistakes 50"],
+        [
+            "nnzero evaluate runs/NAME/best.pt",
+            "nnzero evaluate runs/NAME/best.pt --json --mistakes 50",
+            "nnzero evaluate runs/NAME/best.pt --tta shifts   # averaged over 1-pixel shifts",
+        ],
         run,
     )
     p.add_argument(
@@ -50,6 +54,7 @@ def register(sub) -> None:
         help=tr("how many mistakes to list and draw", "列出并绘制多少个错误"),
     )
     p.add_argument("--device", default="auto")
+    add_tta(p)
     add_json(p)
     add_dry_run(p)
 
@@ -70,6 +75,7 @@ def run(args) -> int:
             dry_run=args.dry_run,
             top_mistakes=max(args.mistakes, 1),
             device=args.device,
+            tta=args.tta,
         )
     finally:
         if tmp:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_tta, emit_json
 from nnzero.i18n import tr
 
 
@@ -21,7 +21,11 @@ def register(sub) -> None:
         "predict",
         "predict the class of your own images with a trained checkpoint",
         "用训练好的检查点预测你自己的图像",
-        ["nnzero predict runs/NAME/best.pt my_digit.jpg", "nnzero predict runs/NAME/best.pt *.png --json"],
+        [
+            "nnzero predict runs/NAME/best.pt my_digit.jpg",
+            "nnzero predict runs/NAME/best.pt *.png --json",
+            "nnzero predict runs/NAME/best.pt my_digit.jpg --tta shifts",
+        ],
         run,
     )
     p.add_argument("checkpoint", help=tr("a .pt file from `nnzero train`", "`nnzero train` 得到的 .pt 文件"))
@@ -33,6 +37,7 @@ def register(sub) -> None:
         help=tr("save the prepared input of the first image", "保存第一张图像预处理后的输入"),
     )
     p.add_argument("--device", default="auto")
+    add_tta(p)
     add_json(p)
     add_dry_run(p)
 
@@ -40,7 +45,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from nnzero.inference import load
 
-    predictor = load(args.checkpoint, device=args.device)
+    predictor = load(args.checkpoint, device=args.device, tta=args.tta)
     prepared, errors = predictor.prepare_files(args.images)
     probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
     results = dict(zip(prepared, probs))

@@ -16,6 +16,7 @@ from nnzero.evaluation import metrics
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
 from nnzero.figures import figure_zh, pick
 from nnzero.i18n import tr
+from nnzero.models.committee import tta_spec
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
@@ -69,14 +70,26 @@ def evaluate_checkpoint(
     top_mistakes: int = 32,
     device: str = "auto",
     logits: torch.Tensor | None = None,
+    tta: str | None = None,
 ) -> dict:
     """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``.
 
     ``logits``: the checkpoint's outputs (N, classes) on this test set, already computed (by the
-    training run that has just tested it); used only when there is one row for every test image."""
+    training run that has just tested it); used only when there is one row for every test image.
+    ``tta``: "shifts" or "none" instead of the test-time augmentation the checkpoint keeps.
+    A committee's result also holds ``committee``: each member's score and how they voted."""
     start = time.perf_counter()
     ckpt = load_checkpoint(path)
+    if tta is not None:  # another test-time augmentation than the checkpoint's
+        ckpt["tta"] = tta_spec(tta)
     data = test_set(ckpt, data_dir, dataset)
+    votes = None
+    if len(ckpt["model_kwargs"].get("members") or ()) > 1:
+        stored = (ckpt.get("metrics") or {}).get("votes")
+        fresh = logits is None or tta is not None or data_dir or dataset
+        logits, votes = (None, None) if fresh or not stored else (logits, stored)
+        if logits is None:
+            logits, votes = committee_logits(ckpt, data, device, max_batches)
     logits = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
@@ -106,10 +119,27 @@ def evaluate_checkpoint(
     }
     if len(classes) == 2:
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
+    if votes is not None:
+        result["committee"] = votes
     if out_dir is not None:
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)
     return result
+
+
+def committee_logits(ckpt: dict, data, device: str, max_batches: int | None) -> tuple[torch.Tensor, dict]:
+    """A committee's log-probabilities (N, classes) on ``data``, and how its members voted."""
+    from nnzero.committee import member_log_probs, view_log_probs, vote_breakdown
+    from nnzero.models.committee import log_mean_prob, networks
+
+    dev = pick_device(device)
+    nets = networks(model_from_checkpoint({**ckpt, "tta": None}, dev))
+    spec = ckpt.get("tta")
+    tensors = TensorData.from_imageset(data, dev)
+    views = view_log_probs(nets, tensors, spec["shifts"] if spec else [(0, 0)], 500, max_batches)
+    members = member_log_probs(views, spec)  # (M, N, classes)
+    labels = torch.as_tensor(data.labels[: members.shape[1]])
+    return log_mean_prob(members), vote_breakdown(members, labels, list(ckpt["classes"]))
 
 
 def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) -> torch.Tensor:
@@ -157,6 +187,10 @@ def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
         )
         writer.writeheader()
         writer.writerows(result["mistakes"])
+    if result.get("committee"):
+        from nnzero.evaluation.committee_view import draw_votes
+
+        files |= draw_votes(result["committee"], data.images, out)
     write_json(files["metrics"], {k: v for k, v in result.items() if k != "mistakes"})
     return {k: str(v) for k, v in files.items()}
 
@@ -175,6 +209,10 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
     ]
     if "roc_auc" in result:
         lines.append(f"ROC AUC: {result['roc_auc']:.4f}")
+    if result.get("committee"):
+        from nnzero.evaluation.committee_view import votes_lines
+
+        lines += votes_lines(result["committee"])
     lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
     for c, s in result["per_class"].items():
         lines.append(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from nnzero import __version__
+from nnzero.evaluation import committee_view
 from nnzero.evaluation import report_sections as sections
 from nnzero.evaluation.html import page, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
@@ -118,6 +119,7 @@ def build_html(info: RunInfo, eval_dir: Path, lang: str, note: str = "", feature
         sections.summary(info, lang),
         sections.curves(info, lang),
         sections.test_metrics(info, lang, note),
+        committee_view.section(info, eval_dir, lang),
         sections.confusion(info, eval_dir, lang),
         sections.mistakes(eval_dir, lang),
     ]

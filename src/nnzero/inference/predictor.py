@@ -24,8 +24,12 @@ from nnzero.training.device import pick_device
 
 
 class Predictor:
-    def __init__(self, ckpt: dict, device: str = "auto"):
-        self.checkpoint = ckpt
+    """``tta``: "shifts" or "none" instead of the test-time augmentation the checkpoint keeps (None)."""
+
+    def __init__(self, ckpt: dict, device: str = "auto", tta: str | None = None):
+        from nnzero.models.committee import tta_spec
+
+        self.checkpoint = ckpt = ckpt if tta is None else {**ckpt, "tta": tta_spec(tta)}
         self.device = pick_device(device)
         self.model = model_from_checkpoint(ckpt, self.device)
         self.classes: list[str] = list(ckpt["classes"])
@@ -36,8 +40,8 @@ class Predictor:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> Predictor:
-        return cls(load_checkpoint(path), device)
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", tta: str | None = None) -> Predictor:
+        return cls(load_checkpoint(path), device, tta)
 
     @property
     def name(self) -> str:
@@ -130,7 +134,7 @@ def image_from_array(a: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(a))
 
 
-def load(checkpoint: str | Path, *, device: str = "auto") -> Predictor:
+def load(checkpoint: str | Path, *, device: str = "auto", tta: str | None = None) -> Predictor:
     """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
-    are rebuilt from the file alone."""
-    return Predictor.from_checkpoint(checkpoint, device)
+    are rebuilt from the file alone (``tta="shifts"``/``"none"``: other test-time augmentation)."""
+    return Predictor.from_checkpoint(checkpoint, device, tta)
