@@ -17,6 +17,7 @@ from nnzero.committee.assemble import assemble
 from nnzero.committee.member import train_member
 from nnzero.committee.plan import Plan, member_seed
 from nnzero.committee.record import write_members
+from nnzero.config import to_dict
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.run import Run
@@ -76,12 +77,7 @@ def _train_and_assemble(plan: Plan, callbacks, progress, dry_run, say, workers) 
     say(describe(plan.data, plan.model, plan.train))
     say(_plan_line(plan, count))
     run = Run(run_dir, dry_run=dry_run)
-    run.config = read_json(run_dir / "config.json") if (run_dir / "config.json").exists() else None
-    if run.config is None:
-        from nnzero.config import to_dict
-
-        run.config = to_dict(data=plan.data, model=plan.model, train=plan.train)
-        write_json(run_dir / "config.json", run.config)
+    run.config = _config(plan)
     callbacks.on_train_begin(run)
     todo = [i for i in range(count) if dry_run or not plan.finished(i)]
     if len(todo) < count:
@@ -121,6 +117,29 @@ def _train_and_assemble(plan: Plan, callbacks, progress, dry_run, say, workers) 
     say(_result_line(run.metrics))
     callbacks.on_train_end(run)
     return run
+
+
+def _config(plan: Plan) -> dict:
+    """config.json: written at the start; a resumed committee may change its number of members only."""
+    config = to_dict(data=plan.data, model=plan.model, train=plan.train)
+    path = plan.run_dir / "config.json"
+    if path.exists():
+        before = read_json(path)
+        for section in config:
+            changed = [k for k in config[section] if config[section][k] != before.get(section, {}).get(k)]
+            changed = [k for k in changed if (section, k) != ("model", "members")]
+            if changed:
+                raise NnzeroError(
+                    tr(
+                        "{run} was trained with other settings ({k}); a committee resumes with its own, "
+                        "and only --members may change",
+                        "{run} 是用别的设置训练的 ({k}); 委员会只能用原来的设置继续, 只有 --members 可以改",
+                        run=plan.run_dir,
+                        k=", ".join(f"{section}.{k}" for k in changed),
+                    )
+                )
+    write_json(path, config)
+    return config
 
 
 def _workers(workers: int | None, todo: int, dry_run: bool) -> int:

@@ -60,6 +60,10 @@ def train(
 
     if resume:
         data, net, train_cfg = resumed_configs(resume, settings.get("epochs"))
+        if settings.get("members"):  # a committee grows (or shrinks) by members; the others are kept
+            from nnzero.config import replace
+
+            net = replace(net, "model", members=settings["members"])
     else:
         if data_dir is not None:
             settings["data_dir"] = str(data_dir)

@@ -77,6 +77,12 @@ TOPICS = {
             "a real MNIST digit through edge kernels and max pooling",
             "真实的 MNIST 数字经过边缘卷积核和最大池化",
         ),
+        Topic(
+            "committee",
+            "committee",
+            "three networks' mistakes on the same digits: where they disagree, and the average's vote",
+            "三个网络在同一批数字上的错误: 哪里意见不一, 以及取平均后的投票",
+        ),
     )
 }
 

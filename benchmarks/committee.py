@@ -1,0 +1,277 @@
+"""Committees on MNIST: whole commands timed from the shell, then every committee scored on validation
+and test, by its size and test-time shifts (Deotte's way: many committees, their mean, min and sd).
+
+    flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name committee --seed 0 -- --model committee
+    flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name fc10 --seed 1 --stop-after 840 -- \\
+        --epochs 10 --members 20 --tta shifts        # Ctrl-C after 14 minutes; the same line resumes it
+    flock /tmp/nnzero-cpu.lock python benchmarks/committee.py analyse --save-as committee
+
+``run`` runs `nnzero train mnist ARGS --seed S` as a user would (a new process, its run folder in
+benchmarks/work/committees/NAME-sS); with ``--stop-after`` it sends Ctrl-C after that many seconds,
+and the same line later resumes the committee with ``--resume``: the pieces' wall times add up
+(pieces.json), so a long committee can be measured in pieces of a few minutes under the CPU lock.
+
+``analyse`` reads every finished member of every committee folder, computes its log-probabilities on
+the validation and test images and on their 1- and 2-pixel shifts (cached beside the member), and
+scores committees of the first N members of each folder:
+  - the test-time shifts (which shifts, the weight on the unshifted image) are chosen on the
+    validation images alone (the lowest validation log-loss over all folders), never on the test set;
+  - each folder is one seed (its own validation split and member seeds): a row gives the mean, min
+    and sd over the seeds of test accuracy and log-loss;
+  - time: the whole commands' wall time where a folder was trained as that size, else the members'
+    seconds (each measured in its worker) divided by the workers, plus the measured overhead.
+Writes benchmarks/results/<save-as>.json and docs/images/committee-errors.png (the test images every
+member of the largest committees gets wrong).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import REPO, machine, nnzero, print_table, save
+
+WORK = REPO / "benchmarks" / "work" / "committees"
+## the views every member is scored on: the image, its 1-pixel shifts (4 along the axes, 4 diagonal),
+## and its 2-pixel shifts along the axes
+VIEWS = [
+    (0, 0),
+    (-1, 0),
+    (1, 0),
+    (0, -1),
+    (0, 1),
+    (-1, -1),
+    (-1, 1),
+    (1, -1),
+    (1, 1),
+    (-2, 0),
+    (2, 0),
+    (0, -2),
+    (0, 2),
+]
+## the test-time augmentations compared on validation: (name, which views, weight on the image itself)
+TTA = [("none", [0], 1.0)] + [
+    (f"{name} w0={w0}", views, w0)
+    for name, views in (("shift1x4", [0, 1, 2, 3, 4]), ("shift1x8", list(range(9))), ("shift1x4+2x4", [0, 1, 2, 3, 4, 9, 10, 11, 12]))
+    for w0 in (0.2, 0.35, 0.5, 0.65)
+]  # fmt: skip
+
+
+def run(args) -> None:
+    """One whole command (or one piece of it), timed; the folder's pieces.json keeps every piece."""
+    folder = WORK / f"{args.name}-s{args.seed}"
+    pieces_file = folder / "pieces.json"
+    pieces = json.loads(pieces_file.read_text()) if pieces_file.exists() else []
+    if pieces and pieces[-1].get("finished"):
+        print(f"{folder.name}: already finished")
+        return
+    if pieces:
+        cmd = nnzero("train", "mnist", "--resume", str(folder), "--quiet", "--json")
+    else:
+        cmd = nnzero("train", "mnist", *args.train, "--seed", str(args.seed), "--quiet", "--json")
+        cmd += ["--runs-dir", str(WORK), "--name", folder.name]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=args.stop_after)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, as a user's terminal sends it to the whole group
+        out, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    result = json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else None
+    pieces.append(
+        {"wall_seconds": round(wall, 2), "returncode": proc.returncode, "finished": result is not None}
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    pieces_file.write_text(json.dumps(pieces, indent=1))
+    total = sum(p["wall_seconds"] for p in pieces)
+    shown = f"test {result['test_accuracy']:.4f}" if result else "interrupted"
+    print(f"{folder.name}: piece {len(pieces)} {wall:.1f} s (total {total:.1f} s), {shown}")
+
+
+def member_views(member: Path):
+    """The member's log-probabilities on every view of the validation and test images (cached, float16)."""
+    import torch
+
+    cache = member / "views.pt"
+    best = member / "best.pt"
+    if cache.exists() and cache.stat().st_mtime >= best.stat().st_mtime:
+        return torch.load(cache, weights_only=True)
+    from nnzero.committee import view_log_probs
+    from nnzero.config import from_dict
+    from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
+    from nnzero.training.data import prepare_data
+    from nnzero.training.loop import TensorData
+
+    ckpt = load_checkpoint(best)
+    cfg = from_dict(ckpt["config"])
+    prepared = prepare_data(cfg["data"], cfg["train"].seed)
+    net = model_from_checkpoint(ckpt)
+    out = {}
+    for split in ("val", "test"):
+        data = TensorData.from_imageset(getattr(prepared, split), torch.device("cpu"))
+        out[split] = view_log_probs([net], data, VIEWS)[0].half()  # (V, N, C)
+        out[f"{split}_labels"] = data.labels
+    torch.save(out, cache)
+    return out
+
+
+def score(views, labels, tta) -> tuple[float, float]:
+    """Accuracy and log-loss of a committee: views (M, V, N, C) log-probabilities, tta one of TTA."""
+    import torch
+
+    from nnzero.models.committee import log_mean_prob
+
+    _, chosen, w0 = tta
+    rest = (1 - w0) / max(1, len(chosen) - 1)
+    weights = torch.tensor([w0] + [rest] * (len(chosen) - 1))
+    members = torch.stack([log_mean_prob(v[chosen].float(), weights) for v in views])  # (M, N, C)
+    committee = log_mean_prob(members)  # (N, C)
+    accuracy = float((committee.argmax(1) == labels).float().mean())
+    loss = float(torch.nn.functional.nll_loss(committee, labels))
+    return accuracy, loss
+
+
+def folders() -> dict[str, list[Path]]:
+    """Finished members of every committee folder, by the folder's name without its seed."""
+    found: dict[str, list[Path]] = {}
+    for folder in sorted(WORK.glob("*-s*")):
+        members = sorted((folder / "members").glob("*/member.json"), key=lambda p: int(p.parent.name))
+        if members:
+            found.setdefault(folder.name.rsplit("-s", 1)[0], []).append(folder)
+    return found
+
+
+def analyse(args) -> None:
+    import torch
+
+    groups = folders()
+    loaded = {}  # folder -> {"val": (M, V, N, C), "test": ..., labels, seconds}
+    for group in groups.values():
+        for folder in group:
+            members = sorted((folder / "members").glob("*/member.json"), key=lambda p: int(p.parent.name))
+            views = [member_views(m.parent) for m in members]
+            loaded[folder] = {
+                "val": torch.stack([v["val"] for v in views]),
+                "test": torch.stack([v["test"] for v in views]),
+                "val_labels": views[0]["val_labels"],
+                "test_labels": views[0]["test_labels"],
+                "seconds": [json.loads(m.read_text())["seconds"] for m in members],
+                "pieces": json.loads((folder / "pieces.json").read_text())
+                if (folder / "pieces.json").exists()
+                else [],
+                "config": json.loads((folder / "config.json").read_text()),
+            }
+            print(f"{folder.name}: {len(members)} members", flush=True)
+    rows, choices = [], {}
+    for name, group in groups.items():
+        sizes = sorted({n for n in args.sizes if all(n <= len(loaded[f]["seconds"]) for f in group)})
+        if not sizes:
+            continue
+        largest = max(sizes)
+        ## the shifts chosen on validation: the lowest validation log-loss of the largest committees
+        val_loss = {
+            t[0]: statistics.mean(
+                score(loaded[f]["val"][:largest], loaded[f]["val_labels"], t)[1] for f in group
+            )
+            for t in TTA
+        }
+        best = min(TTA, key=lambda t: val_loss[t[0]])
+        choices[name] = {"chosen": best[0], "val_loss_by_tta": val_loss}
+        for n in sizes:
+            for tta in [TTA[0], best] if best is not TTA[0] else [TTA[0]]:
+                rows.append(_row(name, group, loaded, n, tta))
+    print_table(rows, ["committee", "members", "tta", "seeds", "val acc", "test acc mean", "min", "sd",
+                       "test logloss", "member s", "wall s"])  # fmt: skip
+    path = save(args.save_as, {"machine": machine(), "views": VIEWS, "tta_choices": choices, "rows": rows})
+    print(f"wrote {path}")
+    if args.errors:
+        draw_errors(groups[args.errors], loaded, choices[args.errors]["chosen"])
+
+
+def _row(name, group, loaded, n, tta) -> dict:
+    val = [score(loaded[f]["val"][:n], loaded[f]["val_labels"], tta) for f in group]
+    test = [score(loaded[f]["test"][:n], loaded[f]["test_labels"], tta) for f in group]
+    accs = [a for a, _ in test]
+    seconds = [sum(loaded[f]["seconds"][:n]) for f in group]
+    walls = [sum(p["wall_seconds"] for p in loaded[f]["pieces"]) for f in group
+             if len(loaded[f]["seconds"]) == n and loaded[f]["pieces"]]  # fmt: skip
+    return {
+        "committee": name,
+        "members": n,
+        "tta": tta[0],
+        "seeds": len(group),
+        "val acc": statistics.mean(a for a, _ in val),
+        "test acc mean": statistics.mean(accs),
+        "min": min(accs),
+        "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+        "test logloss": statistics.mean(loss for _, loss in test),
+        "member s": statistics.mean(seconds),
+        "wall s": statistics.median(walls) if walls else None,
+        "test accuracies": accs,
+        "walls": walls,
+    }
+
+
+def draw_errors(group, loaded, chosen: str) -> None:
+    """docs/images/committee-errors.png: the test images that every member of these committees gets wrong."""
+    import numpy as np
+    import torch
+
+    from nnzero.config import DataConfig
+    from nnzero.datasets import load_dataset
+    from nnzero.evaluation.plots import plot_gallery
+
+    tta = next(t for t in TTA if t[0] == chosen)
+    _, chosen_views, _ = tta
+    test = load_dataset(DataConfig(), "test")
+    counts = {}
+    for f in group:
+        views = loaded[f]["test"][:, chosen_views].float()  # (M, V', N, C)
+        wrong = (views[:, 0].argmax(2) != loaded[f]["test_labels"]).all(0)  # every member, unshifted
+        for i in torch.nonzero(wrong).flatten().tolist():
+            counts[i] = counts.get(i, 0) + 1
+    shown = sorted(counts, key=lambda i: (-counts[i], i))[:48]
+    captions = [f"#{i} {test.labels[i]} ({counts[i]}/{len(group)})" for i in shown]
+    out = REPO / "docs" / "images" / "committee-errors.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    title = f"every member wrong: test images (true label, in how many of {len(group)} committees)"
+    plot_gallery(np.stack([test.images[i] for i in shown]), captions, out, title, cols=12)
+    print(f"wrote {out} ({len(counts)} images wrong for every member in at least one committee)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("run", help="one whole committee command (or a piece of it)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--stop-after", type=float, help="Ctrl-C after this many seconds (resume later)")
+    p.add_argument("train", nargs=argparse.REMAINDER, help="-- then `nnzero train mnist` arguments")
+    p.set_defaults(go=run)
+    a = sub.add_parser("analyse", help="score every committee folder; table and JSON")
+    a.add_argument(
+        "--sizes", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 60]
+    )
+    a.add_argument("--save-as", default="committee")
+    a.add_argument("--errors", help="draw the errors every member makes, for this committee name")
+    a.set_defaults(go=analyse)
+    args = parser.parse_args()
+    if getattr(args, "train", None) and args.train[0] == "--":
+        args.train = args.train[1:]
+    os.environ.setdefault("PYTHONPATH", str(REPO / "src"))
+    sys.path.insert(0, str(REPO / "src"))
+    args.go(args)
+
+
+if __name__ == "__main__":
+    main()
