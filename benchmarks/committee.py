@@ -2,8 +2,8 @@
 and test, by its size and test-time shifts (Deotte's way: many committees, their mean, min and sd).
 
     flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name committee --seed 0 -- --model committee
-    flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name fc10 --seed 1 --stop-after 840 -- \\
-        --epochs 10 --members 20 --tta shifts        # Ctrl-C after 14 minutes; the same line resumes it
+    flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name committee --seed 0 --members 40 --stop-after 840
+        # grow that committee to 40 members: Ctrl-C after 14 minutes; the same line resumes it
     flock /tmp/nnzero-cpu.lock python benchmarks/committee.py analyse --save-as committee
 
 ``run`` runs `nnzero train mnist ARGS --seed S` as a user would (a new process, its run folder in
@@ -69,11 +69,12 @@ def run(args) -> None:
     folder = WORK / f"{args.name}-s{args.seed}"
     pieces_file = folder / "pieces.json"
     pieces = json.loads(pieces_file.read_text()) if pieces_file.exists() else []
-    if pieces and pieces[-1].get("finished"):
+    if pieces and pieces[-1].get("finished") and pieces[-1].get("members") == args.members:
         print(f"{folder.name}: already finished")
         return
-    if pieces:
+    if pieces:  # the next piece: --resume, growing the committee to --members if given
         cmd = nnzero("train", "mnist", "--resume", str(folder), "--quiet", "--json")
+        cmd += ["--members", str(args.members)] if args.members else []
     else:
         cmd = nnzero("train", "mnist", *args.train, "--seed", str(args.seed), "--quiet", "--json")
         cmd += ["--runs-dir", str(WORK), "--name", folder.name]
@@ -86,8 +87,14 @@ def run(args) -> None:
         out, _ = proc.communicate()
     wall = time.perf_counter() - start
     result = json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else None
+    members = json.loads((folder / "config.json").read_text())["model"]["members"]
     pieces.append(
-        {"wall_seconds": round(wall, 2), "returncode": proc.returncode, "finished": result is not None}
+        {
+            "wall_seconds": round(wall, 2),
+            "returncode": proc.returncode,
+            "finished": result is not None,
+            "members": members,
+        }
     )
     folder.mkdir(parents=True, exist_ok=True)
     pieces_file.write_text(json.dumps(pieces, indent=1))
@@ -201,8 +208,7 @@ def _row(name, group, loaded, n, tta) -> dict:
     test = [score(loaded[f]["test"][:n], loaded[f]["test_labels"], tta) for f in group]
     accs = [a for a, _ in test]
     seconds = [sum(loaded[f]["seconds"][:n]) for f in group]
-    walls = [sum(p["wall_seconds"] for p in loaded[f]["pieces"]) for f in group
-             if len(loaded[f]["seconds"]) == n and loaded[f]["pieces"]]  # fmt: skip
+    walls = [w for w in (wall_for(loaded[f]["pieces"], n) for f in group) if w is not None]
     return {
         "committee": name,
         "members": n,
@@ -218,6 +224,16 @@ def _row(name, group, loaded, n, tta) -> dict:
         "test accuracies": accs,
         "walls": walls,
     }
+
+
+def wall_for(pieces: list[dict], n: int) -> float | None:
+    """The whole command's wall time to a committee of ``n``: every piece until one finished with ``n`` members."""
+    total = 0.0
+    for piece in pieces:
+        total += piece["wall_seconds"]
+        if piece["finished"] and piece.get("members") == n:
+            return round(total, 2)
+    return None
 
 
 def draw_errors(group, loaded, chosen: str) -> None:
@@ -256,6 +272,7 @@ def main() -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--stop-after", type=float, help="Ctrl-C after this many seconds (resume later)")
+    p.add_argument("--members", type=int, help="on resuming: grow the committee to this many members")
     p.add_argument("train", nargs=argparse.REMAINDER, help="-- then `nnzero train mnist` arguments")
     p.set_defaults(go=run)
     a = sub.add_parser("analyse", help="score every committee folder; table and JSON")

@@ -25,8 +25,8 @@ def _sentences(votes: dict) -> list[tuple[str, str]]:
     split = (votes["all_right"], votes["split"], votes["rescued"], votes["lost"], len(votes["all_wrong"]))
     return [
         (
-            f"committee of {n}: {c['accuracy']:.4f} (log-loss {c['log_loss']:.4f}); each member alone: {alone}",
-            f"{n} 个成员的委员会: {c['accuracy']:.4f} (对数损失 {c['log_loss']:.4f}); 各成员单独: {alone}",
+            f"committee of {n}: {c['accuracy']:.4f} (log-loss {c['log_loss']:.4f}); each member as it votes: {alone}",
+            f"{n} 个成员的委员会: {c['accuracy']:.4f} (对数损失 {c['log_loss']:.4f}); 各成员 (投票时): {alone}",
         ),
         (
             "every member right on {} images; split on {} (the average rescued {}, lost {}); "
@@ -95,7 +95,7 @@ def section(info, eval_dir: Path, lang: str) -> tuple[str, str, str] | None:
         text(lang, "test, as it votes", "测试 (投票时)"),
     ]
     rows = [
-        [m.get("index", i) + 1, m.get("model"), m.get("seed"), m.get("best_epoch"), m.get("val_accuracy"),
+        [m.get("index", i) + 1, m.get("model"), str(m.get("seed")), m.get("best_epoch"), m.get("val_accuracy"),
          m.get("test_accuracy"), v["accuracy"]]
         for i, (m, v) in enumerate(zip(members, votes["members"]))
     ]  # fmt: skip
