@@ -226,3 +226,25 @@ def test_evaluate_and_predict_take_another_tta(committee_run, capsys):
     for tta in ("none", "shifts"):
         assert main(["predict", str(committee_run.checkpoint), str(MNIST_7), "--tta", tta, "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["top"][0]["label"] == "7"
+
+
+@pytest.mark.slow  # trains one more member
+def test_a_committee_grows_by_members_and_keeps_the_ones_it_has(committee_run, tmp_path):
+    import shutil
+
+    grown = tmp_path / "grown"
+    shutil.copytree(committee_run.dir, grown)
+    run = nnzero.train("mnist", resume=grown, members=4, workers=1, **QUIET)
+    weights = _weights(run.checkpoint)
+    kept = _weights(committee_run.checkpoint)
+    assert sorted({k.split(".")[1] for k in weights}) == ["0", "1", "2", "3"]
+    assert all(torch.equal(weights[k], kept[k]) for k in kept)  # the first three members, untouched
+    assert json.loads((grown / "members/3/member.json").read_text())["seed"] == 3000
+    with pytest.raises(nnzero_error()):
+        nnzero.train("mnist", resume=grown, epochs=2, **QUIET)  # only --members may change
+
+
+def nnzero_error():
+    from nnzero.errors import NnzeroError
+
+    return NnzeroError

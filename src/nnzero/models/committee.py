@@ -121,14 +121,14 @@ def build_committee(names: list[str], num_classes: int, in_channels: int, image_
 
 ## The two documented committees (docs/mnist-speed.md has how they were chosen, on validation only).
 ## Every member trains with the same recipe (fastcnn's ten-epoch one), each from its own seed.
-COMMITTEE_DEFAULTS = {**FASTCNN_DEFAULTS, **FASTCNN_LONG, "epochs": 10, "members": 8, "tta": "shifts"}
+COMMITTEE_DEFAULTS = {**FASTCNN_DEFAULTS, **FASTCNN_LONG, "epochs": 10, "members": 10, "tta": "shifts"}
 COMMITTEE_MAX_DEFAULTS = {**COMMITTEE_DEFAULTS, "members": 40}
 
 
 @register_model(
     name="committee",
-    description="8 fastcnn networks (10 epochs each, own seeds), probabilities averaged, test-time shifts: ~10 min",
-    description_zh="8 个 fastcnn 网络 (各 10 轮, 各自的随机种子), 概率取平均, 测试时平移: 约 10 分钟",
+    description="10 fastcnn networks (10 epochs each, own seeds), probabilities averaged, test-time shifts: ~10 min",
+    description_zh="10 个 fastcnn 网络 (各 10 轮, 各自的随机种子), 概率取平均, 测试时平移: 约 10 分钟",
     train_defaults=COMMITTEE_DEFAULTS,
     committee_of=("fastcnn",),
 )
