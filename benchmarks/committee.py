@@ -103,112 +103,119 @@ def run(args) -> None:
     print(f"{folder.name}: piece {len(pieces)} {wall:.1f} s (total {total:.1f} s), {shown}")
 
 
-def member_views(member: Path):
-    """The member's log-probabilities on every view of the validation and test images (cached, float16)."""
+def member_views(member: Path, split: str, views: list[int]):
+    """The member's log-probabilities (V, N, C) on these views of the split's images; each view is
+    computed once and cached beside the member (views-<split>.pt, float16)."""
     import torch
 
-    cache = member / "views.pt"
-    best = member / "best.pt"
-    if cache.exists() and cache.stat().st_mtime >= best.stat().st_mtime:
-        return torch.load(cache, weights_only=True)
-    from nnzero.committee import view_log_probs
-    from nnzero.config import from_dict
-    from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
-    from nnzero.training.data import prepare_data
-    from nnzero.training.loop import TensorData
+    cache, best = member / f"views-{split}.pt", member / "best.pt"
+    kept = (
+        torch.load(cache, weights_only=True)
+        if cache.exists() and cache.stat().st_mtime >= best.stat().st_mtime
+        else {}
+    )
+    missing = [v for v in views if str(v) not in kept]
+    if missing:
+        from nnzero.committee import view_log_probs
+        from nnzero.config import from_dict
+        from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
+        from nnzero.training.data import prepare_data
+        from nnzero.training.loop import TensorData
 
-    ckpt = load_checkpoint(best)
-    cfg = from_dict(ckpt["config"])
-    prepared = prepare_data(cfg["data"], cfg["train"].seed)
-    net = model_from_checkpoint(ckpt)
-    out = {}
-    for split in ("val", "test"):
-        data = TensorData.from_imageset(getattr(prepared, split), torch.device("cpu"))
-        out[split] = view_log_probs([net], data, VIEWS)[0].half()  # (V, N, C)
-        out[f"{split}_labels"] = data.labels
-    torch.save(out, cache)
-    return out
+        ckpt = load_checkpoint(best)
+        cfg = from_dict(ckpt["config"])
+        data = TensorData.from_imageset(
+            getattr(prepare_data(cfg["data"], cfg["train"].seed), split), torch.device("cpu")
+        )
+        found = view_log_probs([model_from_checkpoint(ckpt)], data, [VIEWS[v] for v in missing])[
+            0
+        ]  # (V', N, C)
+        kept |= {str(v): lp.half() for v, lp in zip(missing, found)} | {"labels": data.labels}
+        torch.save(kept, cache)
+    return torch.stack([kept[str(v)] for v in views]), kept["labels"]
 
 
-def score(views, labels, tta) -> tuple[float, float]:
-    """Accuracy and log-loss of a committee: views (M, V, N, C) log-probabilities, tta one of TTA."""
+class Folder:
+    """One committee folder's finished members, their times, and their outputs as they are asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.members = sorted((path / "members").glob("*/member.json"), key=lambda p: int(p.parent.name))
+        self.seconds = [json.loads(m.read_text())["seconds"] for m in self.members]
+        pieces = path / "pieces.json"
+        self.pieces = json.loads(pieces.read_text()) if pieces.exists() else []
+        self._outputs: dict = {}
+
+    def outputs(self, split: str, views: list[int], n: int):
+        """(M=n, V, N, C) log-probabilities of the first n members, and the labels (N,)."""
+        import torch
+
+        key = (split, tuple(views))
+        if key not in self._outputs:
+            found = [member_views(m.parent, split, views) for m in self.members]
+            self._outputs[key] = (torch.stack([f[0] for f in found]), found[0][1])
+        out, labels = self._outputs[key]
+        return out[:n], labels
+
+
+def score(folder: Folder, split: str, n: int, tta) -> tuple[float, float]:
+    """Accuracy and log-loss of the committee of the folder's first n members with test-time shifts ``tta``."""
     import torch
 
     from nnzero.models.committee import log_mean_prob
 
     _, chosen, w0 = tta
+    views, labels = folder.outputs(split, chosen, n)  # (n, V, N, C)
     rest = (1 - w0) / max(1, len(chosen) - 1)
     weights = torch.tensor([w0] + [rest] * (len(chosen) - 1))
-    members = torch.stack([log_mean_prob(v[chosen].float(), weights) for v in views])  # (M, N, C)
+    members = torch.stack([log_mean_prob(v.float(), weights) for v in views])  # (n, N, C)
     committee = log_mean_prob(members)  # (N, C)
     accuracy = float((committee.argmax(1) == labels).float().mean())
-    loss = float(torch.nn.functional.nll_loss(committee, labels))
-    return accuracy, loss
+    return accuracy, float(torch.nn.functional.nll_loss(committee, labels))
 
 
-def folders() -> dict[str, list[Path]]:
-    """Finished members of every committee folder, by the folder's name without its seed."""
-    found: dict[str, list[Path]] = {}
-    for folder in sorted(WORK.glob("*-s*")):
-        members = sorted((folder / "members").glob("*/member.json"), key=lambda p: int(p.parent.name))
-        if members:
-            found.setdefault(folder.name.rsplit("-s", 1)[0], []).append(folder)
+def groups() -> dict[str, list[Folder]]:
+    """Every committee folder with finished members, by its name without the seed."""
+    found: dict[str, list[Folder]] = {}
+    for path in sorted(WORK.glob("*-s*")):
+        folder = Folder(path)
+        if folder.members:
+            found.setdefault(path.name.rsplit("-s", 1)[0], []).append(folder)
     return found
 
 
 def analyse(args) -> None:
-    import torch
-
-    groups = folders()
-    loaded = {}  # folder -> {"val": (M, V, N, C), "test": ..., labels, seconds}
-    for group in groups.values():
-        for folder in group:
-            members = sorted((folder / "members").glob("*/member.json"), key=lambda p: int(p.parent.name))
-            views = [member_views(m.parent) for m in members]
-            loaded[folder] = {
-                "val": torch.stack([v["val"] for v in views]),
-                "test": torch.stack([v["test"] for v in views]),
-                "val_labels": views[0]["val_labels"],
-                "test_labels": views[0]["test_labels"],
-                "seconds": [json.loads(m.read_text())["seconds"] for m in members],
-                "pieces": json.loads((folder / "pieces.json").read_text())
-                if (folder / "pieces.json").exists()
-                else [],
-                "config": json.loads((folder / "config.json").read_text()),
-            }
-            print(f"{folder.name}: {len(members)} members", flush=True)
     rows, choices = [], {}
-    for name, group in groups.items():
-        sizes = sorted({n for n in args.sizes if all(n <= len(loaded[f]["seconds"]) for f in group)})
+    for name, group in groups().items():
+        if args.only and name not in args.only:
+            continue
+        sizes = sorted(n for n in args.sizes if all(n <= len(f.members) for f in group))
         if not sizes:
             continue
         largest = max(sizes)
-        ## the shifts chosen on validation: the lowest validation log-loss of the largest committees
-        val_loss = {
-            t[0]: statistics.mean(
-                score(loaded[f]["val"][:largest], loaded[f]["val_labels"], t)[1] for f in group
-            )
-            for t in TTA
-        }
+        ## the test-time shifts chosen on validation alone: the lowest validation log-loss of the largest
+        ## committees, over every seed; the test images play no part in it
+        val_loss = {t[0]: statistics.mean(score(f, "val", largest, t)[1] for f in group) for t in TTA}
         best = min(TTA, key=lambda t: val_loss[t[0]])
-        choices[name] = {"chosen": best[0], "val_loss_by_tta": val_loss}
+        choices[name] = {"chosen": best[0], "val_loss_by_tta": val_loss, "members": largest}
+        print(f"{name}: validation chose {best[0]} ({len(group)} seeds, {largest} members)", flush=True)
         for n in sizes:
-            for tta in [TTA[0], best] if best is not TTA[0] else [TTA[0]]:
-                rows.append(_row(name, group, loaded, n, tta))
+            wanted = dict.fromkeys(["none", best[0], args.registered])
+            for tta in [t for t in TTA if t[0] in wanted]:
+                rows.append(_row(name, group, n, tta))
+        if name == args.errors:
+            draw_errors(group, largest)
     print_table(rows, ["committee", "members", "tta", "seeds", "val acc", "test acc mean", "min", "sd",
                        "test logloss", "member s", "wall s"])  # fmt: skip
     path = save(args.save_as, {"machine": machine(), "views": VIEWS, "tta_choices": choices, "rows": rows})
     print(f"wrote {path}")
-    if args.errors:
-        draw_errors(groups[args.errors], loaded, choices[args.errors]["chosen"])
 
 
-def _row(name, group, loaded, n, tta) -> dict:
-    val = [score(loaded[f]["val"][:n], loaded[f]["val_labels"], tta) for f in group]
-    test = [score(loaded[f]["test"][:n], loaded[f]["test_labels"], tta) for f in group]
+def _row(name, group, n, tta) -> dict:
+    val = [score(f, "val", n, tta) for f in group]
+    test = [score(f, "test", n, tta) for f in group]
     accs = [a for a, _ in test]
-    seconds = [sum(loaded[f]["seconds"][:n]) for f in group]
-    walls = [w for w in (wall_for(loaded[f]["pieces"], n) for f in group) if w is not None]
+    walls = [w for w in (wall_for(f.pieces, n) for f in group) if w is not None]
     return {
         "committee": name,
         "members": n,
@@ -219,9 +226,10 @@ def _row(name, group, loaded, n, tta) -> dict:
         "min": min(accs),
         "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
         "test logloss": statistics.mean(loss for _, loss in test),
-        "member s": statistics.mean(seconds),
+        "member s": statistics.mean(sum(f.seconds[:n]) for f in group),
         "wall s": statistics.median(walls) if walls else None,
         "test accuracies": accs,
+        "test loglosses": [loss for _, loss in test],
         "walls": walls,
     }
 
@@ -236,31 +244,29 @@ def wall_for(pieces: list[dict], n: int) -> float | None:
     return None
 
 
-def draw_errors(group, loaded, chosen: str) -> None:
-    """docs/images/committee-errors.png: the test images that every member of these committees gets wrong."""
+def draw_errors(group: list[Folder], n: int) -> None:
+    """docs/images/committee-errors.png: the test images that every one of the first n members gets wrong."""
     import numpy as np
-    import torch
 
     from nnzero.config import DataConfig
     from nnzero.datasets import load_dataset
     from nnzero.evaluation.plots import plot_gallery
 
-    tta = next(t for t in TTA if t[0] == chosen)
-    _, chosen_views, _ = tta
     test = load_dataset(DataConfig(), "test")
-    counts = {}
+    counts: dict[int, int] = {}
     for f in group:
-        views = loaded[f]["test"][:, chosen_views].float()  # (M, V', N, C)
-        wrong = (views[:, 0].argmax(2) != loaded[f]["test_labels"]).all(0)  # every member, unshifted
-        for i in torch.nonzero(wrong).flatten().tolist():
+        views, labels = f.outputs("test", [0], n)  # (n, 1, N, C): every member on the plain image
+        wrong = (views[:, 0].float().argmax(2) != labels).all(0)  # (N,)
+        for i in np.flatnonzero(wrong.numpy()).tolist():
             counts[i] = counts.get(i, 0) + 1
     shown = sorted(counts, key=lambda i: (-counts[i], i))[:48]
     captions = [f"#{i} {test.labels[i]} ({counts[i]}/{len(group)})" for i in shown]
     out = REPO / "docs" / "images" / "committee-errors.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    title = f"every member wrong: test images (true label, in how many of {len(group)} committees)"
+    title = f"test digits every one of {n} members gets wrong (#index, true label, in how many of {len(group)} committees)"
     plot_gallery(np.stack([test.images[i] for i in shown]), captions, out, title, cols=12)
-    print(f"wrote {out} ({len(counts)} images wrong for every member in at least one committee)")
+    print(f"wrote {out}: {len(counts)} images wrong for every member in at least one committee, "
+          f"{sum(c == len(group) for c in counts.values())} in all {len(group)}")  # fmt: skip
 
 
 def main() -> None:
@@ -281,6 +287,8 @@ def main() -> None:
     )
     a.add_argument("--save-as", default="committee")
     a.add_argument("--errors", help="draw the errors every member makes, for this committee name")
+    a.add_argument("--only", nargs="+", help="only these committee names")
+    a.add_argument("--registered", default="shift1x4 w0=0.5", help="also score the shifts nnzero registers")
     a.set_defaults(go=analyse)
     args = parser.parse_args()
     if getattr(args, "train", None) and args.train[0] == "--":

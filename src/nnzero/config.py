@@ -153,7 +153,8 @@ def _coerce(section: str, key: str, value, annotation):
     if value is None or (isinstance(value, str) and value.lower() == "none"):
         if type(None) in allowed:
             return None
-        raise NnzeroError(f"{section}.{key} cannot be empty")
+        if value is None or str not in allowed:  # a text setting may be the word "none" (model.tta)
+            raise NnzeroError(f"{section}.{key} cannot be empty")
     for kind in allowed:
         if kind is type(None):
             continue

@@ -39,7 +39,7 @@ def test_a_committee_predicts_the_mean_of_its_members_probabilities(committee_ru
     np.testing.assert_allclose(together, np.mean(alone, 0), rtol=0, atol=1e-6)
     ## the members really differ (else the test could not tell a mean from a copy), and each learnt
     assert min(np.abs(a - b).max() for a in alone for b in alone if a is not b) > 0.05
-    assert all((a.argmax(1) == labels).mean() > 0.8 for a in alone)
+    assert all((a.argmax(1) == labels).mean() > 0.5 for a in alone)  # each learnt (chance: 0.1)
     ## with the checkpoint's shifts: the mean over members of each member's own shift-average
     shifted = [nnzero.load(m, tta="shifts").probabilities(images) for m in members_of(committee_run)]
     np.testing.assert_allclose(
@@ -164,19 +164,8 @@ def test_ctrl_c_in_worker_processes_then_resume_gives_the_same_committee(tmp_pat
     """Two members side by side in two worker processes; Ctrl-C (to the whole process group, as a terminal
     sends it) while both train; --resume finishes each from its own last.pt, to the straight run's weights."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    recipe = [
-        "--model",
-        "mlp128",
-        "--members",
-        "2",
-        "--epochs",
-        "3",
-        "--limit",
-        "6000",
-        "--workers",
-        "2",
-        "--quiet",
-    ]
+    ## fastcnn on 3,000 images: an epoch takes ~1.5 s in a one-thread worker, time enough to interrupt the third
+    recipe = ["--members", "2", "--epochs", "3", "--limit", "3000", "--workers", "2", "--quiet"]  # fmt: skip
     straight = subprocess.run(_nnzero(*recipe, "--runs-dir", str(tmp_path), "--name", "straight"), env=env,
                               capture_output=True, text=True, timeout=300)  # fmt: skip
     assert straight.returncode == 0, straight.stderr

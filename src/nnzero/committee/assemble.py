@@ -18,6 +18,7 @@ from nnzero.training.loop import TensorData
 def view_log_probs(nets, data: TensorData, shifts, batch_size: int = 1000, max_batches=None) -> torch.Tensor:
     """Every network's log-probabilities on every shifted view of every image: (M, S, N, C)."""
     pad = max(1, max(max(abs(dy), abs(dx)) for dy, dx in shifts))
+    batch_size = max(1, batch_size // len(shifts))  # about batch_size images a forward pass, views included
     out = []
     for net in nets:
         net.eval()

@@ -69,6 +69,18 @@ def train(
             settings["data_dir"] = str(data_dir)
         data, net, train_cfg = resolve_settings(dataset, model, sets=sets, **settings)
     if is_committee(net):
+        if uses_features(data, net):
+            from nnzero.errors import NnzeroError
+            from nnzero.i18n import tr
+
+            raise NnzeroError(
+                tr(
+                    "--members and --tta train networks from scratch; a frozen pretrained backbone "
+                    "(train photos) fits one head on cached features instead",
+                    "--members 和 --tta 用于从头训练的网络; 冻结的预训练骨干网络 (train photos) "
+                    "只在缓存的特征上拟合一个分类层",
+                )
+            )
         return fit_committee(
             data, net, train_cfg, name=name, runs_dir=runs_dir, resume=resume,
             callbacks=[Report(say), *callbacks], progress=progress, dry_run=dry_run, say=say, workers=workers,
