@@ -158,8 +158,11 @@ class Folder:
         return out[:n], labels
 
 
-def score(folder: Folder, split: str, n: int, tta) -> tuple[float, float]:
-    """Accuracy and log-loss of the committee of the folder's first n members with test-time shifts ``tta``."""
+def score(folder: Folder, split: str, n: int, tta, rule: str = "mean") -> tuple[float, float]:
+    """Accuracy and log-loss of the committee of the folder's first n members with test-time shifts ``tta``.
+
+    ``rule``: "mean" (nnzero's: the mean probability), "geometric" (the mean log-probability, renormalised)
+    or "vote" (each member's answer counts once; ties go to the mean probability; log-loss: the mean's)."""
     import torch
 
     from nnzero.models.committee import log_mean_prob
@@ -170,7 +173,13 @@ def score(folder: Folder, split: str, n: int, tta) -> tuple[float, float]:
     weights = torch.tensor([w0] + [rest] * (len(chosen) - 1))
     members = torch.stack([log_mean_prob(v.float(), weights) for v in views])  # (n, N, C)
     committee = log_mean_prob(members)  # (N, C)
-    accuracy = float((committee.argmax(1) == labels).float().mean())
+    if rule == "geometric":
+        committee = torch.log_softmax(members.mean(0), 1)
+    answer = committee.argmax(1)
+    if rule == "vote":
+        counts = torch.nn.functional.one_hot(members.argmax(2), members.shape[2]).sum(0).float()  # (N, C)
+        answer = (counts + committee.exp() * 1e-3).argmax(1)  # most votes; the mean breaks ties
+    accuracy = float((answer == labels).float().mean())
     return accuracy, float(torch.nn.functional.nll_loss(committee, labels))
 
 
@@ -226,6 +235,11 @@ def _row(name, group, n, tta) -> dict:
         "min": min(accs),
         "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
         "test logloss": statistics.mean(loss for _, loss in test),
+        ## the other ways to combine, for comparison (nnzero averages the probabilities)
+        "val acc vote": statistics.mean(score(f, "val", n, tta, "vote")[0] for f in group),
+        "val acc geometric": statistics.mean(score(f, "val", n, tta, "geometric")[0] for f in group),
+        "test acc vote": statistics.mean(score(f, "test", n, tta, "vote")[0] for f in group),
+        "test acc geometric": statistics.mean(score(f, "test", n, tta, "geometric")[0] for f in group),
         "member s": statistics.mean(sum(f.seconds[:n]) for f in group),
         "wall s": statistics.median(walls) if walls else None,
         "test accuracies": accs,
