@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 import nnzero
-from nnzero.callbacks import read_rows
+from nnzero.callbacks import read_rows, read_steps
 from nnzero.cli import main
 from nnzero.datasets import load_arrays
 from nnzero.errors import NnzeroError
@@ -46,6 +46,9 @@ def test_run_holds_the_run_folder_history_and_metrics(small_run):
     run = small_run
     assert run.dir.is_dir() and run.checkpoint == run.dir / "best.pt"
     assert run.history == read_rows(run.dir / "metrics.csv") and len(run.history) == 1
+    ## 5,400 images, 22 steps of 256: a row after each, the last one at the epoch's end
+    assert run.steps == read_steps(run.dir / "steps.csv") and len(run.steps) == 22 == run.history[0]["step"]
+    assert run.steps[-1]["epoch"] == 1.0 and run.steps[-1]["train_loss"] < run.steps[0]["train_loss"] / 2
     assert run.history[0]["val_accuracy"] > 0.85
     assert run.metrics["test_accuracy"] == run.test_accuracy > 0.85
     for name in ("config.json", "curves.png", "report.html", "last.pt"):
@@ -199,4 +202,5 @@ def test_scratch_fit_is_the_same_run_as_the_scratch_command(tmp_path, capsys):
     assert run.engine == "scratch" and run.checkpoint == tmp_path / "lib" / "model.npz"
     assert printed["test_accuracy"] == run.test_accuracy > 0.8 and set(printed) == set(run.metrics)
     assert run.history == read_rows(tmp_path / "lib" / "metrics.csv")
+    assert run.steps == read_steps(tmp_path / "lib" / "steps.csv") and run.steps[-1]["step"] == 40
     assert (tmp_path / "lib" / "weights.png").exists() and (tmp_path / "lib" / "curves.png").exists()

@@ -5,6 +5,8 @@
     nnzero evaluate runs/NAME/best.pt       # test accuracy, confusion matrix, mistakes
     nnzero predict runs/NAME/best.pt my_digit.jpg
     nnzero serve --model runs/NAME/best.pt     # a web page: draw a digit, drop a photo
+    nnzero teach my_classes                 # teach it your own classes in the browser
+    nnzero export runs/NAME/best.pt --format web   # ONNX and a page that runs it with no server
     nnzero --lang zh train mnist --help     # 中文帮助
 
 Each subcommand module has ``register(subparsers)``; adding a command is adding its
@@ -33,8 +35,10 @@ COMMANDS = [
     "nnzero.commands.report",
     "nnzero.commands.compare",
     "nnzero.commands.serve",
+    "nnzero.commands.teach",
     "nnzero.commands.scratch",
     "nnzero.commands.submit",
+    "nnzero.commands.export",
 ]
 
 

@@ -76,6 +76,9 @@ class TrainConfig:
     ## auto: bf16 where the device has bfloat16 hardware, else fp32 (config.json records which)
     precision: str = "fp32"
     eval_batch_size: int = 1000  # images per forward pass in evaluation
+    ## steps between the rows of steps.csv (training loss, accuracy, learning rate); 0: chosen so
+    ## that a run has 50-125 rows (1, 2, 5, 10, 20, 50, ... steps); config.json records the choice
+    log_every: int = 0
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
     fine_tune: int = 0
@@ -83,6 +86,9 @@ class TrainConfig:
         1  # the backbone's last blocks that learn (with its 1x1 head conv): 1 = the last stage
     )
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)
+    ## answer "unknown" below a similarity to the known pictures that keeps this share of them answered
+    ## (nnzero.unknown, benchmarks/unknown.py); 0: the checkpoint never says unknown
+    unknown_coverage: float = 0.95
     ## processes that trained together (torchrun's WORLD_SIZE); each took batch_size / world_size
     world_size: int = 1
 
@@ -101,6 +107,7 @@ RANGES = {
     ("train", "epochs"): (1, None, True),
     ("train", "batch_size"): (1, None, True),
     ("train", "eval_batch_size"): (1, None, True),
+    ("train", "log_every"): (0, None, True),
     ("train", "patience"): (0, None, True),
     ("train", "lr"): (1e-12, None, True),
     ("train", "weight_decay"): (0.0, None, True),
@@ -110,6 +117,7 @@ RANGES = {
     ("train", "fine_tune"): (0, None, True),
     ("train", "fine_tune_blocks"): (1, None, True),
     ("train", "fine_tune_lr"): (1e-12, None, True),
+    ("train", "unknown_coverage"): (0.0, 1.0, False),
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),

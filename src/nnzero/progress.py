@@ -31,7 +31,8 @@ class Progress:
         if self.bar.disable:
             return
         self.bar.n = done
-        self.bar.set_postfix({k: f"{v:.4f}" for k, v in metrics.items()}, refresh=False)
+        if metrics:  # without them, the last ones shown stay
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in metrics.items()}, refresh=False)
         if final:
             self.bar.close()
         else:

@@ -13,7 +13,9 @@ class Run:
 
     ``dir``: the run folder (None for a dry run, which keeps nothing); ``checkpoint``: the file to
     evaluate, predict or serve (best.pt; model.npz for the NumPy engine); ``history``: one dict per
-    epoch, the rows of metrics.csv; ``metrics``: the final metrics, the dict ``--json`` prints;
+    epoch, the rows of metrics.csv; ``steps``: one dict every k steps (step, epoch as a fraction,
+    train_loss, train_accuracy, lr), the rows of steps.csv; ``metrics``: the final metrics, the dict
+    ``--json`` prints;
     ``config``: the settings the run used (config.json); ``test_logits``: the kept weights' outputs
     (N, classes) on the test set, in its order, as the final test computed them (None without a
     test set), so that the report need not run the network again. A callback sets
@@ -23,6 +25,7 @@ class Run:
     dir: Path | None
     checkpoint: Path | None = None
     history: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     engine: str = "torch"  # torch | scratch

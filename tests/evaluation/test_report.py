@@ -57,7 +57,8 @@ def test_report_command_evaluates_best_pt_or_reuses_nnzero_evaluate(trained_runs
     assert main(["report", str(run), "--json", "--no-feature-maps"]) == 0
     again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert again["evaluated"] is False and "features" not in again["sections"]
-    assert "confusion" in again["sections"] and again["images"] == 3  # curves, confusion, mistakes
+    assert "confusion" in again["sections"] and "unknown" in again["sections"]
+    assert again["images"] == 4  # curves, confusion, mistakes, the unknown answer's coverage
 
 
 def test_report_dry_run_writes_nothing(trained_runs, tmp_path, capsys):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from nnzero.callbacks import read_steps
 from nnzero.models import create_model
 from nnzero.training.checkpoint import load_checkpoint
 
@@ -61,6 +62,10 @@ def test_fine_tuning_changes_only_the_last_blocks(flower_names, tmp_path):  # no
         assert torch.equal(tensor, before[name]) != learns, name
     rows = [r for r in (tmp_path / "runs" / "ft" / "metrics.csv").read_text().splitlines()[1:]]
     assert len(rows) == 3  # epoch 1 the head, then two of fine-tuning
+    ## the head's one solve has no step rows; the fine-tuning's steps come after it, ending at epoch 3
+    steps = read_steps(tmp_path / "runs" / "ft" / "steps.csv")
+    assert [r["step"] for r in steps] == list(range(1, len(steps) + 1)) and steps[-1]["epoch"] == 3.0
+    assert all(1 < r["epoch"] <= 3 for r in steps) and int(rows[-1].split(",")[-1]) == len(steps)
 
 
 @pytest.mark.slow

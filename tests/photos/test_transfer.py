@@ -163,7 +163,12 @@ def test_the_store_is_keyed_by_what_made_the_features(tmp_path):
 def test_the_held_out_split_is_stratified_seeded_and_disjoint():
     labels = np.repeat(np.arange(5), [200, 150, 100, 60, 40])
     listing = SimpleNamespace(held_out=[False] * len(labels))
-    load = SimpleNamespace(listing=listing, kept=np.arange(len(labels)), labels=lambda: labels)
+    load = SimpleNamespace(
+        listing=listing,
+        kept=np.arange(len(labels)),
+        labels=lambda: labels,
+        groups=lambda: np.arange(len(labels)),
+    )
     data = SimpleNamespace(limit=None, val_fraction=0.1)
     a, b = split_photos(load, data, 0, False), split_photos(load, data, 1, False)
     for s in (a, b):

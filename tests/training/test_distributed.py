@@ -24,6 +24,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from nnzero.callbacks.runlog import read_rows
+from nnzero.callbacks.steps import read_steps
 from nnzero.cli import build_parser, main
 from nnzero.config import DataConfig, ModelConfig, TrainConfig
 from nnzero.errors import NnzeroError
@@ -34,7 +35,10 @@ from nnzero.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = DataConfig(limit=2000)  # 1,800 training and 200 validation images of real MNIST
-TRAIN = TrainConfig(epochs=2, batch_size=100, lr=2e-3, schedule="onecycle", optimizer="adam")
+# unknown_coverage=0: rank 0 alone would read one more training batch for the unknown answer's bank
+TRAIN = TrainConfig(
+    epochs=2, batch_size=100, lr=2e-3, schedule="onecycle", optimizer="adam", unknown_coverage=0.0
+)
 MODEL = ModelConfig("mlp128")  # no batch norm, no dropout: nothing random or per-rank in a step
 TOLERANCE = 1e-5  # measured: float rounding leaves 2e-8; ignoring rank 1's gradients moves weights 3e-2
 
@@ -145,6 +149,12 @@ def test_both_ranks_end_with_identical_weights_equal_to_one_process(ddp_run, tmp
     )
     for a, b in zip(ddp_rows, single_rows, strict=True):
         for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
+            assert a[key] == pytest.approx(b[key], abs=1e-5), key
+    ## and so are the step rows: each sums both ranks' steps since the last row
+    ddp_steps, single_steps = (read_steps(d / "steps.csv") for d in (ddp_run / "run0", tmp_path / "single"))
+    assert [r["step"] for r in ddp_steps] == [r["step"] for r in single_steps] == list(range(1, 37))
+    for a, b in zip(ddp_steps, single_steps, strict=True):
+        for key in ("train_loss", "train_accuracy", "lr"):
             assert a[key] == pytest.approx(b[key], abs=1e-5), key
     assert single.world == 1
 

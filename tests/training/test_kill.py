@@ -1,5 +1,6 @@
 """kill -9 at random moments never leaves a run that --resume trips over, and the resumed run ends with
-the very weights of a run that was never interrupted (checkpoints and metrics are written atomically)."""
+the very weights of a run that was never interrupted (checkpoints and metrics are written atomically),
+and the very steps.csv (whole lines only; the rows after the checkpoint are written again, once)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 from nnzero.callbacks.runlog import read_rows
+from nnzero.callbacks.steps import read_steps
 from nnzero.training.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +65,13 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_weights(tmp_path):
         assert load_checkpoint(run / "last.pt")["train_state"]["epoch"] >= 1, leftovers
         epochs = [r["epoch"] for r in read_rows(run / "metrics.csv")]
         assert epochs == list(range(1, len(epochs) + 1))  # whole rows, in order, none doubled
+        lines = (run / "steps.csv").read_text().splitlines()
+        assert (
+            lines[0] == "step,epoch,train_loss,train_accuracy,lr"
+            and len(read_steps(run / "steps.csv")) == len(lines) - 1
+        )
+        steps = [int(line.split(",")[0]) for line in lines[1:]]
+        assert steps == list(range(1, len(steps) + 1))  # 66 steps, a row after each: in order, none doubled
     print(f"kills: {kills} of 6 tries (the others found the run already finished)")
     assert kills >= 3
     done = subprocess.run(command, env=env(), capture_output=True, text=True, timeout=300)
@@ -73,3 +82,4 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_weights(tmp_path):
     for key, value in a["state_dict"].items():
         assert torch.equal(value, b["state_dict"][key]), key  # bit for bit
     assert [r["epoch"] for r in read_rows(run / "metrics.csv")] == list(range(1, EPOCHS + 1))
+    assert (run / "steps.csv").read_text() == (tmp_path / "straight" / "steps.csv").read_text()

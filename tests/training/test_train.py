@@ -99,14 +99,16 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
 
 def _trainer(run_dir, epochs=2, ema=0.0):
     data = DataConfig(limit=3000, augment=True)
-    train = TrainConfig(epochs=epochs, batch_size=100, lr=2e-3, ema=ema)
+    train = TrainConfig(epochs=epochs, batch_size=100, lr=2e-3, ema=ema, log_every=5)
     return Trainer(data, ModelConfig("lenet5"), train, run_dir, say=lambda m: None, progress=False)
 
 
 @pytest.mark.slow  # trains three times (6-10 s)
 @pytest.mark.parametrize("ema", [0.0, 0.99])
 def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path, monkeypatch, ema):
-    """With train.ema the moving average is resumed too: best.pt and the average come out bit-identical."""
+    """With train.ema the moving average is resumed too: best.pt and the average come out bit-identical;
+    steps.csv comes out byte-identical (the interrupt falls between two of its rows: the sums of the
+    steps since the last row are kept in last.pt and go on after the resume)."""
     straight = _trainer(tmp_path / "straight", ema=ema)
     straight.fit()
 
@@ -123,7 +125,8 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
     with pytest.raises(KeyboardInterrupt):
         interrupted.fit()
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)
-    assert load_checkpoint(tmp_path / "interrupted" / "last.pt")["train_state"]["tally"]["batch"] == 12
+    tally = load_checkpoint(tmp_path / "interrupted" / "last.pt")["train_state"]["tally"]
+    assert tally["batch"] == 12 and tally["window_seen"] == 200  # steps 38 and 39 since the row at 37
 
     resumed = _trainer(tmp_path / "interrupted", ema=ema)
     resumed.restore(tmp_path / "interrupted" / "last.pt")
@@ -135,6 +138,15 @@ def test_ctrl_c_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
             assert torch.equal(a, b)
     rows = (tmp_path / "interrupted" / "metrics.csv").read_text().splitlines()
     assert len(rows) == 3  # header + one row per epoch, none doubled
+    steps = (tmp_path / "interrupted" / "steps.csv").read_text()
+    assert steps == (tmp_path / "straight" / "steps.csv").read_text()
+    ## 27 steps an epoch: rows at 5, 10, ..., 25 and 27, then 32, ..., 52 and 54; none doubled or missing
+    assert [int(line.split(",")[0]) for line in steps.splitlines()[1:]] == [
+        *range(5, 26, 5),
+        27,
+        *range(32, 53, 5),
+        54,
+    ]
 
 
 @pytest.mark.slow  # trains three times (6-10 s)

@@ -2,8 +2,10 @@
 
 A callback is any object with any of these methods; both engines call them:
 
-    on_train_begin(run)          # the run folder exists, nothing trained yet (run.history holds
-                                 # the rows of a resumed run)
+    on_train_begin(run)          # the run folder exists, nothing trained yet (run.history and
+                                 # run.steps hold the rows of a resumed run)
+    on_step_log(step, row)       # every k steps and at each epoch's end: row holds the training
+                                 # loss, accuracy and learning rate since the last one (steps.csv)
     on_epoch_end(epoch, logs)    # logs: that epoch's metrics row (the columns of metrics.csv)
     on_train_end(run)            # run.metrics holds the final metrics (test accuracy and all)
 
@@ -18,13 +20,16 @@ from collections.abc import Iterable
 
 from nnzero.i18n import tr
 
-HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
+HOOKS = ("on_train_begin", "on_step_log", "on_epoch_end", "on_train_end")
 
 
 class Callback:
     """A base with every hook doing nothing; subclassing it is optional (any object with a hook works)."""
 
     def on_train_begin(self, run) -> None:
+        pass
+
+    def on_step_log(self, step: int, row: dict) -> None:
         pass
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
@@ -58,6 +63,9 @@ class CallbackList:
 
     def on_train_begin(self, run) -> None:
         self._call("on_train_begin", run)
+
+    def on_step_log(self, step: int, row: dict) -> None:
+        self._call("on_step_log", step, row)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         self._call("on_epoch_end", epoch, logs)

@@ -73,3 +73,18 @@ def add_tta(parser: argparse.ArgumentParser) -> None:
             "对图像及其平移 1 个像素的副本取平均 (shifts), 或不取 (none); 默认: 检查点中保存的设置 (`train --tta`)",
         ),
     )
+
+
+def add_log_every(p) -> None:
+    """--log-every: both engines' train commands."""
+    p.add_argument(
+        "--log-every",
+        type=int,
+        metavar="N",
+        help=tr(
+            "a row of steps.csv (training loss, accuracy, learning rate; also TensorBoard and the curves) "
+            "every N steps (default: chosen so that the run has 50-125 rows)",
+            "每 N 步记录一行 steps.csv (训练损失、准确率、学习率; 也写入 TensorBoard 和曲线图) "
+            "(默认: 自动选择, 使一次训练有 50-125 行)",
+        ),
+    )

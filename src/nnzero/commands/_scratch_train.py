@@ -5,12 +5,12 @@ Torch is never imported here: the whole run is NumPy (see ``nnzero/scratch/fit.p
 
 from __future__ import annotations
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_log_every, emit_json, say
 from nnzero.i18n import tr
 
 ## The flags that are settings of nnzero.scratch.fit, by the same names.
 FLAGS = ("epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay", "seed", "dtype", "limit")
-FLAGS += ("data_dir", "hidden")
+FLAGS += ("data_dir", "hidden", "log_every")
 
 
 def register_train(inner) -> None:
@@ -58,6 +58,7 @@ def register_train(inner) -> None:
     p.add_argument(
         "--data-dir", help=tr("folder with the IDX files (MNIST: the shipped copy)", "IDX 文件所在目录")
     )
+    add_log_every(p)
     p.add_argument("--name", help=tr("run folder name (default dataset-scratch-model-time)", "运行目录名"))
     p.add_argument("--runs-dir", default="runs", help=tr("where run folders go", "运行目录的位置"))
     p.add_argument(

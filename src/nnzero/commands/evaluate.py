@@ -25,6 +25,7 @@ def register(sub) -> None:
             "nnzero evaluate runs/NAME/best.pt",
             "nnzero evaluate runs/NAME/best.pt --json --mistakes 50",
             "nnzero evaluate runs/NAME/best.pt --tta shifts   # averaged over 1-pixel shifts",
+            "nnzero evaluate runs/flowers/best.pt --unknown-dir my_pets/   # the share answered 'unknown'",
         ],
         run,
     )
@@ -53,6 +54,14 @@ def register(sub) -> None:
         default=20,
         help=tr("how many mistakes to list and draw", "列出并绘制多少个错误"),
     )
+    p.add_argument(
+        "--unknown-dir",
+        metavar="DIR",
+        help=tr(
+            "a folder of pictures that are none of the classes: how many are answered 'unknown'",
+            "一个图像都不属于任何类别的文件夹: 统计其中回答'不确定'的比例",
+        ),
+    )
     p.add_argument("--device", default="auto")
     add_tta(p)
     add_json(p)
@@ -76,6 +85,7 @@ def run(args) -> int:
             top_mistakes=max(args.mistakes, 1),
             device=args.device,
             tta=args.tta,
+            unknown_dir=args.unknown_dir,
         )
     finally:
         if tmp:

@@ -1,8 +1,12 @@
-"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...).
+"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...),
+or "unknown" when a picture is none of them; and what the pretrained network itself recognises (--imagenet).
 
 nnzero predict runs/NAME/best.pt my_digit.jpg another.png
 nnzero predict runs/NAME/best.pt photos/*.jpg --json --top 2
 nnzero predict runs/NAME/best.pt digit.jpg --save-input seen.png   # what the network saw
+nnzero predict runs/NAME/best.pt cat.jpg --no-unknown               # always name one of the classes
+nnzero predict --imagenet cat.jpg                                   # ImageNet's 1000 classes
+nnzero predict export/model.onnx my_digit.jpg                       # an export: onnxruntime, no torch
 """
 
 from __future__ import annotations
@@ -12,25 +16,59 @@ from pathlib import Path
 import numpy as np
 
 from nnzero.commands._common import add_command, add_dry_run, add_json, add_tta, emit_json
-from nnzero.i18n import tr
+from nnzero.i18n import lang, tr
 
 
 def register(sub) -> None:
     p = add_command(
         sub,
         "predict",
-        "predict the class of your own images with a trained checkpoint",
-        "用训练好的检查点预测你自己的图像",
+        "predict the class of your own images with a trained checkpoint ('unknown' when none fits)",
+        "用训练好的检查点预测你自己的图像 (都不像时回答'不确定')",
         [
             "nnzero predict runs/NAME/best.pt my_digit.jpg",
             "nnzero predict runs/NAME/best.pt *.png --json",
-            "nnzero predict runs/NAME/best.pt my_digit.jpg --tta shifts",
+            "nnzero predict runs/NAME/best.pt my_digit.jpg --tta shifts   # averaged over 1-pixel shifts",
+            "nnzero predict runs/NAME/best.pt my_photo.jpg --imagenet    # and the backbone's ImageNet classes",
+            "nnzero predict --imagenet my_photo.jpg                      # what the pretrained network sees",
+            "nnzero predict runs/NAME/onnx/model.onnx my_digit.jpg       # an export (nnzero export)",
         ],
         run,
     )
-    p.add_argument("checkpoint", help=tr("a .pt file from `nnzero train`", "`nnzero train` 得到的 .pt 文件"))
-    p.add_argument("images", nargs="+", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
+    p.add_argument(
+        "checkpoint",
+        help=tr(
+            "a .pt file from `nnzero train` (with --imagenet it may be left out), or a model.onnx from "
+            "`nnzero export`",
+            "`nnzero train` 得到的 .pt 文件 (使用 --imagenet 时可省略), 或 `nnzero export` 得到的 model.onnx",
+        ),
+    )
+    p.add_argument("images", nargs="*", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
     p.add_argument("--top", type=int, default=3, help=tr("how many classes to show", "显示前几个类别"))
+    p.add_argument(
+        "--no-unknown",
+        action="store_true",
+        help=tr(
+            "always name one of the classes, even for a picture unlike all of them",
+            "总是回答某个类别, 即使图像与所有类别都不像",
+        ),
+    )
+    p.add_argument(
+        "--imagenet",
+        action="store_true",
+        help=tr(
+            "also show the pretrained backbone's own top ImageNet classes (efficientnet_lite models)",
+            "同时显示预训练骨干网络自己识别的 ImageNet 类别 (efficientnet_lite 模型)",
+        ),
+    )
+    p.add_argument(
+        "--backbone",
+        default="efficientnet_lite2",
+        help=tr(
+            "with --imagenet and no checkpoint: which pretrained network (default efficientnet_lite2)",
+            "使用 --imagenet 且没有检查点时: 用哪个预训练网络 (默认 efficientnet_lite2)",
+        ),
+    )
     p.add_argument(
         "--save-input",
         metavar="PNG",
@@ -43,25 +81,93 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nnzero.inference import load
+    from nnzero.errors import NnzeroError
 
-    predictor = load(args.checkpoint, device=args.device, tta=args.tta)
-    prepared, errors = predictor.prepare_files(args.images)
-    probs = predictor.probabilities(np.stack(list(prepared.values()))) if prepared else []
-    results = dict(zip(prepared, probs))
+    predictor, images, imagenet_only = _predictor(args)
+    if not images:
+        raise NnzeroError(tr("no image files given", "没有给出图像文件"))
+    prepared, errors = predictor.prepare_files(images)
+    batch = np.stack(list(prepared.values())) if prepared else None
+    imagenet = args.top if args.imagenet else 0
+    answers = predictor.answer(batch, args.top, not args.no_unknown, imagenet) if prepared else []
+    results = dict(zip(prepared, answers))
     if args.save_input and prepared and not args.dry_run:
         _save_input(next(iter(prepared.values())), Path(args.save_input))
-    for name in args.images:
+    for name in images:
         if name in errors:
             line = {"file": name, "error": errors[name]}
             emit_json(line) if args.json else print(tr("error: {e}", "错误: {e}", e=errors[name]))
             continue
-        top = predictor.top(results[name], args.top)
+        answer = results[name]
         if args.json:
-            emit_json({"file": name, "top": top})
+            emit_json(_json_line(name, answer, imagenet_only))
         else:
-            print(f"{name}: " + ", ".join(f"{t['label']} {t['prob']:.4f}" for t in top))
+            print(_text_line(name, answer, imagenet_only, predictor))
     return 1 if errors and not prepared else 0
+
+
+def _predictor(args):
+    """(the Predictor, the image files, ImageNet only?): ``--imagenet`` without a checkpoint uses the
+    pretrained backbone itself, and the first argument is then an image too. An exported model.onnx
+    runs on onnxruntime: torch is never imported."""
+    path = Path(args.checkpoint)
+    if path.suffix == ".onnx" or (path / "model.onnx").is_file():
+        from nnzero.errors import NnzeroError
+        from nnzero.inference.onnx_predictor import OnnxPredictor
+
+        if args.tta is not None:  # the export's graph holds the checkpoint's own test-time shifts
+            raise NnzeroError(
+                tr(
+                    "--tta needs a .pt checkpoint: an export keeps the test-time augmentation it was exported with",
+                    "--tta 需要 .pt 检查点: 导出的模型保留导出时的测试时增强",
+                )
+            )
+        return OnnxPredictor(path), list(args.images), False
+    from nnzero.inference import load
+    from nnzero.inference.predictor import Predictor
+
+    if args.imagenet and not (path.suffix == ".pt" or path.is_dir()):
+        from nnzero.models.imagenet import imagenet_checkpoint
+
+        return (
+            Predictor(imagenet_checkpoint(args.backbone), args.device),
+            [args.checkpoint, *args.images],
+            True,
+        )
+    return load(args.checkpoint, device=args.device, tta=args.tta), list(args.images), False
+
+
+def _json_line(name: str, answer: dict, imagenet_only: bool) -> dict:
+    if imagenet_only:
+        return {"file": name, "imagenet": answer["imagenet"]}
+    if "unknown" not in answer:  # --no-unknown, or a checkpoint that cannot tell: the answer as before
+        return {"file": name, "top": answer["top"]} | (
+            {"imagenet": answer["imagenet"]} if "imagenet" in answer else {}
+        )
+    return {"file": name, **answer}
+
+
+def _text_line(name: str, answer: dict, imagenet_only: bool, predictor) -> str:
+    imagenet = ""
+    if "imagenet" in answer:
+        key = "label_zh" if lang() == "zh" else "label"
+        shown = ", ".join(f"{t[key]} {t['prob']:.4f}" for t in answer["imagenet"])
+        if imagenet_only:
+            return f"{name}: ImageNet: {shown}"
+        imagenet = "\n  " + tr(
+            "ImageNet (the pretrained backbone): {s}", "ImageNet (预训练骨干网络): {s}", s=shown
+        )
+    top = ", ".join(f"{t['label']} {t['prob']:.4f}" for t in answer["top"])
+    if answer.get("unknown"):
+        line = tr(
+            "unknown: like none of the classes (similarity {s:.3f} < threshold {t:.3f}); closest: {top}",
+            "不确定: 与所有类别都不像 (相似度 {s:.3f} < 阈值 {t:.3f}); 最接近: {top}",
+            s=answer["score"],
+            t=predictor.unknown.threshold,
+            top=top,
+        )
+        return f"{name}: {line}{imagenet}"
+    return f"{name}: {top}{imagenet}"
 
 
 def _save_input(image: np.ndarray, path: Path) -> None:

@@ -4,6 +4,7 @@ nnzero serve --model runs/NAME/best.pt                      # then open http://1
 nnzero serve --model runs/mnist/best.pt --model runs/catsdogs/best.pt --port 8080
 nnzero serve --model digits=runs/NAME/best.pt               # the model is called "digits" in the API
 nnzero serve --model runs/NAME/best.pt --dry-run            # load, check every route, do not serve
+nnzero serve --model runs/NAME/best.pt --teach my_classes   # and the Teach view (commands/teach.py)
 curl -F image=@my_digit.jpg http://127.0.0.1:8000/api/predict/NAME
 """
 
@@ -27,10 +28,24 @@ def register(sub) -> None:
         [
             "nnzero serve --model runs/NAME/best.pt",
             "nnzero serve --model runs/mnist/best.pt --model runs/catsdogs/best.pt --port 8080",
+            "nnzero serve --model runs/NAME/best.pt --teach my_classes    # and the Teach view (nnzero teach)",
             "nnzero serve --model runs/NAME/best.pt --dry-run",
         ],
         run,
     )
+    p.add_argument(
+        "--teach",
+        metavar="DIR",
+        help=tr(
+            "also offer the Teach view on this project folder (see nnzero teach --help)",
+            "同时在这个项目文件夹上提供“教它”视图 (见 nnzero teach --help)",
+        ),
+    )
+    add_server_options(p)
+
+
+def add_server_options(p) -> None:
+    """What `serve` and `teach` share: the models, the address, the token, threads, --json, --dry-run."""
     p.add_argument(
         "--model",
         action="append",
@@ -43,6 +58,22 @@ def register(sub) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help=tr("address to listen on", "监听地址"))
     p.add_argument("--port", type=int, default=8000, help=tr("port to listen on", "监听端口"))
+    p.add_argument(
+        "--token",
+        help=tr(
+            "Teach: the token every change to the project needs (default: a new random one)",
+            "教它: 修改项目所需的令牌 (默认: 随机生成)",
+        ),
+    )
+    p.add_argument(
+        "--backbone",
+        default="efficientnet_lite0",
+        choices=("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"),
+        help=tr(
+            "Teach: the frozen ImageNet backbone its trainings use (default: lite0, the fastest)",
+            "教它: 训练使用的冻结 ImageNet 骨干网络 (默认: lite0, 最快)",
+        ),
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -68,9 +99,8 @@ def register(sub) -> None:
     add_dry_run(p)
 
 
-def run(args) -> int:
-    if not args.model:
-        raise NnzeroError(_no_model_hint())
+def web():
+    """(uvicorn, create_app), or a clear error naming the extra to install."""
     try:
         import uvicorn
 
@@ -83,19 +113,19 @@ def run(args) -> int:
                 e=e,
             )
         ) from None
+    return uvicorn, create_app
+
+
+def run(args) -> int:
+    if args.teach:
+        from nnzero.commands.teach import serve_teach
+
+        return serve_teach(args)
+    if not args.model:
+        raise NnzeroError(_no_model_hint())
+    uvicorn, create_app = web()
     app = create_app(args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent)
-    service = app.state.service
-    for name, predictor in service.models.items():
-        say(
-            args,
-            tr(
-                "model {name}: {path} ({n} classes)",
-                "模型 {name}: {path} ({n} 个类别)",
-                name=name,
-                path=predictor.checkpoint["path"],
-                n=len(predictor.classes),
-            ),
-        )
+    list_models(args, app)
     if args.dry_run:
         result = check_app(app)
         say(args, tr("dry run: every route answered; not serving", "试运行: 所有路由都已应答; 不启动服务"))
@@ -113,6 +143,20 @@ def run(args) -> int:
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def list_models(args, app) -> None:
+    for name, predictor in app.state.service.models.items():
+        say(
+            args,
+            tr(
+                "model {name}: {path} ({n} classes)",
+                "模型 {name}: {path} ({n} 个类别)",
+                name=name,
+                path=predictor.checkpoint["path"],
+                n=len(predictor.classes),
+            ),
+        )
 
 
 def check_app(app) -> dict:

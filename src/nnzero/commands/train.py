@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_log_every, emit_json, say
 from nnzero.config import CHOICES
 from nnzero.i18n import tr
 from nnzero.training.settings import DATASETS
@@ -31,7 +31,7 @@ from nnzero.training.settings import DATASETS
 FLAGS = (
     "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay", "seed", "patience", "device",
     "label_smoothing", "data_dir", "val_fraction", "limit", "image_size", "augment", "pretrained",
-    "weights", "freeze_backbone", "fine_tune", "precision", "members", "tta",
+    "weights", "freeze_backbone", "fine_tune", "precision", "log_every", "members", "tta",
 )  # fmt: skip
 
 
@@ -127,6 +127,7 @@ def _training_flags(p) -> None:
         type=int,
         help=tr("stop after N epochs without better validation accuracy", "验证准确率 N 轮不提高则提前停止"),
     )
+    add_log_every(p)
 
 
 def _committee_flags(p) -> None:

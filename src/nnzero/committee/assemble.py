@@ -87,5 +87,15 @@ def assemble(plan: Plan, summaries: list[dict], *, max_batches=None) -> tuple[di
         config=to_dict(data=plan.data, model=plan.model, train=plan.train),
         dataset=ckpts[0].get("dataset", ""),
         tta=spec,
+        extra=_unknown(ckpts),
     )
     return metrics, test_log_probs
+
+
+def _unknown(ckpts: list[dict]) -> dict | None:
+    """best.pt's "unknown" entry: one network (with or without test-time shifts) keeps its own, read
+    on the unshifted image; a committee of several has no single layer to compare pictures by, so it
+    always names a class (``nnzero evaluate --unknown-dir`` says so)."""
+    if len(ckpts) == 1 and ckpts[0].get("unknown"):
+        return {"unknown": ckpts[0]["unknown"]}
+    return None

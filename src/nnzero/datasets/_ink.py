@@ -13,11 +13,14 @@ GRID = 16  # the paper level is estimated on a 16x16 grid of cells: light change
 OPENING = 5  # cells: a blob of ink up to 4 cells wide is ignored when estimating the paper
 KEEP_NEAR, KEEP_INSIDE = 0.05, 0.02  # a blob is kept if this big (of the largest) near / inside the digit
 NEAR = 0.25  # "near": within this fraction of the digit's size from it
+BORDER = 0.03  # the ring of border pixels that is paper on a photo of a digit: 3% of the shorter side
+PAPER_PERCENTILE = 20  # per grid cell: paper is lighter than ink, so a low percentile of a cell is paper
+SMALL_SIDE = 64  # below this many pixels a picture is a scan or an export: one paper level for all of it
 
 
 def border(grey: np.ndarray) -> np.ndarray:
     """The pixels of a ring about 3% wide around the image: on a photo of a digit, they are paper."""
-    ring = max(1, round(0.03 * min(grey.shape)))
+    ring = max(1, round(BORDER * min(grey.shape)))
     return np.concatenate(
         [grey[:ring].ravel(), grey[-ring:].ravel(), grey[:, :ring].ravel(), grey[:, -ring:].ravel()]
     )
@@ -30,13 +33,13 @@ def background_level(grey: np.ndarray) -> np.ndarray | float:
     cells filled with ink, then bilinear interpolation back to full size.
     """
     height, width = grey.shape
-    if min(height, width) < 64:  # a tiny image is a scan or an export, not a photo with shadows
+    if min(height, width) < SMALL_SIDE:  # a tiny image is a scan or an export, not a photo with shadows
         return float(np.median(border(grey)))
     cell = int(np.ceil(max(height, width) / GRID))
     rows, cols = -(-height // cell), -(-width // cell)
     padded = np.pad(grey, ((0, rows * cell - height), (0, cols * cell - width)), mode="edge")
     cells = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    level = np.percentile(cells, 20, axis=2).astype(np.float32)  # (rows, cols)
+    level = np.percentile(cells, PAPER_PERCENTILE, axis=2).astype(np.float32)  # (rows, cols)
     level = _filter(_filter(level, OPENING, np.minimum), OPENING, np.maximum)
     smooth = Image.fromarray(level, "F").resize(
         (width, height), Image.Resampling.BILINEAR, box=(0, 0, width / cell, height / cell)

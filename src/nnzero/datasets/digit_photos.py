@@ -31,6 +31,8 @@ SIZE, BOX, CENTRE = 28, 20, 14  # MNIST: 28x28 image, digit fitted in 20x20, cen
 WORK_SIDE = 600  # photos are shrunk to this longer side first: plenty for a digit, fast to clean
 MIN_CONTRAST = 40  # ink must differ from the paper by this many grey levels (of 255), or there is none
 THIN_STROKE, STROKE = 1.2, 2.0  # MNIST strokes are ~2 px wide (median); thinner than 1.2 gets thickened
+RAMP_START, INK_PERCENTILE = 0.25, 90  # the contrast ramp: from a quarter above the paper to the ink's 90th %
+MARGIN = 2  # pixels of paper kept around the cropped digit, so resampling sees its edges
 
 
 def prepare_digit(image: Image.Image, background: str = "auto") -> np.ndarray:
@@ -104,10 +106,10 @@ def _stretch(flat: np.ndarray) -> np.ndarray:
     ## above its texture and JPEG noise, and ends at the ink's 90th percentile.
     threshold = _ink.otsu(flat)
     paper = float(np.median(flat[flat < threshold])) if (flat < threshold).any() else 0.0
-    ink = float(np.percentile(flat[flat >= threshold], 90))
+    ink = float(np.percentile(flat[flat >= threshold], INK_PERCENTILE))
     if ink - paper < MIN_CONTRAST:
         return np.zeros_like(flat)
-    low = paper + 0.25 * (ink - paper)
+    low = paper + RAMP_START * (ink - paper)
     return np.clip((flat - low) / (ink - low), 0.0, 1.0)  # (h, w)
 
 
@@ -117,7 +119,7 @@ def _to_mnist(ink: np.ndarray, name: str) -> np.ndarray:
     if not ink.any():
         raise _no_ink(name)
     left, top, right, bottom = _bbox(ink)
-    ink = np.pad(ink[top:bottom, left:right], 2)  # (h + 4, w + 4) the digit and a margin of paper
+    ink = np.pad(ink[top:bottom, left:right], MARGIN)  # (h + 4, w + 4) the digit and a margin of paper
     ink = _thicken(ink, BOX / max(_box_size(ink)))
     height, width = _box_size(ink)
     scale = BOX / max(height, width)  ## the LONGER side becomes 20 px; the aspect ratio is kept
@@ -145,7 +147,7 @@ def _box_size(ink: np.ndarray) -> tuple[int, int]:
 
 def _thicken(ink: np.ndarray, scale: float) -> np.ndarray:
     """Widen strokes that would be thinner than 1.2 px at 28x28 (a ballpoint pen on a big photo)."""
-    width = _ink.stroke_width(ink >= 0.5)
+    width = _ink.stroke_width(ink >= 0.5)  # the stroke: at least half-strength ink
     if width * scale >= THIN_STROKE:
         return ink
     radius = int((STROKE / scale - width) / 2)  # rounded down: a 28x28 scan is never made fatter

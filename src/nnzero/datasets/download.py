@@ -109,6 +109,16 @@ def _download(url: str, dest: Path, timeout: float, quiet: bool) -> str:
     return digest.hexdigest()
 
 
+def download_to(url: str, dest: Path, timeout: float = DEFAULT_TIMEOUT, quiet: bool = False) -> str:
+    """Stream ``url`` into ``dest`` (progress on stderr unless ``quiet``); the md5 of the bytes received.
+    Raises what urllib raises; ``failure_reason`` turns that into a short reason for the user."""
+    return _download(url, dest, timeout, quiet)
+
+
+def failure_reason(exc: BaseException) -> str:
+    return _reason(exc)
+
+
 def fetch_file(
     name: str,
     md5: str,

@@ -5,7 +5,8 @@
 
 Classes are the sub-folder names, sorted; files are listed class by class, directories
 sorted by path, names sorted, so index i means the same image here and in ImageFolder.
-Folders whose name starts with '.' are not classes (the cache lives in DIR/.nnzero-cache).
+Folders whose name starts with '.' are not classes (the cache lives in DIR/.nnzero-cache), nor is
+a ``runs`` folder without images of its own (where a Teach project keeps its training runs).
 Listing stats every file, which is what the cache key is made of; nothing is opened.
 """
 
@@ -38,9 +39,22 @@ def has_split(data_dir: str | Path, split: str) -> bool:
     return split in dirs if dirs else split == "train" and root.is_dir()
 
 
+RUNS = "runs"  # DIR/runs/<run>/: training runs beside the class folders (``nnzero teach DIR``)
+
+
 def find_classes(folder: Path) -> list[str]:
-    """Sub-folder names, sorted like ImageFolder's find_classes; hidden ones ('.nnzero-cache') left out."""
-    return sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
+    """Sub-folder names, sorted like ImageFolder's find_classes; hidden ones ('.nnzero-cache') and a
+    ``runs`` folder of run folders (no image directly in it) left out."""
+    return sorted(
+        e.name
+        for e in os.scandir(folder)
+        if e.is_dir() and not e.name.startswith(".") and not (e.name == RUNS and _holds_no_image(e.path))
+    )
+
+
+def _holds_no_image(folder: str) -> bool:
+    with os.scandir(folder) as it:
+        return not any(is_image_file(e.name) for e in it if not e.is_dir())
 
 
 def _walk(folder: str) -> list[tuple[str, list[os.DirEntry]]]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnzero.datasets.base import ImageSet
+from nnzero.datasets.bursts import burst_groups, pick_groups
 from nnzero.datasets.cache import Cached, fingerprint
 from nnzero.datasets.layouts import PhotoList, find_photos
 from nnzero.datasets.reader import read_files, skipped_summary  # noqa: F401 - skipped_summary is public here too
@@ -65,6 +66,10 @@ class PhotoLoad:
     def paths(self) -> list[str]:
         return [os.path.join(self.listing.root, self.listing.files[i]) for i in self.kept]
 
+    def groups(self) -> np.ndarray:
+        """(N_ok,) which photos are held out together: the frames of one capture burst (``bursts.py``)."""
+        return burst_groups([self.listing.files[i] for i in self.kept])
+
 
 def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False, cache_dir=None) -> PhotoLoad:
     """All photos of a folder (any layout), decoded once and cached; see the module docstring."""
@@ -90,15 +95,18 @@ def read_photos(data_dir, image_size: int | None = None, *, quiet: bool = False,
     )
 
 
-def held_out_mask(labels: np.ndarray, from_folder: np.ndarray) -> np.ndarray:
-    """True for the held-out photos: a labelled test/val folder's, else a seeded 20% of each class."""
+def held_out_mask(
+    labels: np.ndarray, from_folder: np.ndarray, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """True for the held-out photos: a labelled test/val folder's, else a seeded 20% of each class
+    (of its capture bursts, when ``groups`` says which photos are frames of one: ``bursts.py``)."""
     if from_folder.any():
         return from_folder.copy()
     rng = np.random.default_rng(HELD_OUT_SEED)
     mask = np.zeros(len(labels), bool)  # (N,)
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        mask[rng.permutation(members)[: int(round(len(members) * HELD_OUT_FRACTION))]] = True
+        mask[pick_groups(rng, members, groups, int(round(len(members) * HELD_OUT_FRACTION)))] = True
     return mask
 
 
@@ -119,7 +127,7 @@ def load_photos(
             )
         )
     labels = load.labels()
-    held = held_out_mask(labels, np.asarray(listing.held_out, bool)[load.kept])  # (N_ok,)
+    held = held_out_mask(labels, np.asarray(listing.held_out, bool)[load.kept], load.groups())  # (N_ok,)
     index = np.flatnonzero(held if split == "test" else ~held)
     files = load.paths()
     return ImageSet(

@@ -111,12 +111,15 @@ def evaluate(
     device: str = "auto",
     dry_run: bool = False,
     tta: str | None = None,
+    unknown_dir: str | Path | None = None,
 ) -> dict:
     """Test accuracy, log-loss, per-class precision/recall, the confusion matrix and every mistake
     (most confident first) of a checkpoint on its test set; with ``out_dir``, also confusion.png,
     mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only. ``tta``: "shifts"
     or "none" instead of the checkpoint's own test-time augmentation. A committee's result also
-    holds ``committee``: each member's accuracy and how they voted."""
+    holds ``committee``: each member's accuracy and how they voted. For a checkpoint that can answer
+    "unknown", ``result["unknown"]`` holds its test coverage and accuracy-coverage curve, and with
+    ``unknown_dir`` (pictures that are none of the classes) the share it rejects."""
     from nnzero.evaluation.evaluate import evaluate_checkpoint
 
     return evaluate_checkpoint(
@@ -128,4 +131,5 @@ def evaluate(
         top_mistakes=top_mistakes,
         device=device,
         tta=tta,
+        unknown_dir=unknown_dir,
     )

@@ -12,11 +12,6 @@ from nnzero.evaluation.html import figure_png, img, page, table, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
 
 COLUMNS = ["run", "model", "params", "epochs", "best_val_accuracy", "test_accuracy", "seconds"]
-PANELS = (
-    ("val_accuracy", "validation accuracy", "验证准确率"),
-    ("val_loss", "validation loss", "验证损失"),
-    ("train_loss", "training loss", "训练损失"),
-)
 
 
 def compare_runs(run_dirs: list[str | Path]) -> tuple[list[RunInfo], list[dict]]:
@@ -26,34 +21,32 @@ def compare_runs(run_dirs: list[str | Path]) -> tuple[list[RunInfo], list[dict]]
 
 
 def plot_compare(infos: list[RunInfo], rows: list[dict], out, with_table: bool = True) -> None:
-    """Three panels (validation accuracy, validation loss, training loss per epoch), one line per run."""
-    from matplotlib.ticker import MaxNLocator
+    """Three panels (loss, accuracy, learning rate against the epoch), one colour per run: its
+    training rows every k steps as a line, its validation at each epoch's end as markers."""
+    from nnzero.callbacks.curves import draw_run, label_panels
+    from nnzero.figures import figure_tr, figure_zh, plt, savefig
 
-    from nnzero.figures import figure_zh, pick, plt, savefig
-
-    zh = figure_zh()
+    t = figure_tr(figure_zh())
     table_h = 0.35 * (len(rows) + 1) + 0.3 if with_table else 0
     fig = plt.figure(figsize=(15, 4.2 + table_h))
     grid = fig.add_gridspec(2, 3, height_ratios=[4.2, max(table_h, 1e-3)])
-    for col, (key, en, zh_text) in enumerate(PANELS):
-        ax = fig.add_subplot(grid[0, col])
-        for info in infos:
-            points = [(r["epoch"], r[key]) for r in info.rows if r.get(key) is not None]
-            if points:
-                label = info.name if info.model in info.name else f"{info.name} ({info.model})"
-                ax.plot(*zip(*points), "o-", label=label, markersize=3)
-        ax.set_title(pick(en, zh_text, zh))
-        ax.set_xlabel(pick("epoch", "轮", zh))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        if col == 0:
-            ax.legend(fontsize=8)
+    axes = [fig.add_subplot(grid[0, col]) for col in range(3)]
+    for i, info in enumerate(infos):
+        label = info.name if info.model in info.name else f"{info.name} ({info.model})"
+        draw_run(axes, info.rows, info.steps, color=f"C{i % 10}", train_label=label)
+    label_panels(axes, t, any(info.steps for info in infos))
+    fig.text(
+        0.5, 0.995 if with_table else 0.99,
+        t("lines: training, every k steps (steps.csv); squares: validation at each epoch's end",
+          "曲线: 训练, 每 k 步一点 (steps.csv); 方块: 每轮结束时的验证"),
+        ha="center", va="top", fontsize=9, color="0.35",
+    )  # fmt: skip
     if with_table:
         ax = fig.add_subplot(grid[1, :])
         ax.axis("off")
         cells = [[_cell(row[c]) for c in COLUMNS] for row in rows]
         ax.table(cellText=cells, colLabels=COLUMNS, loc="center", cellLoc="center").scale(1, 1.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     savefig(fig, out, dpi=100, format="png")
 
 

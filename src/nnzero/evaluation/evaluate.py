@@ -13,6 +13,7 @@ import torch
 from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
 from nnzero.evaluation import metrics
+from nnzero.evaluation.coverage import check_can_tell, format_unknown, unknown_result
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
 from nnzero.figures import figure_zh, pick
 from nnzero.i18n import tr
@@ -21,6 +22,7 @@ from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
 from nnzero.training.loop import TensorData, predict_logits
+from nnzero.unknown.features import collecting_features
 
 
 def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None):
@@ -34,8 +36,8 @@ def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None
     return load_dataset(dc_replace(data_cfg, **changes), "test")
 
 
-def cached_logits(ckpt: dict, model, data) -> torch.Tensor | None:
-    """A frozen-backbone run's test logits from the features it cached (its head on them), or None.
+def cached_features_rows(ckpt: dict, data) -> np.ndarray | None:
+    """A frozen-backbone run's features (N, D) of ``data``'s photos from its cache, or None.
 
     ## The backbone of such a run is exactly the pretrained one, so its features of the test photos,
     ## cached while training (keyed by each photo's bytes), are what the network would compute
@@ -44,16 +46,22 @@ def cached_logits(ckpt: dict, model, data) -> torch.Tensor | None:
     from nnzero.datasets.features import FeatureStore, content_keys
 
     info = (ckpt.get("metrics") or {}).get("features") or {}
-    if not (info.get("frozen") and info.get("params") and info.get("cache_dir")):
-        return None
-    if not data.files or not hasattr(model, "head"):
+    if not (info.get("frozen") and info.get("params") and info.get("cache_dir")) or not data.files:
         return None
     try:
         store = FeatureStore(Path(info["cache_dir"]), {**info["params"], "view": "photo"})
         rows, missing = store.lookup(content_keys(data.files))
     except OSError:
         return None
-    if rows is None or len(missing):
+    return None if rows is None or len(missing) else rows
+
+
+def cached_logits(ckpt: dict, model, data) -> torch.Tensor | None:
+    """A frozen-backbone run's test logits from the features it cached (its head on them), or None."""
+    if not hasattr(model, "head"):
+        return None
+    rows = cached_features_rows(ckpt, data)
+    if rows is None:
         return None
     head = model.head()
     with torch.no_grad():
@@ -71,15 +79,18 @@ def evaluate_checkpoint(
     device: str = "auto",
     logits: torch.Tensor | None = None,
     tta: str | None = None,
+    unknown_dir: str | Path | None = None,
 ) -> dict:
     """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``.
 
     ``logits``: the checkpoint's outputs (N, classes) on this test set, already computed (by the
     training run that has just tested it); used only when there is one row for every test image.
     ``tta``: "shifts" or "none" instead of the test-time augmentation the checkpoint keeps.
-    A committee's result also holds ``committee``: each member's score and how they voted."""
+    A committee's result also holds ``committee``: each member's score and how they voted.
+    ``unknown_dir``: a folder of pictures that are none of the classes: the share answered "unknown"."""
     start = time.perf_counter()
     ckpt = load_checkpoint(path)
+    check_can_tell(ckpt, unknown_dir)
     if tta is not None:  # another test-time augmentation than the checkpoint's
         ckpt["tta"] = tta_spec(tta)
     data = test_set(ckpt, data_dir, dataset)
@@ -90,7 +101,7 @@ def evaluate_checkpoint(
         logits, votes = (None, None) if fresh or not stored else (logits, stored)
         if logits is None:
             logits, votes = committee_logits(ckpt, data, device, max_batches)
-    logits = _test_logits(ckpt, data, device, max_batches, logits)
+    logits, features = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
     predicted = probs.argmax(1)  # (N,)
@@ -121,6 +132,10 @@ def evaluate_checkpoint(
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
     if votes is not None:
         result["committee"] = votes
+    if ckpt.get("unknown"):  # "none of the classes": coverage and accuracy of the answered (coverage.py)
+        result["unknown"] = unknown_result(
+            ckpt, data, probs, labels, features, device, max_batches, unknown_dir
+        )
     if out_dir is not None:
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)
@@ -142,16 +157,19 @@ def committee_logits(ckpt: dict, data, device: str, max_batches: int | None) -> 
     return log_mean_prob(members), vote_breakdown(members, labels, list(ckpt["classes"]))
 
 
-def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) -> torch.Tensor:
-    """The checkpoint's logits (N, classes) on ``data``: those ``given``, the cached features', or the network's."""
+def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) -> tuple:
+    """The checkpoint's logits (N, classes) on ``data``: those ``given``, the cached features', or the
+    network's; and, when the network ran, the features its last layer saw (else None)."""
     if given is not None and not max_batches and len(given) == len(data):
-        return given.float()  # the training run has just computed them on these very images
+        return given.float(), None  # the training run has just computed them on these very images
     dev = pick_device(device)
     model = model_from_checkpoint(ckpt, dev)
     logits = None if max_batches else cached_logits(ckpt, model, data)
-    if logits is None:  # the whole network on every test image
+    if logits is not None:
+        return logits, None
+    with collecting_features(model) as seen:  # the whole network on every test image
         logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
-    return logits
+    return logits, torch.cat(seen).cpu() if seen else None
 
 
 def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
@@ -231,6 +249,8 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
     ]
     for m in mistakes[:show_mistakes]:
         lines.append(f"  {m['index']:>6}  {m['true']:<8}{m['predicted']:<10}{m['confidence']:.4f}")
+    if result.get("unknown"):
+        lines += format_unknown(result["unknown"])
     if result.get("files"):
         lines += ["", tr("written: {f}", "已写入: {f}", f=", ".join(result["files"].values()))]
     return "\n".join(lines)

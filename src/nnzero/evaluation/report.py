@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from nnzero import __version__
-from nnzero.evaluation import committee_view
+from nnzero.evaluation import committee_view, report_unknown
 from nnzero.evaluation import report_sections as sections
 from nnzero.evaluation.html import page, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
@@ -122,6 +122,8 @@ def build_html(info: RunInfo, eval_dir: Path, lang: str, note: str = "", feature
         committee_view.section(info, eval_dir, lang),
         sections.confusion(info, eval_dir, lang),
         sections.mistakes(eval_dir, lang),
+        report_unknown.unknown(info, lang),
+        report_unknown.imagenet(info, lang),
     ]
     if feature_maps:
         parts.append(sections.feature_maps(info, lang))

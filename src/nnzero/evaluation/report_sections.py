@@ -78,10 +78,9 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
             ),
         )
     from nnzero.models import count_parameters, summarize
+    from nnzero.models.committee import networks
     from nnzero.models.summary import BLOCK_DEPTH
     from nnzero.training.checkpoint import model_from_checkpoint
-
-    from nnzero.models.committee import networks
 
     whole = model_from_checkpoint(info.checkpoint)
     nets = networks(whole)  # a committee: its first member's layers, the whole committee's parameters
@@ -116,13 +115,15 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
 
 def curves(info: RunInfo, lang: str) -> tuple[str, str, str]:
     heading = text(lang, "Training curves: loss, accuracy, learning rate", "训练曲线: 损失、准确率、学习率")
-    saved, csv_path = info.run_dir / "curves.png", info.run_dir / "metrics.csv"
-    if saved.exists() and (not csv_path.exists() or saved.stat().st_mtime >= csv_path.stat().st_mtime):
+    saved, csvs = info.run_dir / "curves.png", [info.run_dir / n for n in ("metrics.csv", "steps.csv")]
+    if saved.exists() and all(not c.exists() or saved.stat().st_mtime >= c.stat().st_mtime for c in csvs):
         png = saved.read_bytes()  # the trainer has just drawn it
-    elif info.rows:
-        from nnzero.evaluation.plots import plot_curves
+    elif info.rows or info.steps:
+        from nnzero.callbacks.curves import label_smoothing, plot_curves
 
-        png = figure_png(lambda out: plot_curves(info.rows, out, title=info.name))
+        held_out = "test" if info.config.get("engine") == "scratch" else "val"
+        smoothing = label_smoothing(info.config)
+        png = figure_png(lambda out: plot_curves(info.rows, out, info.name, info.steps, held_out, smoothing))
     else:
         return (
             "curves",
@@ -131,7 +132,35 @@ def curves(info: RunInfo, lang: str) -> tuple[str, str, str]:
         )
     keys = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
     rows = [[int(r["epoch"])] + [r.get(k) for k in keys[1:]] for r in info.rows]
-    return "curves", heading, img(png, "curves", "curves-img") + table(keys, rows, left=0)
+    return (
+        "curves",
+        heading,
+        img(png, "curves", "curves-img") + _steps_note(info, lang) + table(keys, rows, left=0),
+    )
+
+
+def _steps_note(info: RunInfo, lang: str) -> str:
+    """Where the lines come from: steps.csv's rows (the table below is metrics.csv's, one per epoch)."""
+    if not info.steps:
+        return ""
+    from nnzero.callbacks.curves import every, label_smoothing
+
+    note = text(
+        lang,
+        "Lines: steps.csv, the training loss, accuracy and learning rate every {k} steps ({n} rows); "
+        "markers and the table: metrics.csv, validation at the end of each epoch.",
+        "曲线: steps.csv, 每 {k} 步的训练损失、准确率和学习率 (共 {n} 行); "
+        "标记点和下表: metrics.csv, 每轮结束时的验证结果。",
+    ).format(k=every(info.steps), n=len(info.steps))
+    smoothing = label_smoothing(info.config)
+    if smoothing:
+        note += ("" if lang == "zh" else " ") + text(
+            lang,
+            "The training loss is taken with label smoothing {s:g} (it cannot reach 0); "
+            "the validation loss without.",
+            "训练损失带有标签平滑 {s:g} (不可能降到 0); 验证损失不带。",
+        ).format(s=smoothing)
+    return _note(note)
 
 
 def test_metrics(info: RunInfo, lang: str, note: str) -> tuple[str, str, str]:

@@ -1,6 +1,6 @@
 """What a run folder holds, read from its files alone (for reports and comparisons).
 
-Works for both engines: ``config.json`` and ``metrics.csv`` are always there; ``best.pt``
+Works for both engines: ``config.json``, ``metrics.csv`` and ``steps.csv`` are always there; ``best.pt``
 only for PyTorch runs, and ``eval/metrics.json`` once the run has been evaluated. Torch is
 imported only when there is a ``.pt`` file to read, so NumPy-engine runs never load it.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnzero.callbacks.runlog import read_rows
+from nnzero.callbacks.steps import read_steps
 from nnzero.committee.record import read_members
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
@@ -22,6 +23,7 @@ class RunInfo:
     run_dir: Path
     config: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)  # metrics.csv, one dict per epoch
+    steps: list[dict] = field(default_factory=list)  # steps.csv, one dict every k steps
     checkpoint: dict | None = None  # best.pt when it is an nnzero checkpoint
     checkpoint_error: str = ""  # why best.pt could not be used, when it exists
     eval: dict | None = None  # eval/metrics.json: test accuracy, per class, confusion matrix
@@ -100,7 +102,7 @@ def read_run(run_dir: str | Path) -> RunInfo:
                 path=run_dir,
             )
         )
-    info = RunInfo(run_dir, rows=read_rows(Path(run_dir) / "metrics.csv"))
+    info = RunInfo(run_dir, rows=read_rows(run_dir / "metrics.csv"), steps=read_steps(run_dir / "steps.csv"))
     info.config = _json(run_dir / "config.json") or {}
     info.eval = _json(run_dir / "eval" / "metrics.json")
     info.members = read_members(run_dir)

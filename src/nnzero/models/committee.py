@@ -82,8 +82,15 @@ class ShiftAverage(nn.Module):
             raise ValueError("one weight per shift, summing to 1")
         self.net = net
         self.shifts = [(int(dy), int(dx)) for dy, dx in shifts]
+        if self.shifts[0] != (0, 0):
+            raise ValueError("the first view is the image itself, shift (0, 0)")
         self.pad = max(1, max(max(abs(dy), abs(dx)) for dy, dx in self.shifts))
         self.register_buffer("weights", torch.tensor(weights, dtype=torch.float32), persistent=False)
+
+    @property
+    def views(self) -> int:
+        """Views of each image in one forward pass (the unknown answer's feature hook reads the first)."""
+        return len(self.shifts)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]

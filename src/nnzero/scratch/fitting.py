@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.callbacks import CallbackList, default_callbacks, epoch_row
+from nnzero.callbacks import CallbackList, default_callbacks, epoch_row, log_every, step_row
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.progress import Progress
@@ -31,6 +31,7 @@ from nnzero.scratch.zoo import MODELS, TRAIN_DEFAULTS, build
 ## Settings by the names of `nnzero scratch train`'s flags; the model's defaults fill what is not given.
 TRAINING = ("epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay")
 OTHER = {"seed": 0, "dtype": "float32", "limit": None, "data_dir": None, "hidden": "128", "patience": 0}
+OTHER |= {"log_every": 0}  # steps between the rows of steps.csv; 0: chosen so that a run has 50-125
 
 
 def resolve_settings(model: str = "mlp", **settings) -> dict:
@@ -56,6 +57,14 @@ def resolve_settings(model: str = "mlp", **settings) -> dict:
         )
     chosen = {**TRAIN_DEFAULTS[model], **OTHER}
     chosen |= {k: v for k, v in settings.items() if v is not None}
+    if not isinstance(chosen["log_every"], int) or chosen["log_every"] < 0:
+        raise NnzeroError(
+            tr(
+                "log_every must be a whole number >= 0 (0: chosen for the run), got {v!r}",
+                "log_every 必须是 >= 0 的整数 (0: 自动选择), 而不是 {v!r}",
+                v=chosen["log_every"],
+            )
+        )
     if chosen["optimizer"] not in OPTIMIZERS:
         raise NnzeroError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {chosen['optimizer']!r}")
     if isinstance(chosen["hidden"], (list, tuple)):
@@ -98,8 +107,8 @@ def fit(
     """Train the NumPy ``model`` (softmax, mlp, lenet) on ``dataset``; returns the ``Run``.
 
     ``settings``: epochs, batch_size, optimizer, lr, schedule, weight_decay, seed, dtype, limit,
-    data_dir, hidden ("256,128" or a list), patience. A dry run trains one batch into a temporary
-    folder and keeps nothing.
+    data_dir, hidden ("256,128" or a list), patience, log_every. A dry run trains one batch into a
+    temporary folder and keeps nothing.
     """
     start = time.perf_counter()
     cfg = resolve_settings(model, **settings)
@@ -107,6 +116,7 @@ def fit(
         cfg["epochs"] = 1
     dtype = np.dtype(cfg["dtype"])
     *data, classes, spec = load_data(dataset, cfg["data_dir"], cfg["limit"], dtype, 500 if dry_run else None)
+    cfg["log_every"] = log_every(cfg["epochs"] * _steps(len(data[0]), cfg, dry_run), cfg["log_every"])
     hidden = tuple(int(h) for h in str(cfg["hidden"]).split(",") if h)
     net = build(model, dtype=dtype, seed=cfg["seed"], hidden=hidden, classes=len(classes))
     opt = OPTIMIZERS[cfg["optimizer"]](net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
@@ -155,9 +165,14 @@ def _start_line(model, net, data, cfg) -> str:
     )
 
 
+def _steps(n: int, cfg: dict, dry_run: bool) -> int:
+    """Steps per epoch (a dry run: one)."""
+    return 1 if dry_run else -(-n // cfg["batch_size"])
+
+
 def _train(run: Run, hooks: CallbackList, net, opt, data, cfg, progress: bool) -> None:
     x, y, xt, yt = data
-    steps = 1 if run.dry_run else -(-len(x) // cfg["batch_size"])
+    steps = _steps(len(x), cfg, run.dry_run)
     rng, loss_fn = np.random.default_rng(cfg["seed"]), SoftmaxCrossEntropy()
     hooks.on_train_begin(run)
     for epoch in range(1, cfg["epochs"] + 1):
@@ -169,6 +184,7 @@ def _train(run: Run, hooks: CallbackList, net, opt, data, cfg, progress: bool) -
                 lambda s: lr_at(s, cfg["epochs"] * steps, cfg["lr"], cfg["schedule"]),
                 lambda b, batch_loss, show=bar.update: show(b + 1, loss=batch_loss),
                 1 if run.dry_run else None,
+                cfg["log_every"], _step_logger(run, hooks, (epoch - 1) * steps, steps),
             )  # fmt: skip
         except TrainingDiverged as e:
             if run.dry_run:
@@ -180,9 +196,8 @@ def _train(run: Run, hooks: CallbackList, net, opt, data, cfg, progress: bool) -
         test_loss, test_acc = evaluate(net, loss_fn, xt, yt)
         ## The val columns hold the test set: nothing is chosen by them (the last epoch's
         ## weights are kept), so the test score stays an honest estimate.
-        row = epoch_row(
-            epoch, (loss, acc), (test_loss, test_acc), opt.lr, seconds, min(len(x), cfg["batch_size"] * steps)
-        )
+        images = min(len(x), cfg["batch_size"] * steps)
+        row = epoch_row(epoch, (loss, acc), (test_loss, test_acc), opt.lr, seconds, images, epoch * steps)
         run.history.append(row)
         net.meta["metrics"] = {
             "epoch": epoch, "train_loss": loss, "train_accuracy": acc,
@@ -192,6 +207,18 @@ def _train(run: Run, hooks: CallbackList, net, opt, data, cfg, progress: bool) -
         hooks.on_epoch_end(epoch, row)
         if run.stop_training:
             break
+
+
+def _step_logger(run: Run, hooks: CallbackList, before: int, per_epoch: int):
+    """``on_step`` for ``train_epoch``: a step row into ``run.steps`` and the callbacks."""
+
+    def on_step(done: int, loss_sum: float, correct: int, seen: int, lr: float) -> None:
+        step = before + done
+        row = step_row(step, step / per_epoch, loss_sum / seen, correct / seen, lr)
+        run.steps.append(row)
+        hooks.on_step_log(step, row)
+
+    return on_step
 
 
 def _finish(run: Run, net, opt, model, data, classes, cfg, explain: bool, say) -> dict:

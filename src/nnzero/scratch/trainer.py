@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nnzero.callbacks.steps import is_row_step
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at  # noqa: F401 - one schedule for both engines
@@ -62,8 +63,13 @@ def train_epoch(
     lr_for_step: Callable[[int], float] | None = None,
     on_batch: Callable[[int, float], None] | None = None,
     max_batches: int | None = None,
+    every: int = 1,
+    on_step: Callable[[int, float, int, int, float], None] | None = None,
 ) -> tuple[float, float]:
     """One pass over (x, y) in shuffled batches; the mean training loss and accuracy.
+
+    ``on_step(done, loss_sum, correct, seen, lr)``: after every ``every`` batches and the last, the
+    sums over the batches since the last call (a step row: ``nnzero.callbacks.steps``).
 
     If the loss stops being a finite number, the weights go back to those of the last
     step whose loss was finite, and ``TrainingDiverged`` says so.
@@ -72,9 +78,9 @@ def train_epoch(
     order = rng.permutation(len(x))  # (N,) a new order every epoch
     good = net.state()  # the last weights whose loss was finite
     total_loss, correct, seen = 0.0, 0, 0
-    for b, start in enumerate(range(0, len(x), batch_size)):
-        if max_batches is not None and b >= max_batches:
-            break
+    window = [0.0, 0, 0]  # loss sum, correct, images since the last step row
+    batches = -(-len(x) // batch_size) if max_batches is None else min(-(-len(x) // batch_size), max_batches)
+    for b, start in enumerate(range(0, batches * batch_size, batch_size)):
         idx = order[start : start + batch_size]  # (B,)
         xb, yb = x[idx], y[idx]  # (B, ...), (B,)
         if lr_for_step is not None:
@@ -99,9 +105,14 @@ def train_epoch(
         opt.zero_grad()  # 5. (done first here) clear the gradients of the last batch
         net.backward(loss_fn.backward())  # 3. backward
         opt.step()  # 4. step
+        hits = int((logits.argmax(axis=1) == yb).sum())
         total_loss += loss * len(idx)
-        correct += int((logits.argmax(axis=1) == yb).sum())
+        correct += hits
         seen += len(idx)
+        window = [window[0] + loss * len(idx), window[1] + hits, window[2] + len(idx)]
+        if on_step is not None and is_row_step(b + 1, batches, every):
+            on_step(b + 1, *window, opt.lr)
+            window = [0.0, 0, 0]
         if on_batch is not None:
             on_batch(b, loss)
     return total_loss / seen, correct / seen

@@ -12,6 +12,10 @@ Every error answers JSON ``{"error": "..."}`` with its status code; the server g
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import sys
 from pathlib import Path
 
 import torch
@@ -23,6 +27,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnzero import __version__
+from nnzero.errors import NnzeroError
+from nnzero.i18n import tr
 from nnzero.serving import schema
 from nnzero.serving.lingering import LingeringClose
 from nnzero.serving.routes import predict
@@ -40,26 +46,66 @@ def create_app(
     threads: int | None = None,
     max_concurrent: int | None = None,
     max_bytes: int = MAX_BYTES,
+    teach=None,
+    token: str | None = None,
 ) -> FastAPI:
-    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now."""
+    """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now.
+
+    ``teach``: a Teach project (a folder, or a ``serving.teach.Teacher``) adds the Teach view and its
+    routes, whose writes need ``token`` (``app.state.teach_token``; a random one when not given)."""
     torch.set_num_threads(threads or default_threads())
     service = Service([str(p) for p in model_paths], device, max_concurrent)
+    offered = [predict]
+    lifespan = None
+    if teach is not None:
+        from nnzero.serving.routes import teach as teach_view
+
+        teacher, lifespan = _open_teach(teach, service)
+        offered = [teach_view, predict]  # the first view is the page's first tab
     app = FastAPI(
         title="nnzero",
         version=__version__,
         description="Neural networks from zero: predict the class of a drawing or a photo.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.service = service
+    if teach is not None:
+        app.state.teacher, app.state.teach_token = teacher, token or secrets.token_urlsafe(24)
     ## an answer given before the upload was read (413, 404, ...) waits until the rest has been drained
     app.add_middleware(LingeringClose, max_bytes=2 * max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
-    _add_api_routes(app, service, max_bytes, [predict])
+    _add_api_routes(app, service, max_bytes, offered)
     _add_page_routes(app)
-    schema.install(app, list(service.models))
+    schema.install(app, lambda: list(service.models))
     return app
+
+
+def _open_teach(teach, service: Service):
+    """The Teach project, its latest model served, its feature worker started; and a lifespan that stops it."""
+    from nnzero.serving.teach import Teacher
+
+    teacher = teach if isinstance(teach, Teacher) else Teacher(teach)
+    ## one process: decoding and feature extraction must not fork worker processes from a server that runs threads
+    os.environ.setdefault("NNZERO_DECODE_WORKERS", "1")
+    os.environ.setdefault("NNZERO_FEATURE_WORKERS", "1")
+    teacher.name = service.unique_name(teacher.name)
+    latest = teacher.latest_checkpoint()
+    if latest is not None:
+        try:
+            service.put(teacher.name, latest)
+        except NnzeroError as e:  # a damaged best.pt: the page offers Train again
+            print(tr("warning: {e}", "警告: {e}", e=e), file=sys.stderr)
+    teacher.start()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        teacher.close()
+
+    return teacher, lifespan
 
 
 def _add_page_routes(app: FastAPI) -> None:

@@ -12,11 +12,19 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 MAX_TOP = 1000
+MAX_IMAGENET = 20  # ?imagenet=K: at most this many ImageNet classes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
 
 
 class Top(BaseModel):
     label: str
+    prob: float
+
+
+class ImageNetClass(BaseModel):
+    index: int  # 0-999, ImageNet-1k's class order
+    label: str
+    label_zh: str
     prob: float
 
 
@@ -26,6 +34,15 @@ class Prediction(BaseModel):
     ms: float  # decoding, preparation and the forward pass, on the server
     inference_ms: float  # the forward pass alone
     input: str  # the prepared input the network saw, as a PNG data URL
+    ## present when the model can tell (and ?unknown=false was not sent):
+    unknown: bool | None = (
+        None  # true: like none of the model's classes ("top" still holds their probabilities)
+    )
+    label: str | None = None  # the top class, or "unknown"
+    score: float | None = (
+        None  # similarity to the nearest known pictures; unknown below the model's threshold
+    )
+    imagenet: list[ImageNetClass] | None = None  # ?imagenet=K: the backbone's own top ImageNet classes
 
 
 class ModelInput(BaseModel):
@@ -42,6 +59,8 @@ class ModelInfo(BaseModel):
     input: ModelInput
     metrics: dict[str, float | int | str]
     parameters: int
+    unknown: bool = False  # it answers "unknown" for a picture like none of its classes
+    imagenet: bool = False  # ?imagenet=K shows its backbone's ImageNet classes
 
 
 class ViewInfo(BaseModel):
@@ -114,23 +133,28 @@ def predict_errors(max_bytes: int) -> dict:
         422: {
             "model": Error,
             "description": (
-                "a damaged image, over 40 megapixels, a blank drawing, a bad payload, or a bad `top`"
+                "a damaged image, over 40 megapixels, a blank drawing, a bad payload, a bad `top`, "
+                "or `imagenet` for a model without an ImageNet classifier"
             ),
         },
     }
 
 
-def install(app: FastAPI, model_names: list[str]) -> None:
-    """Make ``app.openapi()`` name the served models (an enum) and document what every route answers."""
+def install(app: FastAPI, model_names) -> None:
+    """Make ``app.openapi()`` name the served models (an enum) and document what every route answers.
+
+    ``model_names``: a list, or a function giving it (a server that trains models adds names: it sets
+    ``app.openapi_schema = None`` and the next request for the schema names them)."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             spec = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
+            names = model_names() if callable(model_names) else model_names
             for parameter in spec["paths"]["/api/predict/{model}"]["post"]["parameters"]:
-                if parameter["name"] == "model":
-                    parameter["schema"]["enum"] = list(model_names)
+                if parameter["name"] == "model" and names:  # none yet (a new Teach project): any name, 404
+                    parameter["schema"]["enum"] = list(names)
                     parameter["description"] = "a model this server holds (GET /api/models)"
             app.openapi_schema = spec
         return app.openapi_schema

@@ -20,6 +20,7 @@ from nnzero.datasets.images import open_image
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.inference.predictor import Predictor
+from nnzero.models.imagenet import has_imagenet_head
 from nnzero.serving.uploads import Payload, RequestError, png_data_url, recognised_format
 
 
@@ -50,18 +51,32 @@ class Service:
 
     def __init__(self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None):
         self.models: dict[str, Predictor] = {}
+        self.device = device
         for arg in model_args:
             name, path = split_model_arg(str(arg))
             predictor = Predictor.from_checkpoint(path, device)
-            name = _clean(name or predictor.name)
-            unique, n = name, 1
-            while unique in self.models:
-                n += 1
-                unique = f"{name}-{n}"
-            self.models[unique] = predictor
+            self.models[self.unique_name(name or predictor.name)] = predictor
         threads = torch.get_num_threads()
         self.max_concurrent = max_concurrent or max(1, min(8, (os.cpu_count() or 1) // threads))
         self._limiter: anyio.CapacityLimiter | None = None
+
+    def unique_name(self, name: str) -> str:
+        """``name`` made safe for a URL, with ``-2``, ``-3`` ... when a model already has it."""
+        name = _clean(name)
+        unique, n = name, 1
+        while unique in self.models:
+            n += 1
+            unique = f"{name}-{n}"
+        return unique
+
+    def put(self, name: str, checkpoint: str | Path) -> Predictor:
+        """Serve ``checkpoint`` as ``name`` from now on (a model trained while the server runs: Teach).
+
+        Loaded before it replaces anything, so a file that fails to load leaves the old model serving;
+        requests already running finish with the model they started with."""
+        predictor = Predictor.from_checkpoint(checkpoint, self.device)
+        self.models[name] = predictor
+        return predictor
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
@@ -99,29 +114,48 @@ class Service:
                         k: v for k, v in ckpt.get("metrics", {}).items() if isinstance(v, (int, float, str))
                     },
                     "parameters": sum(t.numel() for t in p.model.parameters()),
+                    "unknown": p.unknown is not None,  # it can answer "none of my classes"
+                    "imagenet": has_imagenet_head(ckpt["model_name"]),  # it can show ImageNet's classes
                 }
             )
         return rows
 
-    async def predict_async(self, name: str, payload: Payload, k: int) -> dict:
+    async def predict_async(self, name: str, payload: Payload, k: int, unknown=True, imagenet=0) -> dict:
         """Decoding and the forward pass run in worker threads, at most ``max_concurrent`` at once."""
-        return await anyio.to_thread.run_sync(self.predict, name, payload, k, limiter=self.limiter)
+        return await anyio.to_thread.run_sync(
+            self.predict, name, payload, k, unknown, imagenet, limiter=self.limiter
+        )
 
-    def predict(self, name: str, payload: Payload, k: int = 5) -> dict:
-        """The top ``k`` classes for the image in ``payload``, and the input the network saw."""
+    def predict(
+        self, name: str, payload: Payload, k: int = 5, unknown: bool = True, imagenet: int = 0
+    ) -> dict:
+        """The top ``k`` classes for the image in ``payload``, and the input the network saw; "unknown"
+        when the model can tell (and ``unknown``); the backbone's top ``imagenet`` ImageNet classes."""
         predictor = self.get(name)
+        if imagenet and not has_imagenet_head(predictor.checkpoint["model_name"]):
+            raise RequestError(
+                422,
+                tr(
+                    "{name} has no ImageNet classifier (only the efficientnet_lite models have one)",
+                    "{name} 没有 ImageNet 分类层 (只有 efficientnet_lite 模型有)",
+                    name=name,
+                ),
+            )
         start = time.perf_counter()
         pixels = self.prepare(predictor, payload)  # (C, H, W) uint8
         ready = time.perf_counter()
-        probs = predictor.probabilities(pixels[None])[0]  # (classes,)
+        answer = predictor.answer(pixels[None], k, unknown, imagenet)[0]
         done = time.perf_counter()
-        return {
+        out = {
             "model": name,
-            "top": predictor.top(probs, k),
+            "top": answer["top"],
             "ms": round((done - start) * 1000, 2),
             "inference_ms": round((done - ready) * 1000, 2),
             "input": png_data_url(pixels),
         }
+        if "unknown" in answer:  # a model that can tell; otherwise the answer is as it always was
+            out |= {key: answer[key] for key in ("unknown", "label", "score")}
+        return out | ({"imagenet": answer["imagenet"]} if "imagenet" in answer else {})
 
     @staticmethod
     def prepare(predictor: Predictor, payload: Payload):

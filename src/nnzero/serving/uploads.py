@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import io
 import json
 from collections.abc import AsyncIterator
@@ -97,13 +98,22 @@ async def read_payload(request: Request, limit: int = MAX_BYTES) -> Payload:
     )
 
 
-async def _from_multipart(request: Request, limit: int) -> Payload:
-    parser = MultiPartParser(request.headers, _limited(request, limit), max_files=4, max_fields=16)
+@contextlib.asynccontextmanager
+async def _form(request: Request, limit: int, max_files: int):
+    """The parsed multipart form (400 if malformed), closed (its spooled files deleted) afterwards."""
+    parser = MultiPartParser(request.headers, _limited(request, limit), max_files=max_files, max_fields=16)
     try:
         form = await parser.parse()
     except MultiPartException as e:
         raise RequestError(400, tr("bad multipart body: {e}", "multipart 数据有误: {e}", e=e)) from None
     try:
+        yield form
+    finally:
+        await form.close()
+
+
+async def _from_multipart(request: Request, limit: int) -> Payload:
+    async with _form(request, limit, max_files=4) as form:
         upload = form.get("image") or next((v for v in form.values() if hasattr(v, "read")), None)
         if upload is None or not hasattr(upload, "read"):
             raise RequestError(
@@ -114,8 +124,37 @@ async def _from_multipart(request: Request, limit: int) -> Payload:
                 ),
             )
         return Payload(await upload.read(), upload.filename or "<upload>", canvas=False)
-    finally:
-        await form.close()
+
+
+async def read_files(
+    request: Request, limit: int = MAX_BYTES, field: str = "file", max_files: int = 64
+) -> list[Payload]:
+    """Every file a client sent: multipart/form-data (one or more parts named ``field``) or the raw body
+    (Content-Type image/...); 413 past ``limit`` bytes in all, 415 for another Content-Type, 422 for none."""
+    check_declared_length(request, limit)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith("image/") or kind == "application/octet-stream":
+        body = b"".join([chunk async for chunk in _limited(request, limit)])
+        return [Payload(body, "<body>", canvas=False)]
+    if kind != "multipart/form-data":
+        raise RequestError(
+            415,
+            tr(
+                "send the images as multipart/form-data (one or more fields '{field}'), or one image as the "
+                "raw body with Content-Type image/...; got Content-Type {kind!r}",
+                "请以 multipart/form-data (一个或多个 '{field}' 字段) 发送图片, 或以 Content-Type 为 image/... "
+                "的原始数据发送一张; 收到的 Content-Type 是 {kind!r}",
+                field=field,
+                kind=kind or "(none)",
+            ),
+        )
+    async with _form(request, limit, max_files) as form:
+        uploads = [v for v in form.getlist(field) if hasattr(v, "read")]
+        if not uploads:
+            raise RequestError(
+                422, tr("no file in the form field '{field}'", "表单字段 '{field}' 中没有文件", field=field)
+            )
+        return [Payload(await u.read(), u.filename or "<upload>", canvas=False) for u in uploads]
 
 
 def _from_json(body: bytes) -> Payload:

@@ -45,8 +45,12 @@ def save_checkpoint(
     dataset: str = "",
     train_state: dict | None = None,
     tta: dict | None = None,
+    extra: dict | None = None,
 ) -> Path:
-    """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint."""
+    """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint.
+
+    ``extra``: more entries of plain types and tensors (e.g. "unknown": what says a picture is none of
+    the classes, ``nnzero.unknown``); they cannot replace the entries above."""
     path = Path(path)
     payload = {
         "format": FORMAT,
@@ -63,6 +67,7 @@ def save_checkpoint(
     }
     if train_state is not None:
         payload["train_state"] = train_state
+    payload = dict(extra or {}) | payload
     if tta:  # test-time augmentation that predictions use (models/committee.py's tta_spec)
         payload["tta"] = dict(tta)
     return write_atomic(path, lambda f: torch.save(payload, f))

@@ -222,6 +222,11 @@ def _sum(values: list[float], op=dist.ReduceOp.SUM) -> list[float]:
     return t.tolist()
 
 
+def reduce_sums(values: list[float]) -> list[float]:
+    """Sums over all ranks (a step row's loss, hits and images), the same on every rank."""
+    return _sum(values) if active() else values
+
+
 def reduce_epoch(stats: dict, tally: dict) -> dict:
     """The epoch's exact dataset-level averages over all ranks, the same numbers on every rank."""
     if not active():
@@ -259,7 +264,8 @@ def evaluate(
 def share_tally(tally: dict) -> dict:
     """On resume, rank 0's saved sums of the interrupted epoch are counted once, not once per rank."""
     if active() and not _place.is_main:
-        tally = {**tally, "loss_sum": 0.0, "correct": 0, "seen": 0}
+        counted = ("loss_sum", "correct", "seen", "window_loss", "window_correct", "window_seen")
+        tally = {**tally, **dict.fromkeys(counted, 0)}
     return tally
 
 

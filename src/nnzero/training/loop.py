@@ -17,9 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnzero.callbacks.steps import is_row_step
 from nnzero.datasets.base import ImageSet
 from nnzero.progress import Progress
 from nnzero.schedule import lr_at
+from nnzero.training.interrupt import between_batches
 
 
 @dataclass
@@ -82,8 +84,45 @@ def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) ->
 
 
 def new_tally() -> dict:
-    """Running sums of an epoch; kept outside the loop so an interrupted epoch can be resumed exactly."""
-    return {"batch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+    """Running sums of an epoch; kept outside the loop so an interrupted epoch can be resumed exactly.
+
+    loss_sum, correct and seen hold the steps up to the last step row; window_* the steps since
+    (tensors on the training device while the epoch runs, numbers in last.pt: ``plain_tally``).
+    """
+    return {
+        "batch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0,
+        "window_loss": 0.0, "window_correct": 0, "window_seen": 0,
+    }  # fmt: skip
+
+
+def plain_tally(tally: dict) -> dict:
+    """The tally as plain numbers (what last.pt keeps): the device's sums read back."""
+    return {k: v.item() if isinstance(v, torch.Tensor) else v for k, v in tally.items()}
+
+
+def _window(device: torch.device, loss: float = 0.0, correct: float = 0, seen: float = 0) -> dict:
+    """The sums since the last step row, as tensors on ``device`` (float64; MPS has only float32)."""
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    return {
+        "window_loss": torch.tensor(loss, dtype=dtype, device=device),
+        "window_correct": torch.tensor(correct, dtype=torch.int64, device=device),
+        "window_seen": int(seen),
+    }
+
+
+def _step_row(tally: dict, window: dict, step: int, lr: float, on_step: Callable | None) -> dict:
+    """A step row is due: read the window back (the one wait for the device in k steps), hand it
+    to ``on_step``, and return the tally's new sums with the window emptied."""
+    loss = window["window_loss"]
+    loss_sum, correct = torch.stack([loss, window["window_correct"].to(loss.dtype)]).tolist()
+    if on_step is not None:
+        on_step(step, loss_sum, correct, window["window_seen"], lr)
+    return {
+        "loss_sum": tally["loss_sum"] + loss_sum,
+        "correct": tally["correct"] + int(correct),
+        "seen": tally["seen"] + window["window_seen"],
+        **_window(loss.device),
+    }
 
 
 def train_one_epoch(
@@ -104,61 +143,79 @@ def train_one_epoch(
     label: str = "",
     tally: dict | None = None,
     average=None,
+    every: int = 1,
+    on_step: Callable | None = None,
 ) -> dict:
     """One pass over this rank's shard; returns exact dataset-level averages and the new step count.
 
     ``average`` (an ``AveragedModel``, ``train.ema``) follows the weights after every step.
+    ``on_step(step, loss_sum, correct, seen, lr)``: every ``every`` steps of the epoch and at its
+    end, the sums over the steps since the last call (a step row: ``nnzero.callbacks.steps``).
 
     ``tally`` (from ``new_tally``) is updated after every batch, so when Ctrl-C stops the
     epoch, the caller can save it and a resumed run skips the batches already done.
     """
     model.train()
     tally = tally if tally is not None else new_tally()
-    order = epoch_order(len(data), epoch, cfg.seed, rank, world).to(data.labels.device)
+    device = data.labels.device
+    window = (float(tally.get(f"window_{k}", 0)) for k in ("loss", "correct", "seen"))  # last.pt: numbers
+    tally.update(_window(device, *window))
+    order = epoch_order(len(data), epoch, cfg.seed, rank, world).to(device)
     local_batch = max(1, cfg.batch_size // world)
+    batches = -(-len(order) // local_batch)
+    batches = batches if max_batches is None else min(batches, max_batches)
     start = time.perf_counter() - tally["seconds"]
     bar = Progress(len(order), label, progress)
     lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
     ## fp32 enters no autocast context at all: the default's steps stay exactly what they were
     autocast = (
-        torch.autocast(data.labels.device.type, dtype=torch.bfloat16)
+        torch.autocast(device.type, dtype=torch.bfloat16)
         if cfg.precision == "bf16"
         else contextlib.nullcontext()
     )
-    for b, first in enumerate(range(0, len(order), local_batch)):
-        if max_batches is not None and b >= max_batches:
-            break
-        if b < tally["batch"]:
-            step += 1  # done before the run was interrupted
-            continue
-        batch_seed = ((cfg.seed * 1_000 + epoch) * 100_000 + b) * 64 + rank
-        ## Random numbers (augmentation, dropout) are seeded per batch, so a resumed run
-        ## draws exactly what an uninterrupted one would have drawn.
-        seed_device(batch_seed, data.labels.device)
-        if generator is not None:
-            generator.manual_seed(batch_seed)
-        lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = data.batch(order[first : first + local_batch], augment, generator)
-        with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
-            logits = model(x)  # 1. forward: (B, classes)
-            loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
-        loss.backward()  # 3. backward: d loss / d every weight
-        optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
-        optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
-        if average is not None:
-            average.update_parameters(model)  # the running average of the weights moves towards them
-        step += 1
-        tally["batch"] = b + 1
-        tally["loss_sum"] += loss.item() * len(y)
-        tally["correct"] += int((logits.argmax(1) == y).sum())
-        tally["seen"] += len(y)
-        tally["seconds"] = time.perf_counter() - start
-        if b % 20 == 0:
-            bar.update(
-                tally["seen"], loss=tally["loss_sum"] / tally["seen"], acc=tally["correct"] / tally["seen"]
-            )
+    with between_batches() as interrupt:  # Ctrl-C waits for the batch's end (training/interrupt.py)
+        for b, first in enumerate(range(0, batches * local_batch, local_batch)):
+            if b < tally["batch"]:
+                step += 1  # done before the run was interrupted
+                continue
+            batch_seed = ((cfg.seed * 1_000 + epoch) * 100_000 + b) * 64 + rank
+            ## Random numbers (augmentation, dropout) are seeded per batch, so a resumed run
+            ## draws exactly what an uninterrupted one would have drawn.
+            seed_device(batch_seed, device)
+            if generator is not None:
+                generator.manual_seed(batch_seed)
+            lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = data.batch(order[first : first + local_batch], augment, generator)
+            with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
+                logits = model(x)  # 1. forward: (B, classes)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
+            loss.backward()  # 3. backward: d loss / d every weight
+            optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
+            optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
+            if average is not None:
+                average.update_parameters(model)  # the running average of the weights moves towards them
+            step += 1
+            ## The sums stay on the device: reading a number back (loss.item()) would make the CPU
+            ## wait for the GPU after every step; this waits once per step row instead.
+            window = {
+                "window_loss": tally["window_loss"] + loss.detach() * len(y),
+                "window_correct": tally["window_correct"] + (logits.argmax(1) == y).sum(),
+                "window_seen": tally["window_seen"] + len(y),
+            }
+            row_due = is_row_step(b + 1, batches, every)
+            if row_due:
+                window = _step_row(tally, window, step, lr, on_step)
+            ## one update: Ctrl-C finds this batch counted everywhere or nowhere (a step row written
+            ## for it but not counted is written again after the resume, never twice)
+            tally.update(batch=b + 1, seconds=time.perf_counter() - start, **window)
+            if row_due:
+                seen = tally["seen"]
+                bar.update(seen, loss=tally["loss_sum"] / seen, acc=tally["correct"] / seen)
+            elif b % 20 == 0:
+                bar.update(tally["seen"] + tally["window_seen"])
+            interrupt.check()
     seen = tally["seen"]
     stats = {
         "loss": tally["loss_sum"] / max(1, seen),

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from nnzero.callbacks import CallbackList, default_callbacks, epoch_row, read_rows
+from nnzero.callbacks.steps import as_rows, log_every, read_steps
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, to_dict
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
@@ -26,7 +27,9 @@ from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 from nnzero.training.data import prepare_data
 from nnzero.training.device import has_fast_bf16, pick_device
 from nnzero.training.ema import ema_state, restore_ema, weight_average
-from nnzero.training.loop import TensorData, evaluate, new_tally, train_one_epoch
+from nnzero.training.known import known_pictures
+from nnzero.training.loop import TensorData, evaluate, new_tally, plain_tally, train_one_epoch
+from nnzero.unknown.features import collecting_features
 
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -96,6 +99,10 @@ class Trainer:
         self.steps_per_epoch = -(
             -len(self.tensors["train"]) // world // max(1, train_cfg.batch_size // world)
         )
+        ## the steps between the rows of steps.csv, chosen once and kept in config.json (a resumed
+        ## run, even one given more epochs, logs at the same steps)
+        every = log_every(self.steps_per_epoch * train_cfg.epochs, train_cfg.log_every)
+        self.train_cfg = train_cfg = dataclasses.replace(train_cfg, log_every=every)
         self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
         self.epoch, self.step, self.best = 0, 0, -1.0
         self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
@@ -133,7 +140,7 @@ class Trainer:
         return self.average.module if self.average is not None else self.net
 
     def save(
-        self, name: str, metrics: dict | None = None, with_state: bool = False, model=None
+        self, name: str, metrics: dict | None = None, with_state: bool = False, model=None, extra=None
     ) -> Path | None:
         if not (self.run_dir and self.is_main):
             return None
@@ -142,7 +149,7 @@ class Trainer:
             state = {
                 "epoch": self.epoch,
                 "step": self.step,
-                "tally": dict(self.tally),
+                "tally": plain_tally(self.tally),
                 "best": self.best,
                 "optimizer": self.optimizer.state_dict(),
             }
@@ -159,6 +166,7 @@ class Trainer:
             config=self.config_dict(),
             dataset=self.data.train.name,
             train_state=state,
+            extra=extra,
         )
 
     def restore(self, last_pt: Path) -> None:
@@ -203,6 +211,8 @@ class Trainer:
         run.config = self.config_dict()
         if self.run_dir:
             run.history = read_rows(self.run_dir / "metrics.csv")  # a resumed run's earlier epochs
+            ## and its step rows up to where last.pt stopped: the steps after it are done again
+            run.steps = read_steps(self.run_dir / "steps.csv", up_to=self.step + self.tally["batch"])
         max_batches = 1 if self.dry_run else None
         if self.run_dir and self.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -252,6 +262,8 @@ class Trainer:
             label=tr("epoch {e}/{n}", "第 {e}/{n} 轮", e=self.epoch + 1, n=cfg.epochs),
             tally=self.tally,
             average=self.average,
+            every=cfg.log_every,
+            on_step=self._step_logger(callbacks, run),
         )
         stats = distributed.reduce_epoch(stats, self.tally)  # distributed: sums over all ranks
         self.step, self.epoch, self.tally = stats["step"], self.epoch + 1, new_tally()
@@ -261,6 +273,19 @@ class Trainer:
             callbacks.on_epoch_end(self.epoch, row)
         self._checkpoint(row)
         run.stop_training = bool(distributed.on_main(lambda: run.stop_training))
+
+    def _step_logger(self, callbacks: CallbackList, run: Run):
+        """``on_step`` for the loop: the sums since the last row, over all ranks, as a step row."""
+
+        def record(row: dict) -> None:
+            run.steps.append(row)
+            if self.is_main:
+                callbacks.on_step_log(row["step"], row)
+
+        rows = as_rows(record, self.steps_per_epoch)
+        return lambda step, loss_sum, correct, seen, lr: rows(
+            step, *distributed.reduce_sums([loss_sum, correct, seen]), lr
+        )
 
     def _list_skipped(self) -> None:
         """Files of the data folder that could not be decoded, one per line with why (skipped_files.txt)."""
@@ -285,6 +310,7 @@ class Trainer:
             stats["lr"],
             stats["seconds"],
             stats["images"],
+            stats["step"],
         )
 
     def _checkpoint(self, row: dict) -> None:
@@ -315,11 +341,15 @@ class Trainer:
             self.model.load_state_dict(ckpt["state_dict"])
             metrics = ckpt["metrics"]
         if "test" in self.tensors:
-            test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
+            with collecting_features(self.model) as seen:  # the unknown answer's test coverage reads them
+                test = evaluate(self.model, self.tensors["test"], self.train_cfg.eval_batch_size, max_batches)
             metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
             logits = None if test["logits"] is None else test["logits"].cpu()
             if best_pt and best_pt.exists():
-                self.save("best.pt", metrics)
+                args = (self.model, self.tensors, self.train_cfg, seen, logits, max_batches)
+                unknown, record = known_pictures(*args)
+                metrics |= record
+                self.save("best.pt", metrics, extra={"unknown": unknown} if unknown else None)
         where = {
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "checkpoint": str(best_pt) if best_pt else None,

@@ -44,6 +44,22 @@ class Features:
 _JOB: tuple | None = None  # (model, images, mean, std, views): what forked workers inherit
 
 
+def feature_params(model_name: str, weights: str | None, size: int) -> dict:
+    """What made a backbone's features: the name of their cache entry (``datasets/features.py``).
+
+    Every door computes features under these params (``nnzero train photos``, the Teach page's
+    background worker), so a photo's features computed by one are found by the other."""
+    from nnzero.datasets.photos import RESIZE
+    from nnzero.models.pretrained import weights_source
+
+    return {
+        "backbone": model_name,
+        "weights": weights_source(model_name, weights),
+        "size": size,
+        "resize": RESIZE,
+    }
+
+
 def by_split(rows: dict[str, np.ndarray], split: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
     """Rows of every view, computed for the splits' photos one split after another ->
     {split: [photo rows, mirror rows]}."""

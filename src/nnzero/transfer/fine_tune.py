@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnzero.callbacks import epoch_row
+from nnzero.callbacks import as_rows, epoch_row, is_row_step, log_every
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at
@@ -165,15 +165,23 @@ def _batch(acts: Activations, idx: np.ndarray, mirror: np.ndarray, g: torch.Gene
     return x[:, :, dy : dy + h - 1, dx : dx + w - 1]
 
 
-def _train_epoch(model, acts: Activations, y_train, opt, cfg, epoch: int) -> tuple[float, float, float]:
-    """One pass over the training photos: (loss, accuracy, last learning rate)."""
+def _train_epoch(
+    model, acts: Activations, y_train, opt, cfg, epoch: int, every: int = 1, on_step=None
+) -> tuple[float, float, float]:
+    """One pass over the training photos: (loss, accuracy, last learning rate). ``on_step(step,
+    loss_sum, correct, seen, lr)`` every ``every`` steps and at the end: the sums since the last call."""
     model.train()
     g = torch.Generator().manual_seed(cfg.seed * 1_000 + epoch)
     n, batch = len(y_train), cfg.batch_size
     order = torch.randperm(n, generator=g).numpy()  # (n,)
     mirror = torch.rand(n, generator=g).numpy() < 0.5  # (n,)
     steps = -(-n // batch)
-    loss_sum, correct, lr = 0.0, 0, cfg.fine_tune_lr
+    totals, window, seen, lr = (
+        torch.zeros(2, dtype=torch.float64),
+        torch.zeros(2, dtype=torch.float64),
+        0,
+        cfg.fine_tune_lr,
+    )
     for b, first in enumerate(range(0, n, batch)):
         idx = order[first : first + batch]
         x, target = _batch(acts, idx, mirror[idx], g), torch.from_numpy(y_train[idx])
@@ -186,9 +194,14 @@ def _train_epoch(model, acts: Activations, y_train, opt, cfg, epoch: int) -> tup
         loss.backward()  # 3. backward
         opt.step()  # 4. step
         opt.zero_grad(set_to_none=True)  # 5. zero_grad
-        loss_sum += loss.item() * len(idx)
-        correct += int((logits.argmax(1) == target).sum())
-    return loss_sum / n, correct / n, lr
+        ## loss sum and hits, summed as tensors and read back once per step row (as the trainer's loop)
+        window += torch.stack([loss.detach() * len(idx), (logits.argmax(1) == target).sum()])
+        seen += len(idx)
+        if is_row_step(b + 1, steps, every):
+            if on_step is not None:
+                on_step(epoch * steps + b + 1, *window.tolist(), seen, lr)
+            totals, window, seen = totals + window, torch.zeros_like(window), 0
+    return totals[0].item() / n, totals[1].item() / n, lr
 
 
 def put_head(model, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -197,8 +210,11 @@ def put_head(model, weight: np.ndarray, bias: np.ndarray) -> None:
         model.head().bias.copy_(torch.from_numpy(np.asarray(bias)))
 
 
-def fine_tune(model, head, acts: Activations, y: dict, cfg, *, say=print, on_epoch=None) -> FineTuned:
-    """Steps 2-4 of the module docstring; ``on_epoch(row)`` after each epoch (the run's callbacks)."""
+def fine_tune(
+    model, head, acts: Activations, y: dict, cfg, *, say=print, on_epoch=None, on_step=None
+) -> FineTuned:
+    """Steps 2-4 of the module docstring; ``on_epoch(row)`` after each epoch and ``on_step(row)``
+    every k steps (the run's callbacks: metrics.csv and steps.csv, where epoch 1 is the head's fit)."""
     model.thaw_last(len(model._blocks) - acts.start)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     put_head(model, *(head.train_only or (head.weight, head.bias)))
@@ -210,12 +226,18 @@ def fine_tune(model, head, acts: Activations, y: dict, cfg, *, say=print, on_epo
     # each epoch, and a sharp T < 1 would leave cross-entropy little to learn from on training photos.
     _scale_head(model, head.temperature)
     best, rows, clock = (head_val, 0, None), [], time.perf_counter()
+    steps = -(-len(y["train"]) // cfg.batch_size)
+    every = log_every(cfg.fine_tune * steps, cfg.log_every)
+    logged = on_step and as_rows(on_step, steps, first_epoch=1)  # epoch 1 is the head's fit
     for epoch in range(cfg.fine_tune):
         t = time.perf_counter()
-        loss, acc, lr = _train_epoch(model, acts, y["train"], opt, cfg, epoch)
+        loss, acc, lr = _train_epoch(model, acts, y["train"], opt, cfg, epoch, every, logged)
         seconds = time.perf_counter() - t
         val = _val_scores(model, acts, y["val"])
-        rows.append(epoch_row(epoch + 2, (loss, acc), val and val[:2], lr, seconds, len(y["train"])))
+        row = epoch_row(
+            epoch + 2, (loss, acc), val and val[:2], lr, seconds, len(y["train"]), (epoch + 1) * steps
+        )
+        rows.append(row)
         if on_epoch:
             on_epoch(rows[-1])
         if val is None or val[0] < best[0][0]:

@@ -28,14 +28,14 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE, read_photos
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, read_photos
 from nnzero.errors import DataError
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
-from nnzero.transfer.features import VIEWS, by_split, cached_features
+from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params
 from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -44,6 +44,7 @@ from nnzero.transfer.fine_tune import (
     put_head,
 )
 from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.transfer.known import known_photos
 from nnzero.transfer.split import split_photos
 
 
@@ -109,12 +110,27 @@ def fit_on_features(
     metrics = _metrics(head, scores, info, logits["test"], y["test"], clip)
     if tuned is not None:
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
+    chosen = tuned is not None and tuned.chosen
+    args = (
+        model,
+        model_cfg.name,
+        views,
+        y,
+        classes,
+        logits["test"][0],
+        acts,
+        chosen,
+        train_cfg.unknown_coverage,
+    )
+    unknown, known = known_photos(*args)
+    metrics |= known
     best = None
     if run_dir is not None:
         spec = input_spec("photos", 3, size, IMAGENET_MEAN, IMAGENET_STD, "crop")
         best = save_checkpoint(
             run_dir / "best.pt", model, model_name=model_cfg.name, model_kwargs=_sizes(model_cfg),
             classes=classes, input_spec=spec, metrics=metrics, config=run.config, dataset=data_cfg.dataset,
+            extra={"unknown": unknown} if unknown else None,
         )  # fmt: skip
     say(_result_line(head, scores["val"], scores["test"], tuned is not None and tuned.chosen))
     metrics["seconds"] = round(time.perf_counter() - start, 2)
@@ -137,10 +153,11 @@ def _begin(run, run_dir, callbacks, data_cfg, model_cfg, train_cfg, load) -> Non
 
 
 def _head_epoch(run, callbacks, scores: dict, seconds: float, images: int) -> None:
-    """The head's fit as the run's first epoch (metrics.csv, the epoch line)."""
+    """The head's fit as the run's first epoch (metrics.csv, the epoch line). It is one L-BFGS solve,
+    not a series of steps: no step rows (step 0), so its epoch row is its one point on the curves."""
     train, val = scores["train"], scores["val"]
     held = (val["loss"], val["accuracy"]) if val else None
-    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images)]
+    run.history = [epoch_row(1, (train["loss"], train["accuracy"]), held, 0.0, seconds, images, 0)]
     callbacks.on_epoch_end(1, run.history[0])
 
 
@@ -159,7 +176,11 @@ def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
         run.history.append(row)
         callbacks.on_epoch_end(row["epoch"], row)
 
-    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch)
+    def on_step(row: dict) -> None:  # steps.csv: every k steps of the fine-tuning
+        run.steps.append(row)
+        callbacks.on_step_log(row["step"], row)
+
+    return fine_tune(model, head, acts, y, train_cfg, say=say, on_epoch=on_epoch, on_step=on_step)
 
 
 def _sizes(model_cfg: ModelConfig) -> dict:
@@ -181,10 +202,7 @@ def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
 
 def _params(model_cfg: ModelConfig, size: int) -> dict:
     """What made the features: the cache entry's name (datasets/features.py)."""
-    from nnzero.models.pretrained import weights_source
-
-    params = {"backbone": model_cfg.name, "weights": weights_source(model_cfg.name, model_cfg.weights)}
-    return params | {"size": size, "resize": RESIZE}
+    return feature_params(model_cfg.name, model_cfg.weights, size)
 
 
 def _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts=None) -> tuple[dict, dict]:

@@ -24,9 +24,11 @@ def add_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
             "Send the image as multipart/form-data (field `image`), as JSON "
             '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
             "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
-            "and 40 megapixels. `input` in the answer is the prepared image the network saw."
+            "and 40 megapixels. `input` in the answer is the prepared image the network saw. A model that "
+            "can tell adds `unknown` (true: the picture is like none of its classes), `label` and `score`."
         ),
         response_model=Prediction,
+        response_model_exclude_none=True,  # a model that cannot say "unknown" answers as it always did
         responses=schema.predict_errors(max_bytes),
         openapi_extra=schema.predict_body(max_bytes),
     )
@@ -34,7 +36,16 @@ def add_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
         model: str,
         request: Request,
         top: int = Query(5, ge=1, le=schema.MAX_TOP, description="how many classes (at most the model's)"),
+        unknown: bool = Query(
+            True, description="false: always name one of the classes, never 'unknown' (as before)"
+        ),
+        imagenet: int = Query(
+            0,
+            ge=0,
+            le=schema.MAX_IMAGENET,
+            description="also the backbone's top K ImageNet classes (efficientnet_lite)",
+        ),
     ) -> dict:
         service.get(model)  # 404 before reading a byte of the body
         payload = await read_payload(request, max_bytes)
-        return await service.predict_async(model, payload, top)
+        return await service.predict_async(model, payload, top, unknown, imagenet)

@@ -1,6 +1,6 @@
 // The predict view: draw a digit, drop a photo or point the camera; see the top classes and the input
 // the network saw. It asks `page.predict` (the server, or the browser itself in a web export).
-import { $, MAX_BYTES, renderBars, t } from "../common.js";
+import { $, MAX_BYTES, language, renderBars, t } from "../common.js";
 import { Camera, cameraAvailable } from "../camera.js";
 
 export const TEXT = {
@@ -15,6 +15,8 @@ export const TEXT = {
     noCamera: "This browser gives the camera only to https:// or localhost pages: take a photo instead.",
     cameraDenied: "The camera could not start ({why}).", unknown: "unknown",
     unknownHint: "None of this model's classes, it thinks (the bars still show each class's probability).",
+    imagenetSwitch: "Also show what the pretrained network recognises (ImageNet's 1000 classes)",
+    imagenetTitle: "ImageNet, as the pretrained network sees it",
   },
   zh: {
     draw: "写一个数字", clear: "清除", pen: "笔宽", drawHint: "边写边出结果。",
@@ -27,6 +29,8 @@ export const TEXT = {
     noCamera: "浏览器只允许 https:// 或 localhost 的网页使用摄像头: 请改用拍照。",
     cameraDenied: "摄像头无法启动 ({why})。", unknown: "不确定",
     unknownHint: "模型认为这不属于它的任何一个类别 (条形图仍显示每个类别的概率)。",
+    imagenetSwitch: "同时显示预训练网络自己认出的东西 (ImageNet 的 1000 个类别)",
+    imagenetTitle: "预训练网络眼中的 ImageNet 类别",
   },
 };
 
@@ -42,6 +46,8 @@ export function mount(root, shell) {
   setupCanvas();
   setupPhotos();
   setupCamera();
+  $("imagenet").addEventListener("change", () => { if (lastInput && !live) send(lastInput); });
+  showImagenetSwitch(page.currentModel());
   $("seen").addEventListener("load", () => {
     $("seen-size").textContent = `(${$("seen").naturalWidth}×${$("seen").naturalHeight})`;
   });
@@ -49,8 +55,18 @@ export function mount(root, shell) {
 
 export function hide() { stopCamera(); }
 
-export function modelChanged() {
+export function modelChanged(model) {
+  showImagenetSwitch(model);
   if (lastInput && !live) send(lastInput);
+}
+
+function showImagenetSwitch(model) {  // only a model whose backbone kept its ImageNet classifier
+  $("imagenet-switch").hidden = !(model && model.imagenet);
+}
+
+function imagenetWanted() {
+  const model = page.currentModel();
+  return Boolean(model && model.imagenet && $("imagenet").checked);
 }
 
 export function relabel() {  // the language changed: the last answer in the new words
@@ -215,7 +231,8 @@ async function send(input) {
   if (!live) $("status").textContent = t("thinking");
   const start = performance.now();
   try {
-    const body = await page.predict(model.name, input, k);
+    const query = imagenetWanted() ? { imagenet: 5 } : {};
+    const body = await page.predict(model.name, { ...input, query }, k);
     if (id !== sequence) return;
     lastResult = { result: body, roundTrip: performance.now() - start };
     showResult(body, lastResult.roundTrip);
@@ -230,7 +247,15 @@ function showError(message) {
   $("status").classList.add("error");
   $("guess").textContent = "";
   $("bars").innerHTML = "";
+  showImagenet(null);
   $("meta").textContent = "";
+}
+
+function showImagenet(classes) {  // the backbone's own top ImageNet classes, named in the page's language
+  $("imagenet-box").hidden = !classes;
+  if (!classes) return;
+  const key = language() === "zh" ? "label_zh" : "label";
+  renderBars($("imagenet-bars"), classes.map((c) => ({ label: c[key], prob: c.prob })));
 }
 
 function showResult(result, roundTrip) {
@@ -239,6 +264,7 @@ function showResult(result, roundTrip) {
   $("guess").textContent = result.unknown ? t("unknown") : result.top[0].label;
   $("guess").classList.toggle("unknown", Boolean(result.unknown));
   renderBars($("bars"), result.top);
+  showImagenet(result.imagenet);
   $("meta").textContent = t("meta", {
     model: result.model, ms: result.ms.toFixed(1), inf: result.inference_ms.toFixed(1), rt: roundTrip.toFixed(0),
   });
