@@ -8,7 +8,6 @@ member and the unfinished ones' last.pt; ``--resume`` carries on from there.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,8 +20,9 @@ from nnzero.config import to_dict
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.run import Run
-from nnzero.rundir import new_run_dir, read_json, write_json
+from nnzero.rundir import read_json, write_json
 from nnzero.training import distributed
+from nnzero.training.run import run_folder
 from nnzero.training.settings import describe
 
 
@@ -53,20 +53,14 @@ def fit_committee(
                 "委员会由一条命令训练 (用 --workers 并行训练成员), 不能在 torchrun 下运行",
             )
         )
-    tmp = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-")) if dry_run else None
+    tmp, run_dir = run_folder(data, model, name, runs_dir, resume, dry_run, distributed.place())
     try:
-        run_dir = tmp / "run" if tmp else Path(resume) if resume else new_run_dir(
-            runs_dir, name, data.dataset, model.name
-        )  # fmt: skip
         plan = Plan(data, model, train, run_dir)
         run = _train_and_assemble(plan, CallbackList(callbacks), progress, dry_run, say, workers)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    if dry_run:
-        run.dir = run.checkpoint = None
-        run.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
-    return run
+    return run.without_folder() if dry_run else run
 
 
 def _train_and_assemble(plan: Plan, callbacks, progress, dry_run, say, workers) -> Run:

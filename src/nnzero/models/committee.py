@@ -129,26 +129,24 @@ def build_committee(names: list[str], num_classes: int, in_channels: int, image_
 ## The two documented committees (docs/mnist-speed.md has how they were chosen, on validation only).
 ## Every member trains with the same recipe (fastcnn's ten-epoch one), each from its own seed.
 COMMITTEE_DEFAULTS = {**FASTCNN_DEFAULTS, **FASTCNN_LONG, "epochs": 10, "members": 10, "tta": "shifts"}
-COMMITTEE_MAX_DEFAULTS = {**COMMITTEE_DEFAULTS, "members": 40}
 
 
-@register_model(
-    name="committee",
-    description="10 fastcnn networks (10 epochs each, own seeds), probabilities averaged, test-time shifts: ~10 min",
-    description_zh="10 个 fastcnn 网络 (各 10 轮, 各自的随机种子), 概率取平均, 测试时平移: 约 10 分钟",
-    train_defaults=COMMITTEE_DEFAULTS,
-    committee_of=("fastcnn",),
-)
-def committee(num_classes=10, in_channels=1, image_size=28, members=None):
-    return build_committee(members or member_names("committee"), num_classes, in_channels, image_size)
+def _register_committee(name: str, count: int, minutes: int):
+    """Register ``name``: ``count`` fastcnn members with COMMITTEE_DEFAULTS' recipe."""
+
+    @register_model(
+        name=name,
+        description=f"{count} fastcnn networks (10 epochs each, own seeds), probabilities averaged, "
+        f"test-time shifts: ~{minutes} min",
+        description_zh=f"{count} 个 fastcnn 网络 (各 10 轮, 各自的随机种子), 概率取平均, 测试时平移: 约 {minutes} 分钟",
+        train_defaults={**COMMITTEE_DEFAULTS, "members": count},
+        committee_of=("fastcnn",),
+    )
+    def factory(num_classes=10, in_channels=1, image_size=28, members=None):
+        return build_committee(members or member_names(name), num_classes, in_channels, image_size)
+
+    return factory
 
 
-@register_model(
-    name="committee-max",
-    description="40 fastcnn networks (10 epochs each), probabilities averaged, test-time shifts: ~60 min",
-    description_zh="40 个 fastcnn 网络 (各 10 轮), 概率取平均, 测试时平移: 约 60 分钟",
-    train_defaults=COMMITTEE_MAX_DEFAULTS,
-    committee_of=("fastcnn",),
-)
-def committee_max(num_classes=10, in_channels=1, image_size=28, members=None):
-    return build_committee(members or member_names("committee-max"), num_classes, in_channels, image_size)
+committee = _register_committee("committee", 10, 10)
+committee_max = _register_committee("committee-max", 40, 60)
