@@ -194,7 +194,7 @@ def test_the_command_line_trains_lists_and_refuses_clearly(capsys, tmp_path):
     assert main(["models", "committee", "committee-max", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["models"]
     assert [r["name"] for r in rows] == ["committee", "committee-max"]
-    assert all(r["members"] and r["tta"] == "shifts" for r in rows) and len(rows[1]["members"]) > len(
+    assert all(r["members"] and r["tta"] == "none" for r in rows) and len(rows[1]["members"]) > len(
         rows[0]["members"]
     )
     assert main(["train", "mnist", "--members", "0", "--dry-run"]) != 0

@@ -5,7 +5,7 @@ nnzero train mnist --epochs 10                       # the same model on a longe
 nnzero train mnist --model mlp128 --epochs 5         # the course's Keras model
 nnzero train mnist --model deepcnn                   # the most accurate digit model, ~10 min (bf16 where fast)
 nnzero train mnist --epochs 10 --precision bf16      # bfloat16 training: ~2x faster steps on CPUs with bf16
-nnzero train mnist --model committee                 # 10 networks, probabilities averaged: the 10-minute committee
+nnzero train mnist --model committee                 # 10 networks, probabilities averaged: ~8 min on 2 cores
 nnzero train mnist --epochs 10 --members 5 --tta shifts   # any model as a committee, with test-time shifts
 nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
@@ -45,7 +45,7 @@ def register(sub) -> None:
             "nnzero train mnist",
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
             "nnzero train mnist --model deepcnn --precision auto",
-            "nnzero train mnist --model committee   # 10 networks averaged, ~9 min on 2 cores",
+            "nnzero train mnist --model committee   # 10 networks averaged, ~8 min on 2 cores",
             "nnzero train mnist --epochs 10 --members 5 --tta shifts",
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
