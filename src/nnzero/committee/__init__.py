@@ -1,7 +1,7 @@
 """Committees of networks: several independently trained networks whose probabilities are averaged.
 
     run = nnzero.train("mnist", members=5, epochs=10)      # = nnzero train mnist --members 5 --epochs 10
-    run = nnzero.train("mnist", model="committee")         # the documented 10-minute committee
+    run = nnzero.train("mnist", model="committee")         # the documented committee (~8 minutes on 2 cores)
 
 ``fit_committee`` trains each member as an ordinary run in ``runs/NAME/members/<i>/`` (side by side
 in worker processes where there are cores to spare), then writes ``runs/NAME/best.pt``: one
