@@ -277,7 +277,10 @@ def draw_errors(group: list[Folder], n: int) -> None:
     captions = [f"#{i} {test.labels[i]} ({counts[i]}/{len(group)})" for i in shown]
     out = REPO / "docs" / "images" / "committee-errors.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    title = f"test digits every one of {n} members gets wrong (#index, true label, in how many of {len(group)} committees)"
+    title = (
+        f"test digits every one of {n} members gets wrong (#index, true label, in how many of {len(group)} committees)"
+        f" / {n} 个成员全都认错的测试数字 (#序号, 真实标签, {len(group)} 个委员会中有几个)"
+    )
     plot_gallery(np.stack([test.images[i] for i in shown]), captions, out, title, cols=12)
     print(f"wrote {out}: {len(counts)} images wrong for every member in at least one committee, "
           f"{sum(c == len(group) for c in counts.values())} in all {len(group)}")  # fmt: skip
