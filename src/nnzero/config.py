@@ -34,6 +34,9 @@ class DataConfig:
     ## photos, augmented: train on random crops of this side (validation and test photos stay at
     ## image_size); None: crops at image_size
     crop_size: int | None = None
+    ## seeds the validation split (and --limit's subset); None: train.seed. A committee's members
+    ## share their committee's split, so that it can be validated on images none of them saw
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class ModelConfig:
     pretrained: bool = False
     weights: str | None = None  # start from the weights in this local file instead
     freeze_backbone: bool = False  # train only the new classifier head of a pretrained model
+    ## a committee: this many networks, each from its own seed, their probabilities averaged
+    members: int = 1
+    ## test-time augmentation kept in the checkpoint: none | shifts (the image and 1-pixel shifts of it)
+    tta: str = "none"
 
 
 MODEL_OPTIONS = ("pretrained", "weights", "freeze_backbone")  # passed to the factory only when set
@@ -101,6 +108,7 @@ CHOICES = {
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
     ("train", "precision"): ("fp32", "bf16", "auto"),
+    ("model", "tta"): ("none", "shifts"),
 }
 
 ## Numbers a setting may take: (lowest, highest, is the highest itself allowed); None: no bound.
@@ -126,6 +134,8 @@ RANGES = {
     ("data", "sample_rate"): (4000, 96000, True),
     ("data", "synthetic"): (0, 2000, True),
     ("data", "crop_size"): (8, None, True),
+    ("data", "split_seed"): (0, None, True),
+    ("model", "members"): (1, None, True),
 }
 
 
@@ -164,7 +174,8 @@ def _coerce(section: str, key: str, value, annotation):
     if value is None or (isinstance(value, str) and value.lower() == "none"):
         if type(None) in allowed:
             return None
-        raise NnzeroError(f"{section}.{key} cannot be empty")
+        if value is None or str not in allowed:  # a text setting may be the word "none" (model.tta)
+            raise NnzeroError(f"{section}.{key} cannot be empty")
     for kind in allowed:
         if kind is type(None):
             continue

@@ -40,6 +40,12 @@ class Run:
         value = self.metrics.get("test_accuracy")
         return None if value is None else float(value)
 
+    def without_folder(self) -> Run:
+        """A dry run's result: the temporary folder it wrote into is gone."""
+        self.dir = self.checkpoint = None
+        self.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
+        return self
+
     def __repr__(self) -> str:
         acc = self.test_accuracy
         shown = "n/a" if acc is None else f"{acc:.4f}"

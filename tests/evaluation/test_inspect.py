@@ -14,6 +14,7 @@ from nnzero.datasets.images import open_image
 from nnzero.evaluation.inspect import inspect_image
 from nnzero.inference.predictor import Predictor
 from nnzero.models import create_model, list_models, model_entry
+from nnzero.models.committee import networks
 from nnzero.training.checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -150,6 +151,7 @@ def _check_inspection(path, image_file, model, shape, tmp_path) -> dict:
     image = open_prepared(predictor, image_file)  # (C, H, W)
     assert image.shape == shape and image.dtype == np.uint8
     info = inspect_image(predictor, image, tmp_path / "s.png", max_channels=16)
+    model = networks(model)[0]  # a committee shows its first member's layers
     # every conv layer, each with its real output shape (a model that is no Sequential lists them in
     # registration order, which need not be the order they run in)
     assert sorted(c["shape"] for c in info["conv_layers"]) == sorted(_conv_shapes(model.eval(), shape))

@@ -20,11 +20,14 @@ SIZES = {
     "backprop": (1200, 700),
     "conv": (1200, 840),
     "sound": (1200, 800),
+    "committee": (1400, 640),
 }
 
 
-## The gradient-descent figure (surface, contours, paths) takes about 1.7 s to draw: the fast subset skips it.
-TOPIC_PARAMS = [pytest.param(t, marks=pytest.mark.slow) if t == "gradient-descent" else t for t in TOPICS]
+## The gradient-descent figure (surface, contours, paths) takes about 1.7 s to draw, the committee lesson
+## trains three networks (about 4 s): the fast subset skips them.
+SLOW = ("gradient-descent", "committee")
+TOPIC_PARAMS = [pytest.param(t, marks=pytest.mark.slow) if t in SLOW else t for t in TOPICS]
 
 
 def test_every_topic_has_a_size():

@@ -77,6 +77,19 @@ def add_precision(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tta(parser: argparse.ArgumentParser) -> None:
+    """--tta for a checkpoint's predictions: shifts, or none (default: what the checkpoint keeps)."""
+    parser.add_argument(
+        "--tta",
+        choices=["none", "shifts"],
+        help=tr(
+            "average over the image and copies shifted by 1 pixel (shifts), or not (none); "
+            "default: what the checkpoint keeps (`train --tta`)",
+            "对图像及其平移 1 个像素的副本取平均 (shifts), 或不取 (none); 默认: 检查点中保存的设置 (`train --tta`)",
+        ),
+    )
+
+
 def add_log_every(p) -> None:
     """--log-every: both engines' train commands."""
     p.add_argument(

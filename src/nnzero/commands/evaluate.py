@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_tta, emit_json, say
 from nnzero.i18n import tr
 
 
@@ -24,6 +24,7 @@ def register(sub) -> None:
         [
             "nnzero evaluate runs/NAME/best.pt",
             "nnzero evaluate runs/NAME/best.pt --json --mistakes 50",
+            "nnzero evaluate runs/NAME/best.pt --tta shifts   # averaged over 1-pixel shifts",
             "nnzero evaluate runs/flowers/best.pt --unknown-dir my_pets/   # the share answered 'unknown'",
         ],
         run,
@@ -62,6 +63,7 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("--device", default="auto")
+    add_tta(p)
     add_json(p)
     add_dry_run(p)
 
@@ -82,6 +84,7 @@ def run(args) -> int:
             dry_run=args.dry_run,
             top_mistakes=max(args.mistakes, 1),
             device=args.device,
+            tta=args.tta,
             unknown_dir=args.unknown_dir,
         )
     finally:

@@ -50,6 +50,7 @@ def run(args) -> int:
                 "description": e.description_zh if lang() == "zh" else e.description,
                 **({"imagenet_top1": e.pretrained["imagenet_top1"]} if e.pretrained else {}),
                 **({"weights": e.pretrained["weights"]} if e.pretrained else {}),
+                **_committee(e),
             }
         )
         if args.summary and not args.json:
@@ -66,7 +67,40 @@ def run(args) -> int:
             shape = "x".join(map(str, r["input"]))
             print(f"{r['name']:<20}{r['parameters']:>12,}  {shape:<12}{r['description']}")
         _print_backbones([r for r in rows if "weights" in r])
+        _print_committees([r for r in rows if "members" in r])
     return 0
+
+
+def _committee(entry) -> dict:
+    """A registered committee's members and the recipe each is trained with."""
+    if not entry.committee_of:
+        return {}
+    from nnzero.models.committee import member_names
+
+    recipe = entry.train_defaults
+    return {
+        "members": member_names(entry.name),
+        "member_epochs": recipe.get("epochs"),
+        "tta": recipe.get("tta", "none"),
+    }
+
+
+def _print_committees(rows: list[dict]) -> None:
+    if not rows:
+        return
+    print()
+    print(tr("committees (their members, each from its own seed):", "委员会 (成员, 各用自己的随机种子):"))
+    for r in rows:
+        names = r["members"]
+        kinds = " + ".join(f"{names.count(n)} x {n}" for n in dict.fromkeys(names))
+        line = tr(
+            "{k}, {e} epochs each, test-time augmentation: {t}",
+            "{k}, 每个 {e} 轮, 测试时增强: {t}",
+            k=kinds,
+            e=r["member_epochs"],
+            t=r["tta"],
+        )
+        print(f"  {r['name']:<20}{line}")
 
 
 def _print_backbones(rows: list[dict]) -> None:

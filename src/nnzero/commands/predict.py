@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
+from nnzero.commands._common import (
+    add_command,
+    add_dry_run,
+    add_json,
+    add_precision,
+    add_tta,
+    emit_json,
+    say,
+)
 from nnzero.i18n import lang, tr
 
 
@@ -29,6 +37,7 @@ def register(sub) -> None:
         [
             "nnzero predict runs/NAME/best.pt my_digit.jpg",
             "nnzero predict runs/NAME/best.pt *.png --json",
+            "nnzero predict runs/NAME/best.pt my_digit.jpg --tta shifts   # averaged over 1-pixel shifts",
             "nnzero predict runs/NAME/best.pt my_photo.jpg --imagenet    # and the backbone's ImageNet classes",
             "nnzero predict --imagenet my_photo.jpg                      # what the pretrained network sees",
             "nnzero predict runs/pets/best.pt my_pet.jpg --precision bf16",
@@ -85,6 +94,7 @@ def register(sub) -> None:
     )
     p.add_argument("--device", default="auto")
     add_precision(p)
+    add_tta(p)
     add_json(p)
     add_dry_run(p)
 
@@ -137,8 +147,16 @@ def _predictor(args):
     runs on onnxruntime: torch is never imported."""
     path = Path(args.checkpoint)
     if path.suffix == ".onnx" or (path / "model.onnx").is_file():
+        from nnzero.errors import NnzeroError
         from nnzero.inference.onnx_predictor import OnnxPredictor
 
+        if args.tta is not None:  # the export's graph holds the checkpoint's own test-time shifts
+            raise NnzeroError(
+                tr(
+                    "--tta needs a .pt checkpoint: an export keeps the test-time augmentation it was exported with",
+                    "--tta 需要 .pt 检查点: 导出的模型保留导出时的测试时增强",
+                )
+            )
         return OnnxPredictor(path), list(args.images), False
     from nnzero.inference import load
     from nnzero.inference.predictor import Predictor
@@ -154,7 +172,7 @@ def _predictor(args):
             [args.checkpoint, *args.images],
             True,
         )
-    predictor = load(args.checkpoint, device=args.device, precision=args.precision, say=note)
+    predictor = load(args.checkpoint, device=args.device, precision=args.precision, tta=args.tta, say=note)
     return predictor, list(args.images), False
 
 

@@ -42,8 +42,15 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--tta",
-        action="store_true",
-        help=tr("average each photo and its mirror image", "对照片和其镜像取平均"),
+        nargs="?",
+        const="mirror",
+        choices=["mirror", "shifts", "none"],
+        help=tr(
+            "average each photo and its mirror image (--tta, --tta mirror), or its 1-pixel shifts "
+            "(--tta shifts); default: what the checkpoint keeps",
+            "对照片和其镜像取平均 (--tta, --tta mirror), 或对其平移 1 个像素的副本取平均 (--tta shifts); "
+            "默认: 检查点中保存的设置",
+        ),
     )
     p.add_argument(
         "--positive",

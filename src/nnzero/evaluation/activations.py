@@ -70,8 +70,13 @@ def _taps(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
 
 
 def capture(predictor, image: np.ndarray, max_maps: int = 32) -> Inspection:
-    """Run one prepared image through ``predictor.model`` and keep what every layer made of it."""
-    model: nn.Module = predictor.model
+    """Run one prepared image through ``predictor.model`` and keep what every layer made of it.
+
+    A committee shows its first member's layers (and the whole committee's probabilities); with
+    test-time shifts, the layers of the unshifted image."""
+    from nnzero.models.committee import networks
+
+    model: nn.Module = networks(predictor.model)[0]
     kept: dict[int, np.ndarray] = {}
     hooks = []
     taps = _taps(model)

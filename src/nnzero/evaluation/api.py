@@ -40,6 +40,7 @@ def train(
     summary: bool = False,
     sets=(),
     say=print,
+    workers: int | None = None,
     **settings,
 ) -> Run:
     """Train ``model`` (default: the data set's default model) and return the ``Run``.
@@ -49,17 +50,43 @@ def train(
     the defaults, then the model's own, then these. ``resume`` continues a run folder (its
     config.json wins; ``epochs`` may extend it). ``callbacks`` are added after the defaults
     (see ``default_callbacks``); ``say`` prints the run's messages (``say=lambda m: None``: quiet).
+
+    ``members=N`` (or a committee model) trains a committee (``nnzero.committee``): N networks from
+    their own seeds, ``workers`` of them side by side (None: one per core); its callbacks see the
+    committee begin and end, and each member logs its epochs in ``members/<i>/``.
     """
+    from nnzero.committee import fit_committee, is_committee
     from nnzero.training.run import fit, resumed_configs
     from nnzero.training.settings import resolve_settings
     from nnzero.transfer import fit_on_features, uses_features
 
     if resume:
         data, net, train_cfg = resumed_configs(resume, settings.get("epochs"))
+        if settings.get("members"):  # a committee grows (or shrinks) by members; the others are kept
+            from nnzero.config import replace
+
+            net = replace(net, "model", members=settings["members"])
     else:
         if data_dir is not None:
             settings["data_dir"] = str(data_dir)
         data, net, train_cfg = resolve_settings(dataset, model, sets=sets, **settings)
+    if is_committee(net):
+        if uses_features(data, net):
+            from nnzero.errors import NnzeroError
+            from nnzero.i18n import tr
+
+            raise NnzeroError(
+                tr(
+                    "--members and --tta train networks from scratch; a frozen pretrained backbone "
+                    "(train photos) fits one head on cached features instead",
+                    "--members 和 --tta 用于从头训练的网络; 冻结的预训练骨干网络 (train photos) "
+                    "只在缓存的特征上拟合一个分类层",
+                )
+            )
+        return fit_committee(
+            data, net, train_cfg, name=name, runs_dir=runs_dir, resume=resume,
+            callbacks=[Report(say), *callbacks], progress=progress, dry_run=dry_run, say=say, workers=workers,
+        )  # fmt: skip
     return fit(
         data,
         net,
@@ -85,13 +112,16 @@ def evaluate(
     top_mistakes: int = 32,
     device: str = "auto",
     dry_run: bool = False,
+    tta: str | None = None,
     unknown_dir: str | Path | None = None,
 ) -> dict:
     """Test accuracy, log-loss, per-class precision/recall, the confusion matrix and every mistake
     (most confident first) of a checkpoint on its test set; with ``out_dir``, also confusion.png,
-    mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only. For a checkpoint
-    that can answer "unknown", ``result["unknown"]`` holds its test coverage and accuracy-coverage
-    curve, and with ``unknown_dir`` (pictures that are none of the classes) the share it rejects."""
+    mistakes.png, mistakes.csv and metrics.json there. ``dry_run``: one batch only. ``tta``: "shifts"
+    or "none" instead of the checkpoint's own test-time augmentation. A committee's result also
+    holds ``committee``: each member's accuracy and how they voted. For a checkpoint that can answer
+    "unknown", ``result["unknown"]`` holds its test coverage and accuracy-coverage curve, and with
+    ``unknown_dir`` (pictures that are none of the classes) the share it rejects."""
     from nnzero.evaluation.evaluate import evaluate_checkpoint
 
     return evaluate_checkpoint(
@@ -102,5 +132,6 @@ def evaluate(
         max_batches=1 if dry_run else None,
         top_mistakes=top_mistakes,
         device=device,
+        tta=tta,
         unknown_dir=unknown_dir,
     )

@@ -49,15 +49,27 @@ def unknown_result(ckpt, data, probs, labels, features, device, max_batches, unk
 
 def check_can_tell(ckpt: dict, unknown_dir) -> None:
     """``--unknown-dir`` needs a checkpoint that can answer "unknown": say so before any work."""
-    if unknown_dir is not None and Unknown.from_dict(ckpt.get("unknown")) is None:
+    if unknown_dir is None or Unknown.from_dict(ckpt.get("unknown")) is not None:
+        return
+    if len(ckpt.get("model_kwargs", {}).get("members") or ()) > 1:
         raise DataError(
             tr(
-                "{p} cannot answer 'unknown' (trained by an older nnzero, or with train.unknown_coverage=0): "
-                "train it again to measure --unknown-dir",
-                "{p} 不能回答'不确定' (由旧版 nnzero 训练, 或设置了 train.unknown_coverage=0): 请重新训练后再用 --unknown-dir",
+                "{p} is a committee: it always names a class (its members see pictures differently, so "
+                "there is no one feature space to say 'unknown' in); evaluate one member's best.pt "
+                "(members/<i>/best.pt) with --unknown-dir instead",
+                "{p} 是一个委员会: 它总是回答某个类别 (各成员看图像的方式不同, 没有一个共同的特征空间来判断'不确定'); "
+                "请对某个成员的 best.pt (members/<i>/best.pt) 使用 --unknown-dir",
                 p=ckpt.get("path", "checkpoint"),
             )
         )
+    raise DataError(
+        tr(
+            "{p} cannot answer 'unknown' (trained by an older nnzero, or with train.unknown_coverage=0): "
+            "train it again to measure --unknown-dir",
+            "{p} 不能回答'不确定' (由旧版 nnzero 训练, 或设置了 train.unknown_coverage=0): 请重新训练后再用 --unknown-dir",
+            p=ckpt.get("path", "checkpoint"),
+        )
+    )
 
 
 def accuracy_coverage(scores: np.ndarray, right: np.ndarray, points: int = CURVE_POINTS) -> list[list[float]]:

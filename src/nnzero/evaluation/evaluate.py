@@ -18,6 +18,7 @@ from nnzero.evaluation.coverage import check_can_tell, format_unknown, unknown_r
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
 from nnzero.figures import figure_zh, pick
 from nnzero.i18n import tr
+from nnzero.models.committee import tta_spec
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
 from nnzero.training.device import pick_device
@@ -94,18 +95,30 @@ def evaluate_checkpoint(
     top_mistakes: int = 32,
     device: str = "auto",
     logits: torch.Tensor | None = None,
+    tta: str | None = None,
     unknown_dir: str | Path | None = None,
 ) -> dict:
     """Everything `nnzero evaluate` reports, as a dict; figures and mistakes.csv go to ``out_dir``.
 
     ``logits``: the checkpoint's outputs (N, classes) on this test set, already computed (by the
     training run that has just tested it); used only when there is one row for every test image.
+    ``tta``: "shifts" or "none" instead of the test-time augmentation the checkpoint keeps.
+    A committee's result also holds ``committee``: each member's score and how they voted.
     ``unknown_dir``: a folder of pictures that are none of the classes: the share answered "unknown"."""
     start = time.perf_counter()
     ckpt = load_checkpoint(path)
     check_can_tell(ckpt, unknown_dir)
+    if tta is not None:  # another test-time augmentation than the checkpoint's
+        ckpt["tta"] = tta_spec(tta)
     data = test_set(ckpt, data_dir, dataset)
     check_same_classes(ckpt, data)
+    votes = None
+    if len(ckpt["model_kwargs"].get("members") or ()) > 1:
+        stored = (ckpt.get("metrics") or {}).get("votes")
+        fresh = logits is None or tta is not None or data_dir or dataset
+        logits, votes = (None, None) if fresh or not stored else (logits, stored)
+        if logits is None:
+            logits, votes = committee_logits(ckpt, data, device, max_batches)
     logits, features = _test_logits(ckpt, data, device, max_batches, logits)
     probs = torch.softmax(logits, 1).cpu().numpy()  # (N, classes)
     labels = data.labels[: len(probs)]
@@ -139,6 +152,8 @@ def evaluate_checkpoint(
         from nnzero.evaluation.sound_figures import sound_figures
 
         result["sound"] = sound_figures(ckpt, data, probs, lambda: _seen_set(ckpt, data_dir, device))
+    if votes is not None:
+        result["committee"] = votes
     if ckpt.get("unknown") and data.kind != "sound":  # "none of the classes": coverage (coverage.py)
         result["unknown"] = unknown_result(
             ckpt, data, probs, labels, features, device, max_batches, unknown_dir
@@ -147,6 +162,21 @@ def evaluate_checkpoint(
         result["files"] = _write_outputs(Path(out_dir), result, data, wrong[:top_mistakes])
     result["seconds"] = round(time.perf_counter() - start, 2)
     return result
+
+
+def committee_logits(ckpt: dict, data, device: str, max_batches: int | None) -> tuple[torch.Tensor, dict]:
+    """A committee's log-probabilities (N, classes) on ``data``, and how its members voted."""
+    from nnzero.committee import member_log_probs, view_log_probs, vote_breakdown
+    from nnzero.models.committee import log_mean_prob, networks
+
+    dev = pick_device(device)
+    nets = networks(model_from_checkpoint({**ckpt, "tta": None}, dev))
+    spec = ckpt.get("tta")
+    tensors = TensorData.from_imageset(data, dev)
+    views = view_log_probs(nets, tensors, spec["shifts"] if spec else [(0, 0)], 500, max_batches)
+    members = member_log_probs(views, spec)  # (M, N, classes)
+    labels = torch.as_tensor(data.labels[: members.shape[1]])
+    return log_mean_prob(members), vote_breakdown(members, labels, list(ckpt["classes"]))
 
 
 def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) -> tuple:
@@ -214,6 +244,10 @@ def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
         )
         writer.writeheader()
         writer.writerows(result["mistakes"])
+    if result.get("committee"):
+        from nnzero.evaluation.committee_view import draw_votes
+
+        files |= draw_votes(result["committee"], data.images, out)
     write_json(files["metrics"], {k: v for k, v in result.items() if k != "mistakes"})
     return {k: str(v) for k, v in files.items()}
 
@@ -236,6 +270,10 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
         from nnzero.evaluation.sound_figures import figure_lines
 
         lines += figure_lines(result["sound"])
+    if result.get("committee"):
+        from nnzero.evaluation.committee_view import votes_lines
+
+        lines += votes_lines(result["committee"])
     lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
     for c, s in result["per_class"].items():
         lines.append(

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from nnzero import __version__
+from nnzero.evaluation import committee_view, report_unknown
 from nnzero.evaluation import report_sections as sections
-from nnzero.evaluation import report_unknown
 from nnzero.evaluation.html import page, text
 from nnzero.evaluation.runinfo import RunInfo, read_run
 from nnzero.i18n import tr
@@ -119,6 +119,7 @@ def build_html(info: RunInfo, eval_dir: Path, lang: str, note: str = "", feature
         sections.summary(info, lang),
         sections.curves(info, lang),
         sections.test_metrics(info, lang, note),
+        committee_view.section(info, eval_dir, lang),
         sections.confusion(info, eval_dir, lang),
         sections.mistakes(eval_dir, lang),
         report_unknown.unknown(info, lang),

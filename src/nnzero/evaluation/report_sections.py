@@ -78,10 +78,13 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
             ),
         )
     from nnzero.models import count_parameters, summarize
+    from nnzero.models.committee import networks
     from nnzero.models.summary import BLOCK_DEPTH
     from nnzero.training.checkpoint import model_from_checkpoint
 
-    model = model_from_checkpoint(info.checkpoint)
+    whole = model_from_checkpoint(info.checkpoint)
+    nets = networks(whole)  # a committee: its first member's layers, the whole committee's parameters
+    model = nets[0]
     kwargs = info.checkpoint["model_kwargs"]
     shape = (kwargs["in_channels"], kwargs["image_size"], kwargs["image_size"])
     header = [
@@ -89,9 +92,17 @@ def summary(info: RunInfo, lang: str) -> tuple[str, str, str]:
         text(lang, "output shape", "输出形状"),
         text(lang, "parameters", "参数"),
     ]
-    total = [text(lang, "total trainable parameters", "可训练参数总数"), "", count_parameters(model)]
+    total = [text(lang, "total trainable parameters", "可训练参数总数"), "", count_parameters(whole)]
     full = [[name, str(out), params] for name, out, params in summarize(model, shape)]
     intro = f"<p>{esc(info.model)}, input {shape}</p>"
+    if len(nets) > 1:
+        intro += (
+            "<p>"
+            + esc(text(lang, "{n} members; the first one's layers:", "{n} 个成员; 第一个成员的各层:")).format(
+                n=len(nets)
+            )
+            + "</p>"
+        )
     if len(full) <= FULL_TABLE_ROWS:
         return "summary", heading, intro + table(header, full + [total], left=2)
     ## A pretrained backbone has ~100-150 layers: one row per block (torchinfo's depth), the rest folded away

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nnzero.callbacks.runlog import read_rows
 from nnzero.callbacks.steps import read_steps
+from nnzero.committee.record import read_members
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -26,6 +27,7 @@ class RunInfo:
     checkpoint: dict | None = None  # best.pt when it is an nnzero checkpoint
     checkpoint_error: str = ""  # why best.pt could not be used, when it exists
     eval: dict | None = None  # eval/metrics.json: test accuracy, per class, confusion matrix
+    members: list[dict] = field(default_factory=list)  # a committee's members.csv, one dict per member
 
     @property
     def name(self) -> str:
@@ -59,7 +61,9 @@ class RunInfo:
 
     @property
     def seconds(self) -> float:
-        """Time spent in training epochs (the sum of metrics.csv's seconds column)."""
+        """Time spent in training epochs (the sum of metrics.csv's seconds column; a committee: its members')."""
+        if not self.rows and self.members:
+            return round(sum(m.get("train_seconds") or 0.0 for m in self.members), 3)
         return round(sum(r.get("seconds") or 0.0 for r in self.rows), 3)
 
     def parameters(self) -> int | None:
@@ -101,6 +105,7 @@ def read_run(run_dir: str | Path) -> RunInfo:
     info = RunInfo(run_dir, rows=read_rows(run_dir / "metrics.csv"), steps=read_steps(run_dir / "steps.csv"))
     info.config = _json(run_dir / "config.json") or {}
     info.eval = _json(run_dir / "eval" / "metrics.json")
+    info.members = read_members(run_dir)
     if (run_dir / "best.pt").exists():
         from nnzero.errors import CheckpointError
         from nnzero.training.checkpoint import load_checkpoint

@@ -140,7 +140,7 @@ def make_submission(
     *,
     out="submission.csv",
     clip: float | None = None,
-    tta: bool = False,
+    tta: bool | str | None = None,
     positive: str | None = None,
     device: str = "auto",
     precision: str = "auto",
@@ -149,11 +149,15 @@ def make_submission(
     say=None,
 ) -> dict:
     """Predict every photo of ``test_dir`` and write the CSV (not on a dry run); returns what was done.
-    ``precision``: fp32, bf16 or auto (bf16 where the device has bfloat16 hardware)."""
+    ``precision``: fp32, bf16 or auto (bf16 where the device has bfloat16 hardware).
+    ``tta``: True or "mirror" averages each photo and its mirror image; "shifts" or "none" replace
+    the test-time augmentation the checkpoint keeps (None: keep it)."""
     from nnzero.datasets.photos import read_photos
     from nnzero.inference.predictor import Predictor
 
-    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say)
+    mirror = tta in (True, "mirror")
+    keeps = tta if tta in ("shifts", "none") else None
+    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say, keeps)
     if predictor.spec.get("kind") != "photos":
         raise NnzeroError(
             tr(
@@ -172,7 +176,7 @@ def make_submission(
         load = read_photos(test_dir, size, quiet=quiet)
         listing, images, kept, skipped = load.listing, load.images, load.kept, load.skipped
     p = np.full(len(listing.files), BAD_FILE_P)  # (N,) rows of undecodable photos stay at 0.5
-    p[kept] = probabilities(predictor, images, index, tta)
+    p[kept] = probabilities(predictor, images, index, mirror)
     p = clip_probabilities(p, clip)
     ids = _ids(listing)
     rows = sorted_rows(ids, listing.files, p)
@@ -182,7 +186,7 @@ def make_submission(
         "skipped": [{"file": f, "why": why} for f, why in skipped],
         "bad_file_label": BAD_FILE_P,
         "clip": clip,
-        "tta": tta,
+        "tta": "mirror" if mirror else (predictor.checkpoint.get("tta") or {}).get("name", False),
         "precision": predictor.precision,
         "positive": predictor.classes[index],
         "out": None if dry_run else str(write_submission(out, rows)),

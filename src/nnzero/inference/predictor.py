@@ -35,10 +35,15 @@ __all__ = ["UNKNOWN", "Answer", "Predictor", "as_image", "image_from_array", "lo
 
 
 class Predictor(ImageClassifier):
-    """PyTorch: the checkpoint's network on the best device (``prepare``, ``predict``: ImageClassifier)."""
+    """PyTorch: the checkpoint's network on the best device (``prepare``, ``predict``: ImageClassifier).
+    ``tta``: "shifts" or "none" instead of the test-time augmentation the checkpoint keeps (None)."""
 
-    def __init__(self, ckpt: dict, device: str = "auto", precision: str = "auto", say=None):
-        self.checkpoint = ckpt
+    def __init__(
+        self, ckpt: dict, device: str = "auto", precision: str = "auto", say=None, tta: str | None = None
+    ):
+        from nnzero.models.committee import tta_spec
+
+        self.checkpoint = ckpt = ckpt if tta is None else {**ckpt, "tta": tta_spec(tta)}
         self.device = pick_device(device)
         self.model = model_from_checkpoint(ckpt, self.device)
         self.classes: list[str] = list(ckpt["classes"])
@@ -56,9 +61,9 @@ class Predictor(ImageClassifier):
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None
+        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None, tta=None
     ) -> Predictor:
-        return cls(load_checkpoint(path), device, precision, say)
+        return cls(load_checkpoint(path), device, precision, say, tta)
 
     @property
     def name(self) -> str:
@@ -159,7 +164,10 @@ class Predictor(ImageClassifier):
         return self._imagenet
 
 
-def load(checkpoint: str | Path, *, device: str = "auto", precision: str = "auto", say=None) -> Predictor:
+def load(
+    checkpoint: str | Path, *, device: str = "auto", precision: str = "auto", say=None, tta: str | None = None
+) -> Predictor:
     """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
-    are rebuilt from the file alone. ``precision``: see the module's docstring."""
-    return Predictor.from_checkpoint(checkpoint, device, precision, say)
+    are rebuilt from the file alone. ``precision``: see the module's docstring; ``tta="shifts"``/
+    ``"none"``: another test-time augmentation than the checkpoint keeps."""
+    return Predictor.from_checkpoint(checkpoint, device, precision, say, tta)

@@ -7,6 +7,9 @@ from nnzero.models import digits, photos, resnet, sounds  # noqa: F401,E402  (re
 
 # isort: split
 from nnzero.models import lite  # noqa: F401,E402  (EfficientNet-Lite0/1/2, after the ResNets)
+
+# isort: split
+from nnzero.models import committee  # noqa: F401,E402  (committees of digit models, after them)
 from nnzero.models._registry import (
     ModelEntry,
     count_parameters,

@@ -32,6 +32,8 @@ class ModelEntry:
     ## settings that replace some of train_defaults when a run is given more epochs than they say:
     ## a longer schedule wants a lower peak rate and augmentation (the user's own settings still win)
     long_defaults: dict = field(default_factory=dict)
+    ## a committee: the member models, in turn (a committee of 5 from ("a", "b"): a, b, a, b, a)
+    committee_of: tuple[str, ...] = ()
 
 
 _MODELS: dict[str, ModelEntry] = {}
@@ -48,15 +50,17 @@ def register_model(
     train_defaults: dict | None = None,
     pretrained: dict | None = None,
     long_defaults: dict | None = None,
+    name: str | None = None,
+    committee_of: tuple[str, ...] = (),
 ):
-    """Decorator: add the factory to the registry under its function name."""
+    """Decorator: add the factory to the registry under ``name`` (default: its function name)."""
 
     def add(factory):
-        name = factory.__name__
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        _MODELS[name] = ModelEntry(
-            name,
+        key = name or factory.__name__
+        if key in _MODELS:
+            raise ValueError(f"model {key!r} is registered twice")
+        _MODELS[key] = ModelEntry(
+            key,
             factory,
             description,
             description_zh,
@@ -67,6 +71,7 @@ def register_model(
             dict(train_defaults or {}),
             dict(pretrained or {}),
             dict(long_defaults or {}),
+            tuple(committee_of),
         )
         return factory
 

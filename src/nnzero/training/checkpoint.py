@@ -44,6 +44,7 @@ def save_checkpoint(
     config: dict | None = None,
     dataset: str = "",
     train_state: dict | None = None,
+    tta: dict | None = None,
     extra: dict | None = None,
 ) -> Path:
     """Write atomically (temp file, fsync, rename), so Ctrl-C or kill -9 never leaves half a checkpoint.
@@ -67,6 +68,8 @@ def save_checkpoint(
     if train_state is not None:
         payload["train_state"] = train_state
     payload = dict(extra or {}) | payload
+    if tta:  # test-time augmentation that predictions use (models/committee.py's tta_spec)
+        payload["tta"] = dict(tta)
     return write_atomic(path, lambda f: torch.save(payload, f))
 
 
@@ -118,8 +121,10 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def model_from_checkpoint(ckpt: dict, device: torch.device | str = "cpu") -> nn.Module:
-    """Rebuild the registered model and load its weights; in eval mode."""
+    """Rebuild the registered model and load its weights; in eval mode, wrapped in the checkpoint's
+    test-time augmentation (``ckpt["tta"]``) when it has one."""
     from nnzero.models import create_model
+    from nnzero.models.committee import with_tta
 
     model = create_model(ckpt["model_name"], **ckpt["model_kwargs"])
     try:
@@ -129,4 +134,4 @@ def model_from_checkpoint(ckpt: dict, device: torch.device | str = "cpu") -> nn.
             f"{ckpt.get('path', 'checkpoint')}: weights do not fit model "
             f"{ckpt['model_name']} ({str(e).splitlines()[0]})"
         ) from e
-    return model.to(device).eval()
+    return with_tta(model.to(device).eval(), ckpt.get("tta"))

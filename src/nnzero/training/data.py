@@ -47,6 +47,8 @@ def _split_clips(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, 
 
 
 def prepare_data(data_cfg: DataConfig, seed: int) -> Prepared:
+    """The training set less its validation split (seeded by ``data.split_seed``, else ``seed``), and the test set."""
+    seed = seed if data_cfg.split_seed is None else data_cfg.split_seed
     full = load_dataset(data_cfg, "train")
     if data_cfg.limit:
         full = full.subset(np.random.default_rng(seed).permutation(len(full))[: data_cfg.limit])

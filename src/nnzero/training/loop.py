@@ -21,6 +21,7 @@ from nnzero.callbacks.steps import is_row_step
 from nnzero.datasets.base import ImageSet
 from nnzero.progress import Progress
 from nnzero.schedule import lr_at
+from nnzero.training.interrupt import between_batches
 
 
 @dataclass
@@ -172,47 +173,49 @@ def train_one_epoch(
         if cfg.precision == "bf16"
         else contextlib.nullcontext()
     )
-    for b, first in enumerate(range(0, batches * local_batch, local_batch)):
-        if b < tally["batch"]:
-            step += 1  # done before the run was interrupted
-            continue
-        batch_seed = ((cfg.seed * 1_000 + epoch) * 100_000 + b) * 64 + rank
-        ## Random numbers (augmentation, dropout) are seeded per batch, so a resumed run
-        ## draws exactly what an uninterrupted one would have drawn.
-        seed_device(batch_seed, device)
-        if generator is not None:
-            generator.manual_seed(batch_seed)
-        lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = data.batch(order[first : first + local_batch], augment, generator)
-        with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
-            logits = model(x)  # 1. forward: (B, classes)
-            loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
-        loss.backward()  # 3. backward: d loss / d every weight
-        optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
-        optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
-        if average is not None:
-            average.update_parameters(model)  # the running average of the weights moves towards them
-        step += 1
-        ## The sums stay on the device: reading a number back (loss.item()) would make the CPU
-        ## wait for the GPU after every step; this waits once per step row instead.
-        window = {
-            "window_loss": tally["window_loss"] + loss.detach() * len(y),
-            "window_correct": tally["window_correct"] + (logits.argmax(1) == y).sum(),
-            "window_seen": tally["window_seen"] + len(y),
-        }
-        row_due = is_row_step(b + 1, batches, every)
-        if row_due:
-            window = _step_row(tally, window, step, lr, on_step)
-        ## one update: Ctrl-C finds this batch counted everywhere or nowhere (a step row written
-        ## for it but not counted is written again after the resume, never twice)
-        tally.update(batch=b + 1, seconds=time.perf_counter() - start, **window)
-        if row_due:
-            seen = tally["seen"]
-            bar.update(seen, loss=tally["loss_sum"] / seen, acc=tally["correct"] / seen)
-        elif b % 20 == 0:
-            bar.update(tally["seen"] + tally["window_seen"])
+    with between_batches() as interrupt:  # Ctrl-C waits for the batch's end (training/interrupt.py)
+        for b, first in enumerate(range(0, batches * local_batch, local_batch)):
+            if b < tally["batch"]:
+                step += 1  # done before the run was interrupted
+                continue
+            batch_seed = ((cfg.seed * 1_000 + epoch) * 100_000 + b) * 64 + rank
+            ## Random numbers (augmentation, dropout) are seeded per batch, so a resumed run
+            ## draws exactly what an uninterrupted one would have drawn.
+            seed_device(batch_seed, device)
+            if generator is not None:
+                generator.manual_seed(batch_seed)
+            lr = lr_at(step, total_steps, cfg.lr, cfg.schedule, cfg.warmup)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = data.batch(order[first : first + local_batch], augment, generator)
+            with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
+                logits = model(x)  # 1. forward: (B, classes)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
+            loss.backward()  # 3. backward: d loss / d every weight
+            optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
+            optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
+            if average is not None:
+                average.update_parameters(model)  # the running average of the weights moves towards them
+            step += 1
+            ## The sums stay on the device: reading a number back (loss.item()) would make the CPU
+            ## wait for the GPU after every step; this waits once per step row instead.
+            window = {
+                "window_loss": tally["window_loss"] + loss.detach() * len(y),
+                "window_correct": tally["window_correct"] + (logits.argmax(1) == y).sum(),
+                "window_seen": tally["window_seen"] + len(y),
+            }
+            row_due = is_row_step(b + 1, batches, every)
+            if row_due:
+                window = _step_row(tally, window, step, lr, on_step)
+            ## one update: Ctrl-C finds this batch counted everywhere or nowhere (a step row written
+            ## for it but not counted is written again after the resume, never twice)
+            tally.update(batch=b + 1, seconds=time.perf_counter() - start, **window)
+            if row_due:
+                seen = tally["seen"]
+                bar.update(seen, loss=tally["loss_sum"] / seen, acc=tally["correct"] / seen)
+            elif b % 20 == 0:
+                bar.update(tally["seen"] + tally["window_seen"])
+            interrupt.check()
     seen = tally["seen"]
     stats = {
         "loss": tally["loss_sum"] / max(1, seen),

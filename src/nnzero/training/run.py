@@ -87,7 +87,7 @@ def _fit(
     if where.world > 1:
         distributed.check_batch(train.batch_size, where.world)
     train = replace(train, "train", world_size=where.world)
-    tmp, run_dir = _run_folder(data, model, name, runs_dir, resume, dry_run, where)
+    tmp, run_dir = run_folder(data, model, name, runs_dir, resume, dry_run, where)
     speak(describe(data, model, train))
     _say_distributed(speak, where, train)
     on_features = on_features if where.world == 1 else None
@@ -113,13 +113,10 @@ def _fit(
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    if dry_run:
-        run.dir = run.checkpoint = None
-        run.metrics |= {"run_dir": None, "checkpoint": None, "dry_run": True}
-    return run
+    return run.without_folder() if dry_run else run
 
 
-def _run_folder(data, model, name, runs_dir, resume, dry_run, where) -> tuple[Path | None, Path | None]:
+def run_folder(data, model, name, runs_dir, resume, dry_run, where) -> tuple[Path | None, Path | None]:
     """(a temporary folder to remove afterwards, the run folder): a dry run writes only into the first."""
     if dry_run:
         if not where.is_main:

@@ -154,7 +154,14 @@ def _long_schedule(entry, epochs: int, settings: dict, given_sets: dict[str, dic
 
 def describe(data: DataConfig, model: ModelConfig, train: TrainConfig) -> str:
     """The line a run prints first: every setting that differs from the defaults."""
-    changed = {**overridden(data), **overridden(train), "model": model.name, **model_options(model)}
+    committee = {k: v for k, v in overridden(model).items() if k in ("members", "tta")}
+    changed = {
+        **overridden(data),
+        **overridden(train),
+        "model": model.name,
+        **model_options(model),
+        **committee,
+    }
     return tr("settings (differing from defaults): ", "设置 (与默认值不同的): ") + ", ".join(
         f"{k}={v}" for k, v in changed.items()
     )

@@ -71,6 +71,9 @@ class Trainer:
     ):
         self.data_cfg, self.train_cfg = data_cfg, train_cfg
         self.run_dir, self.say, self.progress, self.dry_run = run_dir, say, progress, dry_run
+        self.resume_hint = (
+            run_dir  # the folder Ctrl-C's message says to --resume (a committee's, for a member)
+        )
         self.rank, self.world, self.is_main = rank, world, rank == 0
         self.device = distributed.local_device(pick_device(train_cfg.device))  # distributed: cuda:LOCAL_RANK
         self.train_cfg = train_cfg = self._resolve_precision(train_cfg)
@@ -220,7 +223,7 @@ class Trainer:
                         "interrupted: saved {path}; continue with --resume {run}",
                         "已中断: 已保存 {path}; 用 --resume {run} 继续",
                         path=self.run_dir / "last.pt",
-                        run=self.run_dir,
+                        run=self.resume_hint,
                     )
                 )
             raise

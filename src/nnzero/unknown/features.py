@@ -30,9 +30,13 @@ def classifier_layer(model: nn.Module) -> nn.Linear:
 def collecting_features(model: nn.Module):
     """Within the block, every forward pass appends the last layer's input (n, D) to the yielded list."""
     seen: list[torch.Tensor] = []
+    ## a model that runs several views of each picture in one batch (test-time shifts, the picture
+    ## itself first) says how many: only the picture's own rows are kept
+    views = getattr(model, "views", 1)
 
     def keep(_module, inputs):
-        seen.append(inputs[0].detach().flatten(1).float())
+        x = inputs[0].detach().unflatten(0, (views, -1))[0]  # (n, ...): no fixed batch size in an export
+        seen.append(x.flatten(1).float())
 
     hook = classifier_layer(model).register_forward_pre_hook(keep)
     try:
