@@ -13,7 +13,6 @@ from pathlib import Path
 
 from nnzero.callbacks.runlog import read_rows
 from nnzero.callbacks.steps import read_steps
-from nnzero.committee.record import read_members
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -105,7 +104,10 @@ def read_run(run_dir: str | Path) -> RunInfo:
     info = RunInfo(run_dir, rows=read_rows(run_dir / "metrics.csv"), steps=read_steps(run_dir / "steps.csv"))
     info.config = _json(run_dir / "config.json") or {}
     info.eval = _json(run_dir / "eval" / "metrics.json")
-    info.members = read_members(run_dir)
+    if (run_dir / "members.csv").exists():  # a committee (nnzero.committee imports torch: only then)
+        from nnzero.committee.record import read_members
+
+        info.members = read_members(run_dir)
     if (run_dir / "best.pt").exists():
         from nnzero.errors import CheckpointError
         from nnzero.training.checkpoint import load_checkpoint
