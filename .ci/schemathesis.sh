@@ -61,8 +61,9 @@ for digit in (0, 1):
             headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": "Bearer fuzz-token"})
         urllib.request.urlopen(request, timeout=30).read()
 PY
-timeout 300 st run "http://127.0.0.1:$tport/openapi.json" --checks all --exclude-checks positive_data_acceptance \
-  --include-path-regex '^/api/teach' -H "Authorization: Bearer fuzz-token" \
+# A Train call fits a head on EfficientNet-Lite0 features (seconds, more on a busy machine): wait for it.
+timeout 480 st run "http://127.0.0.1:$tport/openapi.json" --checks all --exclude-checks positive_data_acceptance \
+  --include-path-regex '^/api/teach' -H "Authorization: Bearer fuzz-token" --request-timeout 120 --max-response-time 120 \
   --max-examples "${NNZERO_FUZZ_EXAMPLES:-100}" --workers 2 --seed 22 --max-failures 20 || status=$?
 
 for log in "$work/server.log" "$work/teach.log"; do

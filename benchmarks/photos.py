@@ -5,7 +5,10 @@
     python benchmarks/photos.py --quick                          # 20 photos a class: checks the script only
     python benchmarks/photos.py --only-fine-tune --append        # only the fine-tuned rows, kept beside the rest
 
-Each row is one whole `nnzero train photos --json` command, its wall time measured from outside:
+Each row is one whole `nnzero train photos --json` command, its wall time measured from outside
+(model "default": no --model and no --fine-tune, the command as a user first runs it; its row
+records what it chose for the folder and why, and with --submit a cats/dogs default is followed
+by `nnzero submit --tta` on its held-out photos, linked into a folder of their own):
 "cold" starts from an empty cache (decoding the photos and computing every feature is part of
 it), "warm" is a second run with other head settings (--seed 1: another validation split, so
 other L2 and temperature) on the cached features. Accuracy and log-loss are on the held-out
@@ -79,15 +82,23 @@ def photos_for(name: str, quick: bool, root: Path) -> Path:
 
 
 def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: str, *extra: str) -> dict:
-    cmd = nnzero("train", "photos", "--data-dir", str(data), "--model", model, "--runs-dir", str(runs))
+    """One whole `nnzero train photos` command; ``model`` "default": no --model, no --fine-tune (the
+    default backbone, and the default's own choice of fine-tuning, recorded with its reasons)."""
+    cmd = nnzero("train", "photos", "--data-dir", str(data), "--runs-dir", str(runs))
+    cmd += [] if model == "default" else ["--model", model]
     result = run_json(
         cmd + ["--name", f"{name}-{model}-{run}", "--json", *extra], env={"NNZERO_CACHE_DIR": str(cache)}
     )
     feats, tuned = result["features"], result.get("fine_tune") or {}
+    params = feats["params"].get("members", [feats["params"]])  # efficientnet_lite012: one per backbone
+    backbone = "+".join(p["backbone"].removeprefix("efficientnet_") for p in params)
     return {
         "data": name,
-        "model": model,
+        "model": model if model != "default" else f"default ({backbone})",
         "run": run,
+        "choice": result.get("choice"),
+        "precision": params[0].get("precision", "fp32"),
+        "checkpoint": result.get("checkpoint"),
         "acc": result.get("test_accuracy"),
         "logloss": result.get("test_loss"),
         "acc tta": result.get("test_accuracy_tta"),
@@ -103,6 +114,39 @@ def train_row(name: str, data: Path, model: str, cache: Path, runs: Path, run: s
         "calibration": result["calibration"],
         "val_accuracy": result.get("val_accuracy"),
         "l2_grid": result.get("l2_grid"),
+    }
+
+
+def held_out_folder(data: Path, root: Path) -> Path:
+    """Links to the photos every `nnzero train photos` run on ``data`` holds out (its test photos)."""
+    import numpy as np
+
+    from nnzero.datasets.bursts import burst_groups
+    from nnzero.datasets.layouts import find_photos
+    from nnzero.datasets.photos import held_out_mask
+
+    listing = find_photos(data)
+    groups = burst_groups(list(listing.files))  # frames of one capture burst are held out together
+    mask = held_out_mask(np.asarray(listing.labels), np.asarray(listing.held_out, bool), groups)
+    root.mkdir(parents=True)
+    for f in np.asarray(listing.files)[mask]:
+        (root / Path(f).name).symlink_to(Path(listing.root) / f)
+    return root
+
+
+def submit_row(name: str, checkpoint: str, data: Path, tmp: Path) -> dict:
+    """`nnzero submit --tta` of a run's checkpoint on its held-out photos (labelled: log-loss and accuracy)."""
+    folder = held_out_folder(data, tmp / f"held-out-{name}")
+    cmd = nnzero("submit", checkpoint, str(folder), "--tta", "--out", str(tmp / f"{name}.csv"), "--json")
+    result = run_json(cmd)
+    return {
+        "data": name,
+        "model": "`nnzero submit --tta` of the default",
+        "run": f"{result['rows']} held-out photos",
+        "acc tta": result["accuracy"],
+        "submit logloss": result["log_loss"],
+        "wall s": result["wall_seconds"],
+        "precision": result.get("precision"),
     }
 
 
@@ -163,7 +207,12 @@ def main() -> int:
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-cache rows")
     ap.add_argument("--skip-lenet", action="store_true")
     ap.add_argument(
-        "--fine-tune", type=int, default=5, metavar="EPOCHS", help="epochs of the fine-tuned rows (0: none)"
+        "--fine-tune", type=int, default=8, metavar="EPOCHS", help="epochs of the fine-tuned rows (0: none)"
+    )
+    ap.add_argument(
+        "--submit",
+        action="store_true",
+        help="after a cold cats/dogs row: `nnzero submit --tta` on its test photos",
     )
     ap.add_argument("--only-fine-tune", action="store_true", help="skip the frozen rows")
     ap.add_argument(
@@ -191,6 +240,9 @@ def main() -> int:
                 if not args.only_fine_tune:
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "cold"))
                     print_table(rows[-1:], COLUMNS)
+                    if args.submit and name == "catsdogs":
+                        rows.append(submit_row(name, rows[-1]["checkpoint"], data, tmp / model))
+                        print_table(rows[-1:], COLUMNS)
                 if not (args.no_warm or args.only_fine_tune):
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "warm", "--seed", "1"))
                 if args.fine_tune:

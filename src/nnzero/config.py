@@ -19,7 +19,7 @@ from nnzero.i18n import tr
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos
+    dataset: str = "mnist"  # mnist | fashion-mnist | imagefolder | catsdogs | photos | fsdd | sounds
     data_dir: str | None = None  # None: MNIST's copy shipped inside the package
     val_fraction: float = 0.1  # share of the training set held out for validation
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
@@ -28,6 +28,15 @@ class DataConfig:
     ## seeds the validation split (and --limit's subset); None: train.seed. A committee's members
     ## share their committee's split, so that it can be validated on images none of them saw
     split_seed: int | None = None
+    ## sound sets (fsdd, sounds; docs/sound.md): which clips are the test set: auto | takes | speaker | speaker:NAME
+    split: str = "auto"
+    ## sound: seconds of sound in one picture (None: 1.5 for fsdd; for sounds, from the clips' lengths)
+    clip_seconds: float | None = None
+    sample_rate: int | None = None  # sound: clips are resampled to this (None: 8000 fsdd, 16000 sounds)
+    synthetic: int = 0  # fsdd: also train on the digits said by this many espeak-ng voices
+    ## photos, augmented: train on random crops of this side (validation and test photos stay at
+    ## image_size); None: crops at image_size
+    crop_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +89,10 @@ class TrainConfig:
     ## that a run has 50-125 rows (1, 2, 5, 10, 20, 50, ... steps); config.json records the choice
     log_every: int = 0
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
-    ## epochs (kept only if validation log-loss improves); 0: the head alone (docs/photos.md)
-    fine_tune: int = 0
-    fine_tune_blocks: int = (
-        1  # the backbone's last blocks that learn (with its 1x1 head conv): 1 = the last stage
-    )
+    ## epochs (kept only if validation log-loss improves); 0: the head alone; None: the run chooses
+    ## 0 or 8 for the folder (transfer/recipe.py) and config.json records the choice and why
+    fine_tune: int | None = None
+    fine_tune_blocks: int = 2  # the backbone's last blocks that learn (with its 1x1 head conv)
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)
     ## answer "unknown" below a similarity to the known pictures that keeps this share of them answered
     ## (nnzero.unknown, benchmarks/unknown.py); 0: the checkpoint never says unknown
@@ -94,8 +102,9 @@ class TrainConfig:
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+RECORDS = ("choice",)  # config.json keys that record what a run chose and why: not settings, not read back
 CHOICES = {
-    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos"),
+    ("data", "dataset"): ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos", "fsdd", "sounds"),
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
     ("train", "precision"): ("fp32", "bf16", "auto"),
@@ -123,6 +132,10 @@ RANGES = {
     ("data", "image_size"): (1, None, True),
     ("data", "split_seed"): (0, None, True),
     ("model", "members"): (1, None, True),
+    ("data", "clip_seconds"): (0.05, 60.0, True),
+    ("data", "sample_rate"): (4000, 96000, True),
+    ("data", "synthetic"): (0, 2000, True),
+    ("data", "crop_size"): (8, None, True),
 }
 
 
@@ -223,7 +236,7 @@ def to_dict(**sections) -> dict:
 
 def from_dict(raw: dict) -> dict:
     """{'data': DataConfig, 'model': ModelConfig, 'train': TrainConfig} from a saved config.json."""
-    unknown = set(raw) - set(SECTIONS)
+    unknown = set(raw) - set(SECTIONS) - set(RECORDS)
     if unknown:
         raise NnzeroError(f"unknown config sections: {', '.join(sorted(unknown))}")
     return {name: replace(cls(), name, **raw.get(name, {})) for name, cls in SECTIONS.items()}

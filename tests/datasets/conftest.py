@@ -123,3 +123,14 @@ def mirror(mnist_dir):
     server = MirrorServer(mnist_dir)
     yield server
     server.close()
+
+
+@pytest.fixture
+def fsdd_mirror():
+    """The mirror server over FSDD's real recordings (../shared/data/fsdd/recordings)."""
+    found = _shared("data/fsdd/recordings")
+    if found is None:
+        pytest.skip("../shared/data/fsdd/recordings not found beside the repo")
+    server = MirrorServer(found)
+    yield server
+    server.close()

@@ -24,16 +24,21 @@ def _inspect_json(capsys, checkpoint, image, out) -> dict:
 
 
 def _conv_shapes(model, shape) -> list[list[int]]:
-    """The oracle: output shapes of every Conv2d (subclasses too, e.g. EfficientNet's same-padding conv)."""
-    shapes, hooks = [], []
+    """The oracle: output shapes of every Conv2d (subclasses too, e.g. EfficientNet's same-padding conv),
+    each the first time it runs (soundcnn runs its layers once per pitch warp in evaluation)."""
+    shapes, hooks = {}, []
     for module in model.modules():
         if isinstance(module, torch.nn.Conv2d):
-            hooks.append(module.register_forward_hook(lambda m, i, out: shapes.append(list(out.shape[1:]))))
+
+            def keep(m, _inputs, out):
+                shapes.setdefault(id(m), list(out.shape[1:]))  # returns None: the output stays as it is
+
+            hooks.append(module.register_forward_hook(keep))
     with torch.no_grad():
         model(torch.zeros(1, *shape))
     for h in hooks:
         h.remove()
-    return shapes
+    return list(shapes.values())
 
 
 @pytest.mark.slow  # trained_runs trains two models (about 10 s)

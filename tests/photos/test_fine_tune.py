@@ -74,7 +74,7 @@ def test_fine_tuned_checkpoint_scores_the_same_test_photos_as_the_frozen_run(
     tmp_path,
 ):
     data = flower_folder(tmp_path / "data", flower_names, 16, offset=60)
-    frozen = _train(data, tmp_path / "runs", "frozen", "--val-fraction", "0.25")
+    frozen = _train(data, tmp_path / "runs", "frozen", "--val-fraction", "0.25", "--fine-tune", "0")
     tuned = _train(
         data, tmp_path / "runs", "tuned", "--val-fraction", "0.25", "--fine-tune", "3",
         "--set", "train.fine_tune_lr=3e-3",
@@ -109,7 +109,7 @@ def test_fine_tune_dry_run_and_the_flag_without_a_number(flower_names, tmp_path)
     data = flower_folder(tmp_path / "data", flower_names, 10)
     result = _train(data, tmp_path / "runs", "dry", "--fine-tune", "--dry-run")
     assert result["dry_run"] and result["checkpoint"] is None
-    assert result["fine_tune"]["epochs"] == 5  # --fine-tune alone: 5 epochs
+    assert result["fine_tune"]["epochs"] == 8 and result["fine_tune"]["blocks"] == 2  # --fine-tune alone
     assert not (tmp_path / "runs" / "dry").exists()
 
 
@@ -129,9 +129,10 @@ def test_the_library_and_the_command_share_the_setting():
 
     _, _, train = resolve_settings("photos", fine_tune=4, sets=["train.fine_tune_blocks=2"])
     assert (train.fine_tune, train.fine_tune_blocks, train.fine_tune_lr) == (4, 2, 3e-4)
-    assert resolve_settings("photos")[2].fine_tune == 0  # the head alone unless asked
+    assert resolve_settings("photos")[2].fine_tune is None  # unset: the run chooses (transfer/recipe.py)
+    assert resolve_settings("photos", fine_tune=0)[2].fine_tune == 0  # the head alone, as asked
     parse = build_parser().parse_args
-    assert parse(["train", "photos", "--fine-tune"]).fine_tune == 5
+    assert parse(["train", "photos", "--fine-tune"]).fine_tune == 8
     assert parse(["train", "photos", "--fine-tune", "2"]).fine_tune == 2
 
 

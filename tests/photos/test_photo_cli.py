@@ -59,3 +59,16 @@ def test_dry_runs_take_seconds_and_write_nothing(kaggle_subset, tmp_path, capsys
     )
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["dry_run"] and result["checkpoint"] is None and not runs.exists()
+
+
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
+def test_evaluate_on_a_folder_with_other_classes_says_so(trained, photos_dir, photo_names, tmp_path, capsys):
+    """A folder that gained a class since the run (a Teach project, a student's folder) is refused by name."""
+    from .conftest import link
+
+    for c in ("cat", "dog", "horse"):  # the "horses" are cats: only the folder names matter here
+        for f in photo_names["cat" if c == "horse" else c][600:604]:
+            link(photos_dir / f, tmp_path / "three" / c / f)
+    assert main(["evaluate", str(trained), "--data-dir", str(tmp_path / "three"), "--json"]) != 0
+    message = capsys.readouterr().err
+    assert "cat, dog, horse" in message and "are not the checkpoint's (cat, dog)" in message

@@ -287,3 +287,11 @@ def test_the_schema_documents_the_teach_routes_and_their_token(teach):
     assert "security" not in spec["paths"]["/api/teach"]["get"]
     assert client.get("/api/views").json()[0]["name"] == "teach"
     assert client.get("/static/views/teach.js").status_code == 200
+
+
+def test_a_wrong_method_is_told_every_method_the_path_has(teach, daisies):
+    client, _ = teach
+    (example,) = add(client, "daisy", daisies[:1]).json()["ids"]
+    answer = client.put(f"/api/teach/examples/{example}")  # GET and DELETE are two routes of one path
+    assert answer.status_code == 405 and answer.headers["allow"] == "DELETE, GET"
+    assert client.put("/api/teach").headers["allow"] == "GET"

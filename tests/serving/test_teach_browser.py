@@ -158,6 +158,9 @@ def test_two_cameras_and_a_phone_teach_one_project(browser, flowers_and_weights,
         assert len(answers) >= 3 and set(answers) == {200}, answers  # it keeps answering, several a second
 
         save_screenshot(roses_page, tmp_path / "teach_page.png")
+        roses_page.click("#lang")  # the same page in Chinese: docs/teach.zh-CN.md shows it
+        expect(roses_page.locator("#train")).to_have_text("训练")
+        save_screenshot(roses_page, tmp_path / "teach_page.zh-CN.png")
         expect(roses_page.locator("#no-token")).to_be_hidden()
         visitor = browser.new_page(locale="en-US")  # the address without its token: it may look, not write
         visitor.goto(f"{url}/#teach")

@@ -70,6 +70,12 @@ def test_features_were_ready_before_train_so_it_only_fits_the_head(trained):
     }  # the twin: same bytes
     config = json.loads((Path(result["run_dir"]) / "config.json").read_text())  # a normal run folder
     assert config["data"]["data_dir"] == str(teacher.root) and config["data"]["val_fraction"] == 0.2
+    ## the head alone on the worker's float32 features: the photos default's choice does not apply
+    assert (
+        config["train"]["fine_tune"] == 0
+        and config["train"]["precision"] == "fp32"
+        and "choice" not in config
+    )
     import torch
 
     metrics = torch.load(result["checkpoint"], weights_only=True)["metrics"]
@@ -139,8 +145,8 @@ def test_reopening_the_project_brings_it_back(trained):
         project = again.get("/api/teach").json()
         assert project["model"] == "flowers" and project["last"]["run"] == result["run"]
         assert [(c["name"], c["count"]) for c in project["classes"]] == [
-            ("daisy", 13),
-            ("dandelion", 12),
+            ("daisy", 17),  # 16 and the near twin
+            ("dandelion", 16),
             ("roses", 8),
         ]
         p = photos("dandelion", 130, 1)[0]
@@ -201,6 +207,36 @@ def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
     assert answers[0].status_code == 200, answers[0].text
     assert answers[0].json()["run"] != trained[2]["run"]  # a new run folder; the first is kept
     assert client.get("/api/teach").json()["last"]["run"] == answers[0].json()["run"]
+
+
+def test_a_class_added_while_it_trains_is_kept_and_the_answer_says_why_it_is_unscored(trained, monkeypatch):
+    client, teacher, _, _, _ = trained
+    from nnzero.transfer import fit
+
+    release, real = threading.Event(), fit.fit_head
+
+    def slow_head(*args, **kwargs):
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fit, "fit_head", slow_head)
+    answers = []
+    first = threading.Thread(target=lambda: answers.append(client.post("/api/teach/train", headers=AUTH)))
+    first.start()
+    deadline = time.time() + 60
+    while not client.get("/api/teach").json()["training"]["running"] and time.time() < deadline:
+        time.sleep(0.05)
+    upload(client, "tulips", photos("tulips", 0, 3))  # a new class folder, while the run reads the old ones
+    release.set()
+    first.join(120)
+    try:
+        assert answers[0].status_code == 200, answers[0].text
+        result = answers[0].json()
+        assert result["classes"] == ["daisy", "dandelion", "roses"] and result["confusion_matrix"] == []
+        assert "changed" in {w["kind"] for w in result["warnings"]}
+        assert teacher.project.counts()["tulips"] == 3  # what was added is kept for the next training
+    finally:
+        assert client.delete("/api/teach/classes/tulips", headers=AUTH).status_code == 200
 
 
 def test_teach_dry_run_goes_round_the_loop_on_a_copy(tmp_path, capsys):

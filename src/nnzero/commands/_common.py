@@ -75,6 +75,21 @@ def add_tta(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_precision(parser: argparse.ArgumentParser) -> None:
+    """--precision for the commands that run a trained network (predict, submit, serve, teach)."""
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "auto"),
+        default="auto",
+        help=tr(
+            "auto (default): bfloat16 for photo models on a CPU or GPU with bfloat16 hardware, float32 "
+            "otherwise; bf16: bfloat16 anyway (slower without that hardware); fp32: float32",
+            "auto (默认): 照片模型在有 bfloat16 硬件的 CPU 或 GPU 上用 bfloat16, 否则用 float32; "
+            "bf16: 总是用 bfloat16 (没有该硬件时更慢); fp32: float32",
+        ),
+    )
+
+
 def add_log_every(p) -> None:
     """--log-every: both engines' train commands."""
     p.add_argument(

@@ -26,10 +26,18 @@ def register_train(inner) -> None:
             "nnzero scratch train mnist --model softmax",
             "nnzero scratch train mnist --model mlp --explain",
             "nnzero scratch train mnist --model lenet --name lenet-by-hand --json",
+            "nnzero scratch train fsdd --model lenet --data-dir data/fsdd",
         ],
         run_train,
     )
-    p.add_argument("dataset", choices=("mnist", "fashion-mnist"), help=tr("what to train on", "训练数据"))
+    p.add_argument(
+        "dataset",
+        choices=("mnist", "fashion-mnist", "fsdd"),
+        help=tr(
+            "what to train on (fsdd: spoken digits as 32x32 log-mel pictures)",
+            "训练数据 (fsdd: 以 32x32 对数梅尔图表示的英文数字语音)",
+        ),
+    )
     p.add_argument(
         "--model", choices=MODELS, default="mlp", help=tr("the network (default mlp)", "网络 (默认 mlp)")
     )
@@ -56,7 +64,11 @@ def register_train(inner) -> None:
         "--limit", type=int, help=tr("use only the first N training images", "只用前 N 张训练图像")
     )
     p.add_argument(
-        "--data-dir", help=tr("folder with the IDX files (MNIST: the shipped copy)", "IDX 文件所在目录")
+        "--data-dir",
+        help=tr(
+            "folder with the IDX files (MNIST: the shipped copy), or FSDD's folder",
+            "IDX 文件所在目录 (MNIST: 使用自带的数据), 或 FSDD 的目录",
+        ),
     )
     add_log_every(p)
     p.add_argument("--name", help=tr("run folder name (default dataset-scratch-model-time)", "运行目录名"))

@@ -2,6 +2,7 @@
 
 nnzero data fetch mnist --to data/mnist
 nnzero data fetch fashion-mnist --to data/fashion --mirror https://my.mirror/fashion/
+nnzero data fetch fsdd --to data/fsdd          # spoken digits: 2,500 recordings, md5-checked
 nnzero data export mnist --to mnist_images
 nnzero data export fashion-mnist --data-dir data/fashion --to fashion_images --limit 1000
 nnzero data info mnist_images
@@ -42,17 +43,18 @@ def _register_fetch(actions) -> None:
     f = add_command(
         actions,
         "fetch",
-        "download MNIST or Fashion-MNIST from the public mirrors, md5-checked",
-        "从公共镜像下载 MNIST 或 Fashion-MNIST, 并校验 md5",
+        "download MNIST, Fashion-MNIST or FSDD (spoken digits) from the public mirrors, md5-checked",
+        "从公共镜像下载 MNIST、Fashion-MNIST 或 FSDD (英文数字语音), 并校验 md5",
         [
             "nnzero data fetch mnist --to data/mnist",
+            "nnzero data fetch fsdd --to data/fsdd",
             "nnzero data fetch mnist --to data/mnist --mirror http://127.0.0.1:8000/mnist/",
             "NNZERO_MNIST_MIRRORS=https://a/,https://b/ nnzero data fetch mnist --to data/mnist",
             "nnzero data fetch fashion-mnist --to data/fashion --dry-run",
         ],
         run_fetch,
     )
-    f.add_argument("dataset", choices=list(KNOWN))
+    f.add_argument("dataset", choices=[*KNOWN, "fsdd"])
     f.add_argument(
         "--to", required=True, metavar="DIR", help=tr("folder to put the files in", "保存文件的文件夹")
     )
@@ -62,8 +64,8 @@ def _register_fetch(actions) -> None:
         metavar="URL",
         help=tr(
             "base URL to try (repeat for several, tried in order; default: the data set's "
-            "mirrors, or NNZERO_MNIST_MIRRORS)",
-            "要尝试的镜像地址 (可重复, 按顺序尝试; 默认: 数据集自带的镜像或 NNZERO_MNIST_MIRRORS)",
+            "mirrors, or NNZERO_MNIST_MIRRORS, NNZERO_FSDD_MIRRORS, ...)",
+            "要尝试的镜像地址 (可重复, 按顺序尝试; 默认: 数据集自带的镜像或 NNZERO_MNIST_MIRRORS、NNZERO_FSDD_MIRRORS 等)",
         ),
     )
     f.add_argument(
@@ -156,6 +158,10 @@ def run_fetch(args) -> int:
     from nnzero.datasets.download import env_mirrors, fetch_dataset, planned_files
     from nnzero.datasets.mnist import load_arrays
 
+    if args.dataset == "fsdd":
+        from nnzero.commands._data_fsdd import run_fetch_fsdd
+
+        return run_fetch_fsdd(args)
     ds = KNOWN[args.dataset]
     mirrors = args.mirror or env_mirrors(args.dataset) or list(ds.mirrors)
     folder = Path(args.to)

@@ -5,6 +5,7 @@ nnzero lesson neuron --lang zh         # 今天加班吗? writes ./lesson-neuron
 nnzero lesson softmax --out figures/
 nnzero lesson conv --index 0 --json    # another MNIST digit; the key numbers as JSON
 nnzero lesson all --out lessons/       # every lesson, every picture
+nnzero lesson sound --file my_clip.wav # a sound is a picture too: your own recording
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def register(sub) -> None:
             "nnzero lesson softmax --out figures/",
             "nnzero lesson conv --index 0 --json",
             "nnzero lesson all --out lessons/",
+            "nnzero lesson sound --file data/fsdd/recordings/7_jackson_32.wav",
         ],
         run,
     )
@@ -69,8 +71,24 @@ def register(sub) -> None:
             "仅用于 conv: 使用第几张 MNIST 测试图像 (默认 4, 一个 4)",
         ),
     )
+    p.add_argument(
+        "--file",
+        metavar="SOUND",
+        help=tr(
+            "sound only: a recording (WAV, FLAC, OGG, MP3) instead of the synthesised vowel",
+            "仅用于 sound: 用一段录音 (WAV、FLAC、OGG、MP3) 代替合成的元音",
+        ),
+    )
     add_json(p)
     add_dry_run(p)
+
+
+def _options(name: str, args) -> dict:
+    if name == "conv" and args.index is not None:
+        return {"index": args.index}
+    if name == "sound" and args.file is not None:
+        return {"file": args.file}
+    return {}
 
 
 def _list_topics(args) -> int:
@@ -98,13 +116,14 @@ def run(args) -> int:
     names = list(TOPICS) if args.topic == "all" else [args.topic]
     if args.index is not None and "conv" not in names:
         raise NnzeroError(tr("--index is for the conv lesson only", "--index 只用于 conv 课程"))
+    if args.file is not None and "sound" not in names:
+        raise NnzeroError(tr("--file is for the sound lesson only", "--file 只用于 sound 课程"))
     reports = []
     with tempfile.TemporaryDirectory(prefix="nnzero-lesson-") as scratch:
         ## --dry-run draws every figure too (they take seconds) but into a folder that is then deleted.
         out = Path(scratch) if args.dry_run else args.out
         for name in names:
-            options = {"index": args.index} if name == "conv" and args.index is not None else {}
-            done = run_lesson(name, out, **options)
+            done = run_lesson(name, out, **_options(name, args))
             reports.append(
                 {
                     "topic": name,

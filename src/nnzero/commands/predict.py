@@ -1,7 +1,8 @@
-"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...),
+"""`nnzero predict`: the top classes for your own pictures (a photo of a handwritten digit, a pet...) or sounds,
 or "unknown" when a picture is none of them; and what the pretrained network itself recognises (--imagenet).
 
 nnzero predict runs/NAME/best.pt my_digit.jpg another.png
+nnzero predict runs/fsdd-soundcnn/best.pt my_seven.wav song.mp3   # a sound model: WAV, FLAC, OGG, MP3
 nnzero predict runs/NAME/best.pt photos/*.jpg --json --top 2
 nnzero predict runs/NAME/best.pt digit.jpg --save-input seen.png   # what the network saw
 nnzero predict runs/NAME/best.pt cat.jpg --no-unknown               # always name one of the classes
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, add_tta, emit_json
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, add_tta, emit_json, say
 from nnzero.i18n import lang, tr
 
 
@@ -31,7 +32,9 @@ def register(sub) -> None:
             "nnzero predict runs/NAME/best.pt my_digit.jpg --tta shifts   # averaged over 1-pixel shifts",
             "nnzero predict runs/NAME/best.pt my_photo.jpg --imagenet    # and the backbone's ImageNet classes",
             "nnzero predict --imagenet my_photo.jpg                      # what the pretrained network sees",
+            "nnzero predict runs/pets/best.pt my_pet.jpg --precision bf16",
             "nnzero predict runs/NAME/onnx/model.onnx my_digit.jpg       # an export (nnzero export)",
+            "nnzero predict runs/SOUND_RUN/best.pt my_clip.wav --save-input heard.png",
         ],
         run,
     )
@@ -43,7 +46,14 @@ def register(sub) -> None:
             "`nnzero train` 得到的 .pt 文件 (使用 --imagenet 时可省略), 或 `nnzero export` 得到的 model.onnx",
         ),
     )
-    p.add_argument("images", nargs="*", help=tr("image files (JPEG, PNG, ...)", "图像文件 (JPEG、PNG 等)"))
+    p.add_argument(
+        "images",
+        nargs="*",
+        help=tr(
+            "image files (JPEG, PNG, ...), or sound files (WAV, FLAC, OGG, MP3) for a sound model",
+            "图像文件 (JPEG、PNG 等), 声音模型则为声音文件 (WAV、FLAC、OGG、MP3)",
+        ),
+    )
     p.add_argument("--top", type=int, default=3, help=tr("how many classes to show", "显示前几个类别"))
     p.add_argument(
         "--no-unknown",
@@ -76,6 +86,7 @@ def register(sub) -> None:
     )
     p.add_argument("--device", default="auto")
     add_tta(p)
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -87,12 +98,13 @@ def run(args) -> int:
     if not images:
         raise NnzeroError(tr("no image files given", "没有给出图像文件"))
     prepared, errors = predictor.prepare_files(images)
-    batch = np.stack(list(prepared.values())) if prepared else None
     imagenet = args.top if args.imagenet else 0
-    answers = predictor.answer(batch, args.top, not args.no_unknown, imagenet) if prepared else []
-    results = dict(zip(prepared, answers))
+    results = predictor.answer_files(prepared, args.top, not args.no_unknown, imagenet)
     if args.save_input and prepared and not args.dry_run:
-        _save_input(next(iter(prepared.values())), Path(args.save_input))
+        first = next(iter(prepared.values()))
+        _save_input(first[0] if predictor.is_sound else first, Path(args.save_input))
+    if predictor.is_sound and not args.json:
+        _say_windows(prepared, predictor.spec["audio"])
     for name in images:
         if name in errors:
             line = {"file": name, "error": errors[name]}
@@ -104,6 +116,21 @@ def run(args) -> int:
         else:
             print(_text_line(name, answer, imagenet_only, predictor))
     return 1 if errors and not prepared else 0
+
+
+def _say_windows(prepared: dict, audio: dict) -> None:
+    """Long clips are judged window by window: say so, with how many windows each clip gave."""
+    long = {name: len(p) for name, p in prepared.items() if len(p) > 1}
+    if long:
+        print(
+            tr(
+                "clips longer than {s:g} s are cut into windows, half overlapping, and their probabilities "
+                "averaged: {w}",
+                "长于 {s:g} 秒的片段被切成一半重叠的窗口, 概率取平均: {w}",
+                s=audio["seconds"],
+                w=", ".join(f"{name} ({n})" for name, n in long.items()),
+            )
+        )
 
 
 def _predictor(args):
@@ -126,15 +153,19 @@ def _predictor(args):
     from nnzero.inference import load
     from nnzero.inference.predictor import Predictor
 
+    def note(message: str) -> None:  # the precision's note (on stderr under --json)
+        say(args, message)
+
     if args.imagenet and not (path.suffix == ".pt" or path.is_dir()):
         from nnzero.models.imagenet import imagenet_checkpoint
 
         return (
-            Predictor(imagenet_checkpoint(args.backbone), args.device),
+            Predictor(imagenet_checkpoint(args.backbone), args.device, args.precision, note),
             [args.checkpoint, *args.images],
             True,
         )
-    return load(args.checkpoint, device=args.device, tta=args.tta), list(args.images), False
+    predictor = load(args.checkpoint, device=args.device, precision=args.precision, say=note, tta=args.tta)
+    return predictor, list(args.images), False
 
 
 def _json_line(name: str, answer: dict, imagenet_only: bool) -> dict:

@@ -14,7 +14,7 @@ import io
 import warnings
 from pathlib import Path
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -30,6 +30,7 @@ def register(sub) -> None:
             "nnzero serve --model runs/mnist/best.pt --model runs/catsdogs/best.pt --port 8080",
             "nnzero serve --model runs/NAME/best.pt --teach my_classes    # and the Teach view (nnzero teach)",
             "nnzero serve --model runs/NAME/best.pt --dry-run",
+            "nnzero serve --model runs/pets/best.pt --precision fp32",
         ],
         run,
     )
@@ -95,6 +96,7 @@ def add_server_options(p) -> None:
         default="cpu",
         help=tr("cpu (default), cuda, mps or auto", "cpu (默认), cuda, mps 或 auto"),
     )
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -124,7 +126,10 @@ def run(args) -> int:
     if not args.model:
         raise NnzeroError(_no_model_hint())
     uvicorn, create_app = web()
-    app = create_app(args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent)
+    app = create_app(
+        args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent,
+        precision=args.precision,
+    )  # fmt: skip
     list_models(args, app)
     if args.dry_run:
         result = check_app(app)

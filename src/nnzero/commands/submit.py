@@ -10,7 +10,7 @@ The work is ``nnzero.evaluation.submission.make_submission``; this parses, calls
 
 from __future__ import annotations
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, emit_json, say
+from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, emit_json, say
 from nnzero.i18n import tr
 
 
@@ -23,6 +23,7 @@ def register(sub) -> None:
         [
             "nnzero submit runs/NAME/best.pt ~/data/dogs-vs-cats/test1 --out submission.csv --tta",
             "nnzero submit runs/NAME/best.pt test1 --tta --json",
+            "nnzero submit runs/NAME/best.pt test1 --tta --precision fp32",
         ],
         run,
     )
@@ -56,6 +57,7 @@ def register(sub) -> None:
         help=tr("class whose probability is the label (default: dog)", "label 写哪个类别的概率 (默认 dog)"),
     )
     p.add_argument("--device", default="auto")
+    add_precision(p)
     add_json(p)
     add_dry_run(p)
 
@@ -72,8 +74,10 @@ def run(args) -> int:
         tta=args.tta,
         positive=args.positive,
         device=args.device,
+        precision=args.precision,
         dry_run=args.dry_run,
         quiet=args.json,
+        say=lambda m: say(args, m),
     )
     if result.get("repeated_ids"):
         say(

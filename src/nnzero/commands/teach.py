@@ -69,7 +69,7 @@ def serve_teach(args) -> int:
     teacher = Teacher(args.teach, backbone=args.backbone)
     app = create_app(
         args.model, device=args.device, threads=args.threads, max_concurrent=args.max_concurrent,
-        teach=teacher, token=token,
+        precision=args.precision, teach=teacher, token=token,
     )  # fmt: skip
     list_models(args, app)
     counts = teacher.project.counts()

@@ -1,4 +1,4 @@
-"""`nnzero train`: train a registered model on MNIST, Fashion-MNIST, an image folder or photos.
+"""`nnzero train`: train a registered model on MNIST, Fashion-MNIST, an image folder, photos or sounds.
 
 nnzero train mnist                                   # default fastcnn, one epoch, ~10 s on a laptop CPU
 nnzero train mnist --epochs 10                       # the same model on a longer schedule (lr 5e-3, augmented)
@@ -11,7 +11,12 @@ nnzero train mnist --dataset fashion-mnist --data-dir DIR
 nnzero train imagefolder --data-dir mnist_images --model mlp256
 nnzero train catsdogs --data-dir DIR                 # cats vs dogs photos, residual CNN from scratch
 nnzero train catsdogs --data-dir DIR --model efficientnet_lite0 --freeze-backbone
-nnzero train photos --data-dir DIR --fine-tune       # then train the last blocks for 5 epochs too
+nnzero train photos --data-dir DIR                   # chooses (and says why): 3 backbones up to 1,500 photos, else lite2
+nnzero train photos --data-dir DIR --fine-tune       # lite2: the head, then the last 2 blocks for 8 epochs, always
+nnzero train photos --data-dir DIR --precision bf16  # bfloat16 features (auto: where the CPU has bf16 hardware)
+nnzero train fsdd --data-dir DIR                     # spoken digits as log-mel pictures (docs/sound.md)
+nnzero train fsdd --data-dir DIR --split speaker:george   # test on a voice never heard in training
+nnzero train sounds --data-dir DIR                   # one folder of sound files per class
 nnzero train mnist --resume runs/NAME                # continue after Ctrl-C
 nnzero train mnist --dry-run                         # one batch, seconds, writes nothing
 nnzero train mnist --nproc 2                         # data-parallel, 2 processes (docs/distributed.md)
@@ -31,7 +36,8 @@ from nnzero.training.settings import DATASETS
 FLAGS = (
     "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay", "seed", "patience", "device",
     "label_smoothing", "data_dir", "val_fraction", "limit", "image_size", "augment", "pretrained",
-    "weights", "freeze_backbone", "fine_tune", "precision", "log_every", "members", "tta",
+    "weights", "freeze_backbone", "fine_tune", "precision", "log_every", "split", "clip_seconds",
+    "sample_rate", "members", "tta",
 )  # fmt: skip
 
 
@@ -50,7 +56,10 @@ def register(sub) -> None:
             "nnzero train imagefolder --data-dir mnist_images",
             "nnzero train catsdogs --data-dir ~/data/dogs-vs-cats/train --name pets",
             "nnzero train catsdogs --data-dir DIR --model efficientnet_lite0",
-            "nnzero train photos --data-dir ~/my_photos --fine-tune 3",
+            "nnzero train photos --data-dir ~/my_photos",
+            "nnzero train photos --data-dir ~/my_photos --fine-tune 0 --precision fp32",
+            "nnzero train fsdd --data-dir data/fsdd --split speaker:george",
+            "nnzero train sounds --data-dir ~/my_music_by_genre",
             "nnzero train mnist --resume runs/keras-mlp",
             "nnzero train mnist --nproc 2   # or: torchrun --nproc_per_node=2 -m nnzero train mnist",
         ],
@@ -69,13 +78,14 @@ def register(sub) -> None:
         "--model",
         help=tr(
             "registered model (see `nnzero models`); default fastcnn for mnist (one epoch, seconds), "
-            "cnn for fashion-mnist and imagefolder, resnet_small for catsdogs",
+            "cnn for fashion-mnist and imagefolder, resnet_small for catsdogs, soundcnn for fsdd and sounds",
             "已注册的模型 (见 `nnzero models`); mnist 默认 fastcnn (一轮, 几秒钟), "
-            "fashion-mnist 和 imagefolder 默认 cnn, catsdogs 默认 resnet_small",
+            "fashion-mnist 和 imagefolder 默认 cnn, catsdogs 默认 resnet_small, fsdd 和 sounds 默认 soundcnn",
         ),
     )
     _training_flags(p)
     _data_and_model_flags(p)
+    _sound_flags(p)
     _committee_flags(p)
     p.add_argument(
         "--set",
@@ -170,12 +180,13 @@ def _data_and_model_flags(p) -> None:
         "--precision",
         choices=CHOICES[("train", "precision")],
         help=tr(
-            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32): "
-            "~2x faster on CPUs with AVX-512 BF16 or AMX and on recent GPUs, slower elsewhere; "
-            "auto: bf16 where it is fast",
-            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32): "
-            "在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, 其他设备上反而更慢; "
-            "auto: 在快的设备上用 bf16",
+            "bf16: train in bfloat16 (autocast; weights, validation and test stay float32; photos on a "
+            "pretrained backbone: its features and fine-tuning too): ~2x faster on CPUs with AVX-512 BF16 "
+            "or AMX and on recent GPUs, slower elsewhere; auto: bf16 where it is fast (the default for "
+            "the pretrained photo backbones)",
+            "bf16: 用 bfloat16 训练 (autocast; 权重、验证和测试仍为 float32; 预训练骨干网络上的照片: "
+            "特征提取和微调也用 bf16): 在支持 AVX-512 BF16 或 AMX 的 CPU 和较新的 GPU 上约快 2 倍, "
+            "其他设备上反而更慢; auto: 在快的设备上用 bf16 (预训练照片骨干网络的默认值)",
         ),
     )
     p.add_argument(
@@ -190,7 +201,14 @@ def _data_and_model_flags(p) -> None:
         help=tr("share held out for validation (default 0.1)", "留作验证集的比例 (默认 0.1)"),
     )
     p.add_argument("--limit", type=int, help=tr("use only N training images", "只用 N 张训练图像"))
-    p.add_argument("--image-size", type=int, help=tr("resize images to this side", "图像缩放到的边长"))
+    p.add_argument(
+        "--image-size",
+        type=int,
+        help=tr(
+            "resize images to this side (sounds: mel bands and moments of the picture)",
+            "图像缩放到的边长 (声音: 图中的梅尔频带数和时刻数)",
+        ),
+    )
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
@@ -220,14 +238,50 @@ def _data_and_model_flags(p) -> None:
         "--fine-tune",
         type=int,
         nargs="?",
-        const=5,
+        const=8,
         metavar="EPOCHS",
         help=tr(
-            "photos, efficientnet_lite: after the head is fitted, train the backbone's last blocks for "
-            "EPOCHS more epochs (5 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X); "
-            "kept only if the validation log-loss improves",
-            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后几个块 EPOCHS 轮 (不写则为 5; "
-            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X); 仅当验证集对数损失降低时才保留",
+            "photos, efficientnet_lite: after the head is fitted, train the backbone's last 2 blocks for "
+            "EPOCHS more epochs (8 if not given; --set train.fine_tune_blocks=N, train.fine_tune_lr=X), "
+            "kept only if the validation log-loss improves; 0: the head alone; without --model: lite2. "
+            "Without the flag the run chooses for the folder and says why (docs/photos.md)",
+            "照片, efficientnet_lite: 拟合分类层之后, 再训练骨干网络的最后 2 个块 EPOCHS 轮 (不写则为 8; "
+            "--set train.fine_tune_blocks=N, train.fine_tune_lr=X), 仅当验证集对数损失降低时才保留; "
+            "0: 只训练分类层; 不指定 --model 时用 lite2。不加此选项时由程序根据文件夹自行选择并说明原因 "
+            "(docs/photos.zh-CN.md)",
+        ),
+    )
+
+
+def _sound_flags(p) -> None:
+    p.add_argument(
+        "--split",
+        metavar="HOW",
+        help=tr(
+            "fsdd, sounds: which clips are the test set: auto (a test/ folder; FSDD: takes 0-4), takes, "
+            "speaker (voices never heard in training) or speaker:NAME[,NAME]",
+            "fsdd、sounds: 哪些片段作测试集: auto (test/ 文件夹; FSDD: 第 0-4 次录音)、takes、"
+            "speaker (训练中从未听过的声音) 或 speaker:名字[,名字]",
+        ),
+    )
+    p.add_argument(
+        "--clip-seconds",
+        type=float,
+        metavar="S",
+        help=tr(
+            "fsdd, sounds: seconds of sound in one picture; longer clips are cut into windows whose "
+            "probabilities are averaged (default: 1.5 for fsdd, from the clips for sounds)",
+            "fsdd、sounds: 一张图包含的声音秒数; 更长的片段切成窗口, 概率取平均 "
+            "(默认: fsdd 1.5, sounds 由片段长度决定)",
+        ),
+    )
+    p.add_argument(
+        "--sample-rate",
+        type=int,
+        metavar="HZ",
+        help=tr(
+            "fsdd, sounds: resample every clip to this rate (default 8000 for fsdd, 16000 for sounds)",
+            "fsdd、sounds: 所有片段重采样到此采样率 (默认 fsdd 8000, sounds 16000)",
         ),
     )
 

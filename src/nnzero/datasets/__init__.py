@@ -1,4 +1,5 @@
-"""Data sets as in-memory uint8 arrays: MNIST (shipped), Fashion-MNIST, image folders, photos (any classes)."""
+"""Data sets as in-memory uint8 arrays: MNIST (shipped), Fashion-MNIST, image folders, photos (any classes),
+and sounds as log-mel pictures (FSDD, folders of clips)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def load_dataset(data, split: str) -> ImageSet:
         from nnzero.datasets.photos import load_photos
 
         return load_photos(data.data_dir, split, data.image_size, name=data.dataset)
+    if data.dataset in ("fsdd", "sounds"):
+        from nnzero.datasets.sounds import load_sounds
+
+        return load_sounds(data, split)
     raise ValueError(f"unknown data set {data.dataset!r}")
 
 

@@ -26,6 +26,8 @@ class ImageSet:
     resize: str = "crop"  # how photos were fitted to the square: "crop" (shorter side, centre) or "squash"
     ## (file, why) for files that could not be decoded
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ## sound data (kind "sound"): how a clip became these pictures (datasets.sound_pictures.sound_spec)
+    audio: dict | None = None
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -48,7 +50,8 @@ class ImageSet:
 
     def input_spec(self) -> dict:
         """How a new image must be prepared to look like this data (stored in checkpoints)."""
-        return input_spec(self.kind, self.channels, self.image_size, self.mean, self.std, self.resize)
+        spec = input_spec(self.kind, self.channels, self.image_size, self.mean, self.std, self.resize)
+        return spec if self.audio is None else spec | {"audio": dict(self.audio)}
 
     def subset(self, index: np.ndarray) -> ImageSet:
         files = [self.files[i] for i in index] if self.files else []
@@ -63,13 +66,15 @@ class ImageSet:
             files,
             self.resize,
             self.skipped,
+            self.audio,
         )
 
 
 def input_spec(kind: str, channels: int, size: int, mean, std, resize: str = "crop") -> dict:
     """The preparation a checkpoint carries, so prediction rebuilds it from the file alone.
 
-    ``kind``: "digits" (MNIST-style centring), "photos" (resize and crop) or "items" (as is);
+    ``kind``: "digits" (MNIST-style centring), "photos" (resize and crop), "items" (as is) or "sound"
+    (a clip's log-mel pictures, with the recipe under "audio");
     ``mean``/``std`` per channel on the [0, 1] scale; ``resize``: "crop" or "squash".
     """
     return {

@@ -49,8 +49,14 @@ def default_cache_dir(data_dir: str | Path) -> Path:
     local = data_dir / CACHE_FOLDER
     if local.is_dir() and _writable(local) or not local.exists() and _writable(data_dir):
         return local
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "nnzero"
+    return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """``NNZERO_CACHE_DIR`` if set, else ``~/.cache/nnzero`` (``$XDG_CACHE_HOME/nnzero``): for what no folder owns."""
+    if os.environ.get("NNZERO_CACHE_DIR"):
+        return Path(os.environ["NNZERO_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nnzero"
 
 
 def fingerprint(root: str | Path, rel_paths: list[str]) -> list[tuple[str, int, int]]:

@@ -57,32 +57,33 @@ def _holds_no_image(folder: str) -> bool:
         return not any(is_image_file(e.name) for e in it if not e.is_dir())
 
 
-def _walk(folder: str) -> list[tuple[str, list[os.DirEntry]]]:
-    """(directory, its image entries) for ``folder`` and every folder below, like os.walk, links followed."""
+def _walk(folder: str, accept=is_image_file) -> list[tuple[str, list[os.DirEntry]]]:
+    """(directory, its entries ``accept`` takes: images) for ``folder`` and every folder below, like
+    os.walk, links followed."""
     out, dirs, files = [], [], []
     with os.scandir(folder) as it:
         for entry in it:
             if entry.is_dir():
                 dirs.append(entry.path)
-            elif is_image_file(entry.name):
+            elif accept(entry.name):
                 files.append(entry)
     out.append((folder, sorted(files, key=lambda e: e.name)))
     for d in dirs:
-        out.extend(_walk(d))
+        out.extend(_walk(d, accept))
     return out
 
 
 def list_images(
-    folder: Path, classes: list[str], prefix: str = ""
+    folder: Path, classes: list[str], prefix: str = "", accept=is_image_file
 ) -> tuple[list[tuple[str, int, int]], list[int]]:
-    """(path relative to the tree, bytes, mtime in ns) of each image, and its class index, in ImageFolder's
-    order: classes in order, then directories sorted by path, then file names sorted."""
+    """(path relative to the tree, bytes, mtime in ns) of each image (each file ``accept`` takes), and its
+    class index, in ImageFolder's order: classes in order, then directories sorted by path, then names."""
     prints, labels = [], []
     for index, name in enumerate(classes):
         class_dir = os.path.join(folder, name)
         if not os.path.isdir(class_dir):
             continue
-        for dirpath, entries in sorted(_walk(class_dir), key=lambda t: t[0]):
+        for dirpath, entries in sorted(_walk(class_dir, accept), key=lambda t: t[0]):
             rel = prefix + name + dirpath[len(class_dir) :].replace(os.sep, "/") + "/"
             for e in entries:
                 st = e.stat()  # follows links, like reading the file would
@@ -92,9 +93,10 @@ def list_images(
 
 
 def scan_tree(
-    root: Path, split: str
+    root: Path, split: str, accept=is_image_file
 ) -> tuple[list[str], dict[str, tuple[list[tuple[str, int, int]], list[int]]]]:
-    """The class names and, per split present, (fingerprints as list_images gives them, labels)."""
+    """The class names and, per split present, (fingerprints as list_images gives them, labels);
+    ``accept`` picks the files by name (images; sound trees pass ``audio.is_audio_file``)."""
     if not root.is_dir():
         raise DataError(
             tr(
@@ -150,5 +152,5 @@ def scan_tree(
         )
     files = {}
     for name, folder in dirs.items():
-        files[name] = list_images(folder, classes, "" if folder == root else name + "/")
+        files[name] = list_images(folder, classes, "" if folder == root else name + "/", accept)
     return classes, files

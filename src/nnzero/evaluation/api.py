@@ -15,13 +15,15 @@ from pathlib import Path
 
 from nnzero.callbacks import default_callbacks as engine_callbacks
 from nnzero.evaluation.report import Report
+from nnzero.evaluation.sound_figures import SoundFigures
 from nnzero.run import Run
 
 
 def default_callbacks(patience: int = 0, say=print) -> list:
     """What every ``nnzero.train`` run gets before the user's own callbacks: the epoch line,
-    metrics.csv and TensorBoard, early stopping (when ``patience``), curves.png and report.html."""
-    return [*engine_callbacks(patience, say), Report(say)]
+    metrics.csv and TensorBoard, early stopping (when ``patience``), curves.png, a sound run's figures
+    (whole clips, speakers heard and not: evaluated into eval/) and report.html."""
+    return [*engine_callbacks(patience, say), SoundFigures(say), Report(say)]
 
 
 def train(

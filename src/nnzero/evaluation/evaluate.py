@@ -12,6 +12,7 @@ import torch
 
 from nnzero.config import from_dict
 from nnzero.datasets import load_dataset
+from nnzero.errors import DataError
 from nnzero.evaluation import metrics
 from nnzero.evaluation.coverage import check_can_tell, format_unknown, unknown_result
 from nnzero.evaluation.plots import plot_confusion, plot_gallery
@@ -34,6 +35,22 @@ def test_set(ckpt: dict, data_dir: str | None = None, dataset: str | None = None
         data_cfg = DataConfig(dataset=ckpt.get("dataset") or "mnist")
     changes = {k: v for k, v in (("data_dir", data_dir), ("dataset", dataset)) if v}
     return load_dataset(dc_replace(data_cfg, **changes), "test")
+
+
+def check_same_classes(ckpt: dict, data) -> None:
+    """DataError unless the test set's classes are the checkpoint's, in its order (a folder may have
+    gained or lost a class folder since the run, e.g. a Teach project while it trained)."""
+    found = list(getattr(data, "classes", None) or [])
+    if found and found != list(ckpt["classes"]):
+        raise DataError(
+            tr(
+                "the test set's classes ({found}) are not the checkpoint's ({known}): give --data-dir "
+                "a folder with the same class folders",
+                "测试集的类别 ({found}) 与检查点的类别 ({known}) 不同: 请用 --data-dir 指定类别文件夹相同的文件夹",
+                found=", ".join(found)[:300],
+                known=", ".join(ckpt["classes"])[:300],
+            )
+        )
 
 
 def cached_features_rows(ckpt: dict, data) -> np.ndarray | None:
@@ -94,6 +111,7 @@ def evaluate_checkpoint(
     if tta is not None:  # another test-time augmentation than the checkpoint's
         ckpt["tta"] = tta_spec(tta)
     data = test_set(ckpt, data_dir, dataset)
+    check_same_classes(ckpt, data)
     votes = None
     if len(ckpt["model_kwargs"].get("members") or ()) > 1:
         stored = (ckpt.get("metrics") or {}).get("votes")
@@ -132,7 +150,11 @@ def evaluate_checkpoint(
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
     if votes is not None:
         result["committee"] = votes
-    if ckpt.get("unknown"):  # "none of the classes": coverage and accuracy of the answered (coverage.py)
+    if data.kind == "sound" and not max_batches:  # whole clips, speakers, voices heard and not
+        from nnzero.evaluation.sound_figures import sound_figures
+
+        result["sound"] = sound_figures(ckpt, data, probs, lambda: _seen_set(ckpt, data_dir, device))
+    if ckpt.get("unknown") and data.kind != "sound":  # "none of the classes": coverage (coverage.py)
         result["unknown"] = unknown_result(
             ckpt, data, probs, labels, features, device, max_batches, unknown_dir
         )
@@ -170,6 +192,23 @@ def _test_logits(ckpt: dict, data, device: str, max_batches: int | None, given) 
     with collecting_features(model) as seen:  # the whole network on every test image
         logits = predict_logits(model, TensorData.from_imageset(data, dev), 500, max_batches)  # (N, classes)
     return logits, torch.cat(seen).cpu() if seen else None
+
+
+def _seen_set(ckpt: dict, data_dir: str | None, device: str):
+    """(the speaker split's seen set: other speakers' takes 0-4, its probabilities), or None without one."""
+    from nnzero.datasets.foldertree import MissingSplit
+    from nnzero.datasets.sounds import load_sounds
+
+    data_cfg = from_dict(ckpt["config"])["data"]
+    try:
+        seen = load_sounds(
+            dc_replace(data_cfg, **({"data_dir": data_dir} if data_dir else {})), "seen", quiet=True
+        )
+    except MissingSplit:
+        return None
+    dev = pick_device(device)
+    logits = predict_logits(model_from_checkpoint(ckpt, dev), TensorData.from_imageset(seen, dev), 500)
+    return seen, torch.softmax(logits, 1).cpu().numpy()
 
 
 def _write_outputs(out: Path, result: dict, data, top: np.ndarray) -> dict:
@@ -231,6 +270,10 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
         from nnzero.evaluation.committee_view import votes_lines
 
         lines += votes_lines(result["committee"])
+    if result.get("sound"):
+        from nnzero.evaluation.sound_figures import figure_lines
+
+        lines += figure_lines(result["sound"])
     lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
     for c, s in result["per_class"].items():
         lines.append(

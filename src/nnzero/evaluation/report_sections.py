@@ -178,6 +178,10 @@ def test_metrics(info: RunInfo, lang: str, note: str) -> tuple[str, str, str]:
         + (f" · ROC AUC {ev['roc_auc']:.4f}" if ev.get("roc_auc") is not None else "")
         + "</p>",
     ]
+    if ev.get("sound"):  # whole clips, speakers heard and not (evaluation/sound_figures.py)
+        from nnzero.evaluation.sound_figures import figure_lines
+
+        lines += [f"<p>{esc(line)}</p>" for line in figure_lines(ev["sound"], lang)]
     header = [text(lang, "class", "类别"), "precision", "recall", "F1", text(lang, "support", "样本数")]
     rows = [
         [c, s["precision"], s["recall"], s["f1"], s["support"]] for c, s in ev.get("per_class", {}).items()

@@ -143,18 +143,22 @@ def make_submission(
     tta: bool | str | None = None,
     positive: str | None = None,
     device: str = "auto",
+    precision: str = "auto",
     dry_run: bool = False,
     quiet: bool = False,
+    say=None,
 ) -> dict:
     """Predict every photo of ``test_dir`` and write the CSV (not on a dry run); returns what was done.
 
     ``tta``: True or "mirror" averages each photo and its mirror image; "shifts" or "none" replace
-    the test-time augmentation the checkpoint keeps (None: keep it)."""
+    the test-time augmentation the checkpoint keeps (None: keep it). ``precision``: fp32, bf16 or
+    auto (bf16 where the device has bfloat16 hardware)."""
     from nnzero.datasets.photos import read_photos
     from nnzero.inference.predictor import Predictor
 
     mirror = tta in (True, "mirror")
-    predictor = Predictor.from_checkpoint(checkpoint, device, tta if tta in ("shifts", "none") else None)
+    shifts = tta if tta in ("shifts", "none") else None
+    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say, tta=shifts)
     if predictor.spec.get("kind") != "photos":
         raise NnzeroError(
             tr(
@@ -184,6 +188,7 @@ def make_submission(
         "bad_file_label": BAD_FILE_P,
         "clip": clip,
         "tta": "mirror" if mirror else (predictor.checkpoint.get("tta") or {}).get("name", False),
+        "precision": predictor.precision,
         "positive": predictor.classes[index],
         "out": None if dry_run else str(write_submission(out, rows)),
         "dry_run": bool(dry_run),

@@ -55,6 +55,20 @@ def _target(out: Path) -> None:
         )
 
 
+def _exportable(ckpt: dict) -> None:
+    """A sound model is not exported yet: its export would need the spectrogram outside nnzero."""
+    if ckpt.get("input_spec", {}).get("kind") == "sound":
+        raise NnzeroError(
+            tr(
+                "{p}: a sound model cannot be exported yet (its export would need the log-mel spectrogram "
+                "outside nnzero); use `nnzero predict` or `nnzero serve`",
+                "{p}: 声音模型暂时不能导出 (导出结果需要在 nnzero 之外计算对数梅尔频谱图); "
+                "请使用 `nnzero predict` 或 `nnzero serve`",
+                p=ckpt.get("path", "checkpoint"),
+            )
+        )
+
+
 def _publish(staging: Path, out: Path) -> None:
     """Put the finished folder in ``out``'s place: rename, after moving an earlier export aside."""
     old = None
@@ -94,6 +108,7 @@ def export_model(
     try:
         ckpt = load_any(checkpoint, staging)
         (staging / "scratch.pt").unlink(missing_ok=True)
+        _exportable(ckpt)
         made = write_onnx_files(ckpt, staging, 2 if dry_run else check)
         doc = made.pop("preprocess")
         result = {"format": fmt, "checkpoint": ckpt["path"], "model_name": ckpt["model_name"]} | made

@@ -39,6 +39,11 @@ class ImageClassifier:
         """One answer per prepared image: {"label", "top"}, and "unknown", "score" when the model can tell."""
         raise NotImplementedError
 
+    @property
+    def is_sound(self) -> bool:
+        """A sound model: its inputs are sound files, each made into one picture per window."""
+        return self.spec.get("kind") == "sound"
+
     def prepare(self, image) -> np.ndarray:
         """A PIL image made into exactly what the network saw in training: uint8 (C, H, W)."""
         return prepare_image(image, self.spec)
@@ -46,6 +51,12 @@ class ImageClassifier:
     def prepare_files(self, names) -> tuple[dict, dict]:
         """({name: prepared uint8 (C, H, W)}, {name: why it could not be read}), in the order given."""
         return prepare_files(self.prepare, names)
+
+    def answer_files(self, prepared: dict, top: int = 3, unknown: bool = True, imagenet: int = 0) -> dict:
+        """{name: answer} for ``prepare_files``' pictures, in ``answer``'s form."""
+        if not prepared:
+            return {}
+        return dict(zip(prepared, self.answer(np.stack(list(prepared.values())), top, unknown, imagenet)))
 
     def top(self, probs: np.ndarray, k: int = 3) -> list[dict]:
         """The ``k`` most probable classes of one image's probabilities, most probable first."""

@@ -3,7 +3,7 @@
 Importing this package registers every built-in model.
 """
 
-from nnzero.models import digits, photos, resnet  # noqa: F401,E402  (registers MNIST and photo models)
+from nnzero.models import digits, photos, resnet, sounds  # noqa: F401,E402  (registers MNIST, photo, sound models)
 
 # isort: split
 from nnzero.models import lite  # noqa: F401,E402  (EfficientNet-Lite0/1/2, after the ResNets)

@@ -66,10 +66,21 @@ def imagenet_head(model_name: str) -> ImageNetHead:
             )
         )
     from nnzero.models.backbone import read_weights
-    from nnzero.models.lite import lite_weights_file
+    from nnzero.models.lite import LiteTrio, lite_weights_file
 
-    state = read_weights(lite_weights_file(model_name.removeprefix("efficientnet_")))
+    variant = model_name.removeprefix("efficientnet_")
+    if variant == "lite012":  # three backbones side by side (LiteTrio)
+        return _trio_head(LiteTrio.variants)
+    state = read_weights(lite_weights_file(variant))
     return ImageNetHead(state["_fc.weight"].float(), state["_fc.bias"].float())
+
+
+def _trio_head(variants: tuple[str, ...]) -> ImageNetHead:
+    """Three backbones side by side (``efficientnet_lite012``): the largest one's ImageNet classifier,
+    reading its own 1280 of the concatenated features (zero weights on the others')."""
+    last = imagenet_head(f"efficientnet_{variants[-1]}")
+    others = torch.zeros(last.weight.shape[0], last.weight.shape[1] * (len(variants) - 1))
+    return ImageNetHead(torch.cat([others, last.weight], 1), last.bias)  # (1000, 3840)
 
 
 def top_imagenet(probs: np.ndarray, k: int = 5) -> list[dict]:
@@ -101,6 +112,14 @@ def imagenet_checkpoint(model_name: str = "efficientnet_lite2") -> dict:
     from nnzero.models.lite import lite_weights_file
 
     imagenet_head(model_name)  # the clear error for a backbone without one
+    if model_name not in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        raise NnzeroError(
+            tr(
+                "--imagenet without a checkpoint takes one backbone: efficientnet_lite0, 1 or 2, not {m}",
+                "不带检查点的 --imagenet 只接受一个骨干网络: efficientnet_lite0、1 或 2, 而不是 {m}",
+                m=model_name,
+            )
+        )
     size = model_entry(model_name).image_size
     return {
         "model_name": model_name,

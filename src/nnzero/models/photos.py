@@ -1,6 +1,6 @@
 """Models for colour photos (cats vs dogs): the course's LeNet and a residual CNN trained from scratch.
 
-Pretrained networks (torchvision's ResNets, EfficientNet-Lite0) are in ``transfer.py``.
+Pretrained networks are in ``resnet.py`` (torchvision's ResNets) and ``lite.py`` (EfficientNet-Lite0/1/2).
 """
 
 from __future__ import annotations

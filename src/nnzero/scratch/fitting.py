@@ -26,7 +26,7 @@ from nnzero.rundir import new_run_dir, write_json
 from nnzero.scratch.losses import SoftmaxCrossEntropy
 from nnzero.scratch.optimizers import OPTIMIZERS
 from nnzero.scratch.trainer import TrainingDiverged, evaluate, lr_at, normalise, train_epoch
-from nnzero.scratch.zoo import MODELS, TRAIN_DEFAULTS, build
+from nnzero.scratch.zoo import MODELS, SOUND_DEFAULTS, TRAIN_DEFAULTS, build
 
 ## Settings by the names of `nnzero scratch train`'s flags; the model's defaults fill what is not given.
 TRAINING = ("epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay")
@@ -34,8 +34,9 @@ OTHER = {"seed": 0, "dtype": "float32", "limit": None, "data_dir": None, "hidden
 OTHER |= {"log_every": 0}  # steps between the rows of steps.csv; 0: chosen so that a run has 50-125
 
 
-def resolve_settings(model: str = "mlp", **settings) -> dict:
-    """The model's training defaults, then ``settings`` (None means "not given"); unknown names fail."""
+def resolve_settings(model: str = "mlp", dataset: str = "mnist", **settings) -> dict:
+    """The model's training defaults (for FSDD, its own), then ``settings`` (None means "not given");
+    unknown names fail."""
     if model not in MODELS:
         raise NnzeroError(
             tr(
@@ -55,7 +56,7 @@ def resolve_settings(model: str = "mlp", **settings) -> dict:
                 k=", ".join([*TRAINING, *OTHER]),
             )
         )
-    chosen = {**TRAIN_DEFAULTS[model], **OTHER}
+    chosen = {**TRAIN_DEFAULTS[model], **(SOUND_DEFAULTS[model] if dataset == "fsdd" else {}), **OTHER}
     chosen |= {k: v for k, v in settings.items() if v is not None}
     if not isinstance(chosen["log_every"], int) or chosen["log_every"] < 0:
         raise NnzeroError(
@@ -73,9 +74,12 @@ def resolve_settings(model: str = "mlp", **settings) -> dict:
 
 
 def load_data(dataset: str, data_dir, limit, dtype, test_limit: int | None = None):
-    """(x, y, test x, test y, classes, input spec): normalised float arrays (N, 1, 28, 28) and labels."""
+    """(x, y, test x, test y, classes, input spec): normalised float arrays (N, 1, S, S) and labels."""
     from nnzero.datasets.base import input_spec
     from nnzero.datasets.mnist import known_dataset, load_arrays
+
+    if dataset == "fsdd":
+        return _sound_data(dataset, data_dir, limit, dtype, test_limit)
 
     ds = known_dataset(dataset)
     (images, labels), (test_images, test_labels) = (
@@ -89,6 +93,21 @@ def load_data(dataset: str, data_dir, limit, dtype, test_limit: int | None = Non
     spec = input_spec(kind, 1, images.shape[1], [ds.mean], [ds.std])
     x, xt = normalise(images, ds.mean, ds.std, dtype), normalise(test_images, ds.mean, ds.std, dtype)
     return x, labels, xt, test_labels, list(ds.classes), spec
+
+
+def _sound_data(dataset: str, data_dir, limit, dtype, test_limit: int | None):
+    """FSDD's log-mel pictures (FSDD's convention: takes 0-4 tested), normalised as the digits are."""
+    from nnzero.config import DataConfig
+    from nnzero.datasets.sounds import load_sounds
+
+    ## a sound is a picture too: the same engine, the same LeNet, 32x32 log-mel pictures instead of digits
+    cfg = DataConfig(dataset=dataset, data_dir=data_dir)
+    train, test = load_sounds(cfg, "train"), load_sounds(cfg, "test")
+    train = train.subset(np.random.default_rng(0).permutation(len(train))[:limit]) if limit else train
+    test = test.subset(np.arange(min(len(test), test_limit or len(test))))
+    mean, std = train.mean[0], train.std[0]
+    x, xt = normalise(train.images[:, 0], mean, std, dtype), normalise(test.images[:, 0], mean, std, dtype)
+    return x, train.labels, xt, test.labels, list(train.classes), train.input_spec()
 
 
 def fit(
@@ -111,14 +130,21 @@ def fit(
     temporary folder and keeps nothing.
     """
     start = time.perf_counter()
-    cfg = resolve_settings(model, **settings)
+    cfg = resolve_settings(model, dataset, **settings)
     if dry_run:
         cfg["epochs"] = 1
     dtype = np.dtype(cfg["dtype"])
     *data, classes, spec = load_data(dataset, cfg["data_dir"], cfg["limit"], dtype, 500 if dry_run else None)
     cfg["log_every"] = log_every(cfg["epochs"] * _steps(len(data[0]), cfg, dry_run), cfg["log_every"])
     hidden = tuple(int(h) for h in str(cfg["hidden"]).split(",") if h)
-    net = build(model, dtype=dtype, seed=cfg["seed"], hidden=hidden, classes=len(classes))
+    net = build(
+        model,
+        dtype=dtype,
+        seed=cfg["seed"],
+        hidden=hidden,
+        classes=len(classes),
+        image_size=data[0].shape[-1],
+    )
     opt = OPTIMIZERS[cfg["optimizer"]](net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     if dry_run:
         run_dir = Path(tempfile.mkdtemp(prefix="nnzero-dry-run-"))

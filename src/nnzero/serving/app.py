@@ -31,7 +31,7 @@ from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.serving import schema
 from nnzero.serving.lingering import LingeringClose
-from nnzero.serving.routes import predict
+from nnzero.serving.routes import listen, predict
 from nnzero.serving.schema import Health, ModelInfo, ViewInfo
 from nnzero.serving.service import Service, default_threads
 from nnzero.serving.uploads import MAX_BYTES, RequestError
@@ -46,22 +46,24 @@ def create_app(
     threads: int | None = None,
     max_concurrent: int | None = None,
     max_bytes: int = MAX_BYTES,
+    precision: str = "auto",
     teach=None,
     token: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving the given checkpoints (``PATH`` or ``NAME=PATH``), each loaded once, now.
 
     ``teach``: a Teach project (a folder, or a ``serving.teach.Teacher``) adds the Teach view and its
-    routes, whose writes need ``token`` (``app.state.teach_token``; a random one when not given)."""
+    routes, whose writes need ``token`` (``app.state.teach_token``; a random one when not given).
+    ``precision``: fp32, bf16 or auto (bf16 for photo models where the device has bfloat16 hardware)."""
     torch.set_num_threads(threads or default_threads())
-    service = Service([str(p) for p in model_paths], device, max_concurrent)
-    offered = [predict]
+    service = Service([str(p) for p in model_paths], device, max_concurrent, precision)
+    offered = _views(service)
     lifespan = None
     if teach is not None:
         from nnzero.serving.routes import teach as teach_view
 
         teacher, lifespan = _open_teach(teach, service)
-        offered = [teach_view, predict]  # the first view is the page's first tab
+        offered = [teach_view, *offered]  # the first view is the page's first tab
     app = FastAPI(
         title="nnzero",
         version=__version__,
@@ -81,6 +83,14 @@ def create_app(
     _add_page_routes(app)
     schema.install(app, lambda: list(service.models))
     return app
+
+
+def _views(service: Service) -> list:
+    """The views this server offers, the one its page opens first first: listen when it serves only sounds."""
+    if not listen.offered(service):
+        return [predict]
+    only_sounds = all(p.is_sound for p in service.models.values())
+    return [listen, predict] if only_sounds else [predict, listen]
 
 
 def _open_teach(teach, service: Service):
@@ -165,7 +175,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names the first route's methods; a path may have several
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
@@ -177,3 +190,15 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Starlette re-raises after this answer is sent, so the server's log keeps the traceback
         return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+
+def allowed_methods(app: FastAPI, scope) -> list[str]:
+    """Every method some route of ``app`` answers at this request's path (the Allow header of a 405)."""
+    from starlette.routing import Match
+
+    methods = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE:  # the path matches; PARTIAL means only the method differs
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)

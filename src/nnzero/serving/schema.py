@@ -14,6 +14,8 @@ from pydantic import BaseModel
 MAX_TOP = 1000
 MAX_IMAGENET = 20  # ?imagenet=K: at most this many ImageNet classes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
+## what a sound model takes (libsndfile decodes them): WAV, FLAC, OGG (Vorbis, Opus), MP3
+AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/flac", "audio/ogg", "audio/mpeg")
 
 
 class Top(BaseModel):
@@ -33,7 +35,8 @@ class Prediction(BaseModel):
     top: list[Top]
     ms: float  # decoding, preparation and the forward pass, on the server
     inference_ms: float  # the forward pass alone
-    input: str  # the prepared input the network saw, as a PNG data URL
+    input: str  # the prepared input the network saw, as a PNG data URL (a sound: its log-mel pictures)
+    windows: int | None = None  # a sound model: how many windows of the clip were heard and averaged
     ## present when the model can tell (and ?unknown=false was not sent):
     unknown: bool | None = (
         None  # true: like none of the model's classes ("top" still holds their probabilities)
@@ -46,7 +49,7 @@ class Prediction(BaseModel):
 
 
 class ModelInput(BaseModel):
-    kind: str  # "digits": MNIST-style centring; otherwise a photo, resized and centre-cropped
+    kind: str  # "digits": MNIST-style centring; "sound": a recording made into log-mel pictures; else a photo
     channels: int
     size: int
 
@@ -87,12 +90,16 @@ def _binary(max_bytes: int) -> dict:
 
 def predict_body(max_bytes: int) -> dict:
     """The request body of POST /api/predict/{model}, for ``openapi_extra``."""
-    raw = {kind: {"schema": _binary(max_bytes)} for kind in (*IMAGE_TYPES, "application/octet-stream")}
+    raw = {
+        kind: {"schema": _binary(max_bytes)}
+        for kind in (*IMAGE_TYPES, *AUDIO_TYPES, "application/octet-stream")
+    }
     return {
         "requestBody": {
             "required": True,
             "description": (
-                "The image: a file upload (field `image`), a canvas drawing as a data URL, or the raw file."
+                "The image: a file upload (field `image`), a canvas drawing as a data URL, or the raw file; "
+                "for a sound model, a sound file (WAV, FLAC, OGG or MP3) uploaded or as the raw body."
             ),
             "content": {
                 "multipart/form-data": {
@@ -101,7 +108,7 @@ def predict_body(max_bytes: int) -> dict:
                         "properties": {"image": _binary(max_bytes)},
                         "required": ["image"],
                     },
-                    "encoding": {"image": {"contentType": ", ".join(IMAGE_TYPES)}},
+                    "encoding": {"image": {"contentType": ", ".join((*IMAGE_TYPES, *AUDIO_TYPES))}},
                 },
                 "application/json": {
                     "schema": {
@@ -129,12 +136,17 @@ def predict_errors(max_bytes: int) -> dict:
         400: {"model": Error, "description": "a malformed multipart/form-data body"},
         404: {"model": Error, "description": "no model of that name"},
         413: {"model": Error, "description": f"the body is over {mb}"},
-        415: {"model": Error, "description": "not an image file, or an unsupported Content-Type"},
+        415: {
+            "model": Error,
+            "description": "not an image file (a sound model: not a sound file), or an unsupported Content-Type",
+        },
         422: {
             "model": Error,
             "description": (
                 "a damaged image, over 40 megapixels, a blank drawing, a bad payload, a bad `top`, "
-                "or `imagenet` for a model without an ImageNet classifier"
+                "or `imagenet` for a model without an ImageNet classifier; for a sound model: a damaged or "
+                "cut-off sound, 0 samples, silence, over 2 channels, a sample rate outside 4-96 kHz, or over "
+                "5 minutes"
             ),
         },
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def split_model_arg(arg: str) -> tuple[str | None, str]:
     return None, arg
 
 
+def _note(message: str) -> None:
+    """A note the server prints when it starts (bf16 asked for on a device without bfloat16 hardware)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _clean(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
 
@@ -49,12 +55,14 @@ def _clean(name: str) -> str:
 class Service:
     """Predictors by name, and the limiter that bounds how many predictions run at once."""
 
-    def __init__(self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None):
+    def __init__(
+        self, model_args: list[str], device: str = "cpu", max_concurrent: int | None = None, precision="auto"
+    ):
         self.models: dict[str, Predictor] = {}
-        self.device = device
+        self.device, self.precision = device, precision
         for arg in model_args:
             name, path = split_model_arg(str(arg))
-            predictor = Predictor.from_checkpoint(path, device)
+            predictor = Predictor.from_checkpoint(path, device, precision, say=_note)
             self.models[self.unique_name(name or predictor.name)] = predictor
         threads = torch.get_num_threads()
         self.max_concurrent = max_concurrent or max(1, min(8, (os.cpu_count() or 1) // threads))
@@ -74,7 +82,7 @@ class Service:
 
         Loaded before it replaces anything, so a file that fails to load leaves the old model serving;
         requests already running finish with the model they started with."""
-        predictor = Predictor.from_checkpoint(checkpoint, self.device)
+        predictor = Predictor.from_checkpoint(checkpoint, self.device, self.precision, say=_note)
         self.models[name] = predictor
         return predictor
 
@@ -141,6 +149,10 @@ class Service:
                     name=name,
                 ),
             )
+        if predictor.is_sound:  # a recording: its windows' answers averaged; sound models never say "unknown"
+            from nnzero.serving.listening import predict_sound
+
+            return predict_sound(name, predictor, payload, k)
         start = time.perf_counter()
         pixels = self.prepare(predictor, payload)  # (C, H, W) uint8
         ready = time.perf_counter()

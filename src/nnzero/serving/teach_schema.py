@@ -33,7 +33,7 @@ class ClassScore(BaseModel):
 
 
 class Advice(BaseModel):
-    kind: str  # few | imbalance | one_burst | near_twins
+    kind: str  # few | imbalance | one_burst | near_twins | changed
     classes: list[str]
     en: str
     zh: str

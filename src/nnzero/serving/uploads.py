@@ -8,6 +8,9 @@ Three ways to send a picture to ``POST /api/predict/{model}``:
   bare base64 without the ``data:`` prefix is accepted too);
 - the raw file as the body with ``Content-Type: image/png`` (``image/jpeg``, ...).
 
+A sound model takes a sound file the same ways: a multipart upload (field ``image`` or ``audio``) or the raw
+body with ``Content-Type: audio/wav`` (``audio/flac``, ``audio/ogg``, ``audio/mpeg``, ...).
+
 The body is counted as it arrives, so a client that lies in ``Content-Length`` or sends no length at
 all (chunked) is stopped at the limit all the same. Nothing is unpickled; multipart file parts are
 spooled by Starlette to the system temp dir and nowhere else.
@@ -84,7 +87,7 @@ async def read_payload(request: Request, limit: int = MAX_BYTES) -> Payload:
     body = b"".join([chunk async for chunk in _limited(request, limit)])
     if kind == "application/json":
         return _from_json(body)
-    if kind.startswith("image/") or kind == "application/octet-stream":
+    if kind.startswith(("image/", "audio/")) or kind == "application/octet-stream":
         return Payload(body, "<body>", canvas=False)
     raise RequestError(
         415,
@@ -114,7 +117,11 @@ async def _form(request: Request, limit: int, max_files: int):
 
 async def _from_multipart(request: Request, limit: int) -> Payload:
     async with _form(request, limit, max_files=4) as form:
-        upload = form.get("image") or next((v for v in form.values() if hasattr(v, "read")), None)
+        upload = (
+            form.get("image")
+            or form.get("audio")
+            or next((v for v in form.values() if hasattr(v, "read")), None)
+        )
         if upload is None or not hasattr(upload, "read"):
             raise RequestError(
                 422,

@@ -21,6 +21,8 @@ def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageS
     """A seeded, stratified split: each class gives the same share to validation."""
     if fraction <= 0:
         return data, None
+    if data.files and len(set(data.files)) < len(data.files):
+        return _split_clips(data, fraction, seed)
     rng = np.random.default_rng(seed)
     val_index = []
     for c in np.unique(data.labels):
@@ -28,6 +30,19 @@ def split_validation(data: ImageSet, fraction: float, seed: int) -> tuple[ImageS
         val_index.extend(rng.permutation(members)[: int(round(len(members) * fraction))])
     is_val = np.zeros(len(data), bool)
     is_val[val_index] = True
+    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
+
+
+def _split_clips(data: ImageSet, fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
+    """The same, by file: the windows of one long clip (a song) all go to one side, never both."""
+    rng = np.random.default_rng(seed)
+    files, first = np.unique(np.asarray(data.files), return_index=True)  # (clips,), each clip's first window
+    labels = data.labels[first]  # (clips,)
+    held = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        held.extend(files[rng.permutation(members)[: int(round(len(members) * fraction))]])
+    is_val = np.isin(np.asarray(data.files), held)  # (N,)
     return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
 
 

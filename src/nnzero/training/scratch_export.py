@@ -45,15 +45,27 @@ def _nnzero_config(name: str, kwargs: dict, meta: dict) -> dict:
     )
 
 
+def _check_images(meta: dict, spec: dict, n: int) -> np.ndarray:
+    """Real inputs of the network's kind (n, S, S): FSDD's log-mel pictures for a sound network, else MNIST's."""
+    if spec.get("kind") == "sound":
+        from nnzero.config import DataConfig
+        from nnzero.datasets.sounds import load_sounds
+
+        data = DataConfig(dataset=meta.get("dataset", "fsdd"), data_dir=meta["config"]["data"]["data_dir"])
+        return load_sounds(data, "test", quiet=True).images[:n, 0]
+    from nnzero.datasets.mnist import load_arrays
+
+    return load_arrays("test")[0][:n]
+
+
 def export_checkpoint(
     npz: Path, out: Path, model_name: str | None = None, dry_run: bool = False, check_images: int = 100
 ) -> dict:
     """Write ``out``, an nnzero checkpoint of the registered twin of the network saved in ``npz``.
 
-    Before writing, both networks classify the same real MNIST test images; their
-    logits must agree (float32 rounding aside), or nothing is written.
+    Before writing, both networks classify the same real test images (MNIST digits, or FSDD's log-mel
+    pictures for a sound network); their logits must agree (float32 rounding aside), or nothing is written.
     """
-    from nnzero.datasets.mnist import load_arrays
     from nnzero.scratch.trainer import normalise
     from nnzero.training.checkpoint import save_checkpoint
 
@@ -61,8 +73,8 @@ def export_checkpoint(
     name, model = to_torch(net, model_name)
     meta = net.meta
     spec = meta.get("input_spec") or input_spec("digits", 1, 28, [0.1307], [0.3081])
-    images = load_arrays("test")[0][:check_images]  # (n, 28, 28) uint8, real digits
-    x = normalise(images, spec["mean"][0], spec["std"][0], net.dtype)  # (n, 1, 28, 28)
+    images = _check_images(meta, spec, check_images)  # (n, S, S) uint8, real inputs
+    x = normalise(images, spec["mean"][0], spec["std"][0], net.dtype)  # (n, 1, S, S)
     with torch.no_grad():
         theirs = model(torch.from_numpy(x.astype(np.float32))).numpy()  # (n, K)
     difference = float(np.abs(theirs - net.predict(x)).max())

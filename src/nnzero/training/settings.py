@@ -18,7 +18,7 @@ from nnzero.config import DataConfig, ModelConfig, TrainConfig, model_options, o
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
-DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos")
+DATASETS = ("mnist", "fashion-mnist", "imagefolder", "catsdogs", "photos", "fsdd", "sounds")
 ## photos: your own classes, transfer learning on cached frozen features (docs/photos.md);
 ## catsdogs: the course's case 3, a CNN from scratch (it takes the transfer models too)
 DEFAULT_MODEL = {
@@ -26,10 +26,18 @@ DEFAULT_MODEL = {
     "fashion-mnist": "cnn",
     "imagefolder": "cnn",
     "catsdogs": "resnet_small",
-    ## measured (docs/photos.md): lite2 alone met the cats-vs-dogs target (log-loss 0.0064, 99.85% with
-    ## the mirror, 7 min cold); on flowers lite1 scored 92.0%, lite2 91.0% (two photos of 200)
-    "photos": "efficientnet_lite2",
+    ## three backbones side by side where the folder is small enough (photos_model below), else lite2
+    "photos": "efficientnet_lite012",
+    ## sounds as log-mel pictures (docs/sound.md): FSDD's spoken digits, or anyone's folders of clips
+    "fsdd": "soundcnn",
+    "sounds": "soundcnn",
 }
+## The photos default, measured on photos no choice had seen (docs/photos.md, benchmarks/photos_backbones.py):
+## Lite0, Lite1 and Lite2 side by side 93.0% on the flowers against 90.8% for Lite2 alone, at three times
+## Lite2's feature time; so up to TRIO_MAX_PHOTOS photos (about 5 minutes cold on 2 cores), Lite2 beyond
+## (the cats and dogs: 3,234 photos, 99.5% and log-loss 0.006 with Lite2 alone in 7 minutes).
+TRIO_MAX_PHOTOS = 1500
+LARGE_FOLDER_MODEL = "efficientnet_lite2"
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 ## A setting's name (the command's flag without "--", dashes as underscores) -> its config section.
 SETTINGS = {
@@ -52,6 +60,22 @@ def default_model(dataset: str) -> str:
             )
         )
     return DEFAULT_MODEL[dataset]
+
+
+def photos_model(data_dir, fine_tune: bool = False) -> str:
+    """The photos default for this folder: the three backbones side by side, or Lite2 alone for a folder
+    of more than TRIO_MAX_PHOTOS photos (a scan of the names, nothing decoded), or when fine-tuning is
+    asked for (only a single backbone fine-tunes)."""
+    from nnzero.datasets.layouts import find_photos
+
+    if fine_tune:
+        return LARGE_FOLDER_MODEL
+
+    try:
+        count = len(find_photos(data_dir).files) if data_dir else 0
+    except (OSError, NnzeroError):
+        count = 0  # the run itself will say what is wrong with the folder
+    return LARGE_FOLDER_MODEL if count > TRIO_MAX_PHOTOS else DEFAULT_MODEL["photos"]
 
 
 def _section_of(key: str) -> str:
@@ -92,6 +116,9 @@ def resolve_settings(
     from nnzero.models import model_entry
 
     name = model or default_model(dataset)
+    if model is None and dataset == "photos":
+        asked = parse_sets(sets)["train"].get("fine_tune", settings.get("fine_tune"))  # --set wins
+        name = photos_model(settings.get("data_dir"), str(asked).lower() not in ("none", "0"))
     if dataset not in DATASETS:
         default_model(dataset)  # raises the "unknown data set" error
     entry = model_entry(name)

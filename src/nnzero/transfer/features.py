@@ -23,6 +23,7 @@ from torch import nn
 
 from nnzero.datasets.features import FeatureStore, content_keys
 from nnzero.i18n import tr
+from nnzero.training.device import autocast
 
 VIEWS = ("photo", "mirror")
 FEATURES = ("the backbone's features", "骨干网络特征")
@@ -41,7 +42,7 @@ class Features:
         return round(self.computed * len(self.views) / self.seconds, 2) if self.computed else None
 
 
-_JOB: tuple | None = None  # (model, images, mean, std, views): what forked workers inherit
+_JOB: tuple | None = None  # (model, images, mean, std, views, precision): what forked workers inherit
 
 
 def feature_params(model_name: str, weights: str | None, size: int) -> dict:
@@ -87,10 +88,11 @@ def feature_workers() -> int:
 
 @torch.no_grad()
 def _embed_chunk(index: np.ndarray) -> dict[str, np.ndarray]:
-    model, images, mean, std, views = _JOB
+    model, images, mean, std, views, precision = _JOB
     x = torch.from_numpy(np.array(images[index])).float().div_(255).sub_(mean).div_(std)  # (B, 3, S, S)
     x = x.contiguous(memory_format=torch.channels_last)  # ~1.5x faster convolutions on a CPU (measured)
-    return {v: model.embed(x.flip(-1) if v == "mirror" else x).float().numpy() for v in views}  # (B, D)
+    with autocast(precision):  # bf16: the backbone in bfloat16; the features stored are float32 either way
+        return {v: model.embed(x.flip(-1) if v == "mirror" else x).float().numpy() for v in views}  # (B, D)
 
 
 def _in_worker(index: np.ndarray) -> dict[str, np.ndarray]:
@@ -108,9 +110,11 @@ def embed_batches(
     batch: int = 32,
     progress: bool = False,
     workers: int | None = None,
+    precision: str = "fp32",
 ) -> dict[str, np.ndarray]:
     """model.embed of uint8 photos (N, 3, S, S) (those at ``index``: a memory map is read a batch at a
-    time), normalised with mean/std, for each view: {view: (len(index), D)}."""
+    time), normalised with mean/std, for each view: {view: (len(index), D)} float32; ``precision``
+    bf16 runs the backbone under bfloat16 autocast (``training/device.py``)."""
     global _JOB
     index = np.arange(len(images)) if index is None else np.asarray(index)
     model.eval()
@@ -120,7 +124,7 @@ def embed_batches(
     workers = min(workers or feature_workers(), len(chunks))
     out: dict[str, list[np.ndarray]] = {v: [] for v in views}
     start, shown, done = time.perf_counter(), 0, 0
-    _JOB = (model, images, m, s, views)
+    _JOB = (model, images, m, s, views, precision)
     try:
         if workers > 1:
             pool = multiprocessing.get_context("fork").Pool(workers)
@@ -163,7 +167,9 @@ def cached_features(
     """Features of ``images[index]`` (uint8 (N, 3, S, S), decoded from ``paths``, one per index) for each
     view, from the cache where it has them. ``params`` names what made them (backbone, weights, size, resize).
     ``what``: (English, Chinese) name of the rows in the message; ``compute(positions)``: {view: rows} of
-    ``paths[positions]`` when they can be had more cheaply than from the backbone (fine-tuning's activations)."""
+    ``paths[positions]`` when they can be had more cheaply than from the backbone (fine-tuning's activations).
+    ``params["precision"]`` (bf16; absent for float32) is the precision the backbone runs in: part of the
+    entry's name, so features computed in bfloat16 never stand in for float32 ones, nor the reverse."""
     index = np.arange(len(images)) if index is None else np.asarray(index)
     keys = content_keys(paths)
     stores = {v: FeatureStore.for_data(data_root, {**params, "view": v}, cache_dir) for v in views}
@@ -188,7 +194,10 @@ def cached_features(
         if compute is not None:
             new = compute(missing)
         else:
-            new = embed_batches(model, images, mean, std, views, index=index[missing], progress=progress)
+            new = embed_batches(
+                model, images, mean, std, views, index=index[missing], progress=progress,
+                precision=params.get("precision", "fp32"),
+            )  # fmt: skip
         result.seconds = time.perf_counter() - start
         result.computed = len(missing)
     for v in views:
@@ -203,3 +212,13 @@ def cached_features(
                     say(tr("warning: features not cached ({e})", "警告: 特征未能缓存 ({e})", e=e))
         result.views[v] = rows
     return result
+
+
+def side_by_side(parts: list[Features]) -> Features:
+    """Several backbones' features of the same photos as one: each view's rows concatenated (N, sum of D)."""
+    if len(parts) == 1:
+        return parts[0]
+    views = {v: np.concatenate([np.asarray(f.views[v]) for f in parts], 1) for v in parts[0].views}
+    stores = [s for f in parts for s in f.stores]
+    ## the photos computed are those missing from any part; the seconds, all the parts' together
+    return Features(views, max(f.computed for f in parts), sum(f.seconds for f in parts), stores)

@@ -35,6 +35,7 @@ from nnzero.callbacks import as_rows, epoch_row, is_row_step, log_every
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at
+from nnzero.training.device import autocast
 from nnzero.transfer.features import by_split, cached_features
 from nnzero.transfer.head import best_temperature, nll, softmax
 
@@ -80,6 +81,7 @@ class Activations:
     flat: dict[str, np.ndarray]  # view -> rows, in the order of the splits one after another
     split: dict[str, list[np.ndarray]]  # split -> [photo rows, mirror rows]
     info: dict
+    precision: str = "fp32"  # what the thawed blocks run in too (bf16: bfloat16 autocast)
 
 
 def prefix_activations(model, start, params, load, split, cache_dir, say, progress) -> Activations:
@@ -96,20 +98,21 @@ def prefix_activations(model, start, params, load, split, cache_dir, say, progre
     )  # fmt: skip
     info = {"computed": acts.computed, "seconds": round(acts.seconds, 2), "images_per_s": acts.images_per_s}
     size = load.images.shape[-1]
-    return Activations(start, _shape(model, start, size), acts.views, by_split(acts.views, split), info)
+    shape, precision = _shape(model, start, size), params.get("precision", "fp32")
+    return Activations(start, shape, acts.views, by_split(acts.views, split), info, precision)
 
 
 def features_from(model, acts: Activations, positions: np.ndarray) -> dict[str, np.ndarray]:
     """The frozen backbone's features (M, D) of ``acts.flat`` rows at ``positions``: the pretrained
     blocks after ``start`` run on the cached activations (the blocks before it need not run again)."""
-    with torch.no_grad():
+    with torch.no_grad(), autocast(acts.precision):
         model.eval()
         return {
             v: np.concatenate(
                 [
-                    model.from_block(
-                        _tensor(rows[positions[i : i + SCORE_BATCH]], acts.shape), acts.start
-                    ).numpy()
+                    model.from_block(_tensor(rows[positions[i : i + SCORE_BATCH]], acts.shape), acts.start)
+                    .float()
+                    .numpy()
                     for i in range(0, len(positions), SCORE_BATCH)
                 ]
             )
@@ -126,10 +129,11 @@ def _shape(model, start: int, size: int) -> tuple[int, int, int]:
 def _logits(model, acts: Activations, rows: np.ndarray) -> np.ndarray:
     """The network's logits (N, classes) from cached activations, in eval mode."""
     model.eval()
-    out = [
-        model.head()(model.from_block(_tensor(rows[i : i + SCORE_BATCH], acts.shape), acts.start))
-        for i in range(0, len(rows), SCORE_BATCH)
-    ]
+    with autocast(acts.precision):
+        out = [
+            model.head()(model.from_block(_tensor(rows[i : i + SCORE_BATCH], acts.shape), acts.start)).float()
+            for i in range(0, len(rows), SCORE_BATCH)
+        ]
     return torch.cat(out).numpy() if out else np.zeros((0, model.head().out_features), np.float32)
 
 
@@ -189,8 +193,9 @@ def _train_epoch(
         for group in opt.param_groups:
             group["lr"] = lr
         torch.default_generator.manual_seed(cfg.seed * 100_000 + epoch * 1_000 + b)  # dropout, drop-path
-        logits = model.head()(model._dropout(model.from_block(x, acts.start)))  # 1. forward (B, classes)
-        loss = F.cross_entropy(logits, target)  # 2. loss
+        with autocast(acts.precision):  # bf16: the thawed blocks' products in bfloat16, weights float32
+            logits = model.head()(model._dropout(model.from_block(x, acts.start)))  # 1. forward (B, classes)
+            loss = F.cross_entropy(logits, target)  # 2. loss
         loss.backward()  # 3. backward
         opt.step()  # 4. step
         opt.zero_grad(set_to_none=True)  # 5. zero_grad

@@ -5,7 +5,7 @@
 The steps, for any folder of photos (any layout, any number of classes):
 1. the held-out test photos: a labelled test/ (or val/) folder, else a stratified, seeded 20% of
    each class (``datasets.photos.held_out_mask``), the same for every run and every model;
-2. validation: a stratified, seeded share of the rest (``--val-fraction``; ``photo_split.py``);
+2. validation: a stratified, seeded share of the rest (``--val-fraction``; ``split.py``);
 3. the backbone's features of every photo and its mirror image, from the cache where it has them;
 4. logistic regression on the training features; L2, temperature and (two classes) the Kaggle
    clip chosen on validation (``transfer/head.py``);
@@ -28,14 +28,14 @@ import torch
 from nnzero.callbacks import CallbackList, epoch_row
 from nnzero.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from nnzero.datasets.base import input_spec
-from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, read_photos
-from nnzero.errors import DataError
+from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD
 from nnzero.i18n import tr
 from nnzero.models import create_model, model_entry
 from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
-from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params
+from nnzero.training.device import resolve_precision
+from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params, side_by_side
 from nnzero.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
@@ -45,7 +45,10 @@ from nnzero.transfer.fine_tune import (
 )
 from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
 from nnzero.transfer.known import known_photos
-from nnzero.transfer.split import split_photos
+from nnzero.transfer.recipe import apply_choice, is_auto, may_fine_tune
+from nnzero.transfer.split import labelled_photos, split_note, split_photos
+
+CPU = torch.device("cpu")  # features and the head are computed on the CPU (forked workers share the model)
 
 
 def uses_features(data_cfg: DataConfig, model_cfg: ModelConfig) -> bool:
@@ -74,12 +77,14 @@ def fit_on_features(
     the head is fitted in one go); returns the ``Run``."""
     callbacks = callbacks or CallbackList()
     run = run or Run(run_dir, dry_run=dry_run)
+    ## --precision auto: bfloat16 where the CPU has it (config.json records which was used)
+    train_cfg = dataclasses.replace(train_cfg, precision=resolve_precision(train_cfg.precision, CPU, say))
     start = time.perf_counter()
     size = data_cfg.image_size or model_entry(model_cfg.name).image_size
-    load = _labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
+    load = labelled_photos(data_cfg.data_dir, size, progress, cache_dir)
     classes, labels = list(load.listing.classes), load.labels()
     split = split_photos(load, data_cfg, train_cfg.seed, dry_run)
-    say(_split_note(any(load.listing.held_out), {k: len(v) for k, v in split.items()}, len(classes)))
+    say(split_note(any(load.listing.held_out), {k: len(v) for k, v in split.items()}, len(classes)))
     torch.manual_seed(train_cfg.seed)
     model = create_model(
         model_cfg.name, len(classes), 3, size, pretrained=model_cfg.pretrained, weights=model_cfg.weights
@@ -91,15 +96,20 @@ def fit_on_features(
         run, run_dir, callbacks, dataclasses.replace(data_cfg, image_size=size), model_cfg, train_cfg, load
     )
     y = {k: labels[idx] for k, idx in split.items()}
-    acts = _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress)
-    views, info = _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts)
+    may = may_fine_tune(train_cfg, sum(map(len, split.values())), model)  # the default may fine-tune
+    acts = _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress, may)
+    views, info = _features(
+        model, model_cfg, size, load, split, cache_dir, say, progress, acts, train_cfg.precision
+    )
     head = fit_head(views["train"], y["train"], views["val"], y["val"], len(classes))
     put_head(model, head.weight, head.bias)
     logits = {k: [head.logits(v) for v in views[k]] for k in split}
     scores = {k: score_logits(logits[k], y[k]) for k in split}
     _head_epoch(run, callbacks, scores, head.seconds, len(y["train"]) * 2)
-    clip, tuned = head.clip, None
-    if acts is not None:
+    clip, tuned, choice = head.clip, None, None
+    if is_auto(train_cfg):  # the default: the head alone or fine-tuning too, chosen for this folder
+        train_cfg, choice = apply_choice(run, run_dir, train_cfg, model_cfg.name, head.val, split, may, say)
+    if acts is not None and train_cfg.fine_tune:
         tuned = _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say)
         if tuned.chosen:
             logits = tuned.logits
@@ -110,19 +120,12 @@ def fit_on_features(
     metrics = _metrics(head, scores, info, logits["test"], y["test"], clip)
     if tuned is not None:
         metrics |= {"fine_tune": tuned.info, "epoch": 1 + tuned.info["best_epoch"]}
-    chosen = tuned is not None and tuned.chosen
-    args = (
-        model,
-        model_cfg.name,
-        views,
-        y,
-        classes,
-        logits["test"][0],
-        acts,
-        chosen,
+    if choice is not None:
+        metrics["choice"] = choice.record()
+    unknown, known = known_photos(
+        model, model_cfg.name, views, y, classes, logits["test"][0], acts, tuned is not None and tuned.chosen,
         train_cfg.unknown_coverage,
-    )
-    unknown, known = known_photos(*args)
+    )  # fmt: skip
     metrics |= known
     best = None
     if run_dir is not None:
@@ -161,12 +164,14 @@ def _head_epoch(run, callbacks, scores: dict, seconds: float, images: int) -> No
     callbacks.on_epoch_end(1, run.history[0])
 
 
-def _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress):
-    """--fine-tune: what the first thawed block receives, cached; None without --fine-tune."""
-    if not train_cfg.fine_tune:
+def _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say, progress, may=False):
+    """--fine-tune (or ``may``: the default may choose it): what the first thawed block receives,
+    cached; None otherwise."""
+    if not (train_cfg.fine_tune or may):
         return None
     start = model.thaw_last(train_cfg.fine_tune_blocks)
-    return prefix_activations(model, start, _params(model_cfg, size), load, split, cache_dir, say, progress)
+    params = _params(model_cfg, size, train_cfg.precision)
+    return prefix_activations(model, start, params, load, split, cache_dir, say, progress)
 
 
 def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
@@ -187,35 +192,41 @@ def _sizes(model_cfg: ModelConfig) -> dict:
     return {"num_classes": model_cfg.num_classes, "in_channels": 3, "image_size": model_cfg.image_size}
 
 
-def _labelled_photos(data_dir, size: int, progress: bool, cache_dir):
-    load = read_photos(data_dir, size, quiet=not progress, cache_dir=cache_dir)
-    if not load.listing.labelled:
-        raise DataError(
-            tr(
-                "{root} holds unlabelled photos (a Kaggle test set): nothing to train on",
-                "{root} 中是没有标签的照片 (Kaggle 测试集): 无法训练",
-                root=load.listing.root,
-            )
-        )
-    return load
+def _params(model_cfg: ModelConfig, size: int, precision: str = "fp32") -> dict:
+    """What made the features: the cache entry's name (datasets/features.py). bf16 features get an
+    entry of their own; float32 ones keep the name they always had."""
+    params = feature_params(model_cfg.name, model_cfg.weights, size)
+    return params | ({"precision": precision} if precision != "fp32" else {})
 
 
-def _params(model_cfg: ModelConfig, size: int) -> dict:
-    """What made the features: the cache entry's name (datasets/features.py)."""
-    return feature_params(model_cfg.name, model_cfg.weights, size)
+def _parts(model, model_cfg, size: int, precision: str) -> list[tuple]:
+    """(network, cache params) of each backbone the head reads: the model, or each of a LiteTrio's
+    members (cached as that backbone alone, so lite2's features serve the trio and lite2 alike)."""
+    names = getattr(model, "member_names", None)
+    if names is None or model_cfg.weights:
+        return [(model, _params(model_cfg, size, precision))]
+    return [
+        (m, _params(dataclasses.replace(model_cfg, name=n), size, precision))
+        for m, n in zip(model.members, names)
+    ]
 
 
-def _features(model, model_cfg, size, load, split, cache_dir, say, progress, acts=None) -> tuple[dict, dict]:
+def _features(
+    model, model_cfg, size, load, split, cache_dir, say, progress, acts=None, precision="fp32"
+) -> tuple[dict, dict]:
     """{split: [photo features, mirror features]} for train, val and test, and what to record of them.
     With --fine-tune's ``acts``, missing features come from them (the frozen blocks ran already)."""
-    params = _params(model_cfg, size)
+    parts = _parts(model, model_cfg, size, precision)
     used = np.concatenate(list(split.values()))
     paths = load.paths()
     compute = None if acts is None else (lambda positions: features_from(model, acts, positions))
-    feats = cached_features(
-        model, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
-        load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
-    )  # fmt: skip
+    feats = side_by_side([
+        cached_features(
+            net, params, load.images, [paths[i] for i in used], IMAGENET_MEAN, IMAGENET_STD,
+            load.listing.root, cache_dir=cache_dir, say=say, progress=progress, index=used, compute=compute,
+        ) for net, params in parts
+    ])  # fmt: skip
+    params = parts[0][1] if len(parts) == 1 else {"members": [p for _, p in parts]}
     views = by_split(feats.views, split)
     info = {
         "computed": feats.computed,
@@ -259,27 +270,6 @@ def _list_skipped(run_dir: Path, skipped: list) -> None:
     if skipped:
         lines = "".join(f"{f}\t{why}\n" for f, why in skipped)
         (run_dir / "skipped_files.txt").write_text(lines, encoding="utf-8")
-
-
-def _split_note(from_folder: bool, counts: dict, n_classes: int) -> str:
-    where = (
-        tr("the labelled test/ folder", "带标签的 test/ 文件夹")
-        if from_folder
-        else tr(
-            "no test/ folder, so a stratified 20% of each class (seed 0, the same every run) is held out",
-            "没有 test/ 文件夹, 因此每个类别按分层抽样留出 20% (种子 0, 每次相同)",
-        )
-    )
-    return tr(
-        "{c} classes; test photos: {where}; {tr:,} training, {v:,} validation, {t:,} test photos "
-        "(the test photos choose nothing)",
-        "{c} 个类别; 测试照片: {where}; 训练 {tr:,} 张, 验证 {v:,} 张, 测试 {t:,} 张 (测试照片不参与任何选择)",
-        c=n_classes,
-        where=where,
-        tr=counts["train"],
-        v=counts["val"],
-        t=counts["test"],
-    )
 
 
 def _result_line(head, val: dict, test: dict, fine_tuned: bool) -> str:

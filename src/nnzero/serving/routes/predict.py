@@ -24,8 +24,10 @@ def add_routes(app: FastAPI, service: Service, max_bytes: int) -> None:
             "Send the image as multipart/form-data (field `image`), as JSON "
             '`{"canvas": "data:image/png;base64,..."}` (a drawing: ink on a transparent or light '
             "background), or as the raw body with `Content-Type: image/png` (or jpeg, ...). At most 10 MB "
-            "and 40 megapixels. `input` in the answer is the prepared image the network saw. A model that "
-            "can tell adds `unknown` (true: the picture is like none of its classes), `label` and `score`."
+            "and 40 megapixels. A sound model takes a sound file (WAV, FLAC, OGG, MP3; at most 5 minutes) "
+            "the same ways (`Content-Type: audio/wav`, ...). `input` in the answer is the prepared image the "
+            "network saw (a sound: its log-mel spectrogram). A model that can tell (not a sound model) adds "
+            "`unknown` (true: the picture is like none of its classes), `label` and `score`."
         ),
         response_model=Prediction,
         response_model_exclude_none=True,  # a model that cannot say "unknown" answers as it always did

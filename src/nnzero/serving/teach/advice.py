@@ -100,5 +100,16 @@ def _burst(example: Example) -> str:
     return example.burst or example.id  # a file of its own is a burst of its own
 
 
+def changed_while_training() -> dict:
+    """The warning for a project whose classes changed while it trained: no held-out scores this time."""
+    return _note(
+        "changed",
+        [],
+        "a class was added or removed while the model trained, so its held-out photos could not be "
+        "scored: press Train again",
+        "训练期间有类别被添加或删除, 因此无法给留出的照片打分: 请再按一次训练",
+    )
+
+
 def _note(kind: str, classes: list[str], en: str, zh: str, **extra) -> dict:
     return {"kind": kind, "classes": classes, "en": en, "zh": zh, **extra}

@@ -28,7 +28,7 @@ from nnzero.evaluation.api import train
 from nnzero.evaluation.evaluate import evaluate_checkpoint
 from nnzero.i18n import tr
 from nnzero.rundir import read_json, write_json
-from nnzero.serving.teach.advice import advice
+from nnzero.serving.teach.advice import advice, changed_while_training
 from nnzero.serving.teach.store import Project
 from nnzero.serving.teach.worker import FeatureWorker
 from nnzero.transfer.features import feature_params
@@ -97,6 +97,10 @@ def train_project(project: Project, worker: FeatureWorker, backbone: str, progre
                 runs_dir=project.root / "runs",
                 name=next_run_name(project.root),
                 val_fraction=VAL_FRACTION,
+                ## the head alone, on the float32 features the worker cached: not the photos default's
+                ## choice of fine-tuning, nor bf16 features (another cache entry) on a bf16 CPU
+                fine_tune=0,
+                precision="fp32",
                 progress=False,
                 say=progress.say,
             )
@@ -127,7 +131,11 @@ def summary(run, classes: dict, features: dict) -> dict:
         "warnings": advice(classes, features),
     }
     if metrics.get("test_accuracy") is not None:
-        scored = evaluate_checkpoint(run.checkpoint, logits=run.test_logits, top_mistakes=0)
+        try:
+            scored = evaluate_checkpoint(run.checkpoint, logits=run.test_logits, top_mistakes=0)
+        except DataError:  # a class was added or removed while it trained: the folder is not the run's
+            out["warnings"].append(changed_while_training())
+            return out
         out["held_out"] = scored["images"]
         out["confusion_matrix"] = scored["confusion_matrix"]
         out["per_class"] = {

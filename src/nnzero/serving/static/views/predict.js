@@ -41,6 +41,8 @@ let lastResult = null;
 let camera = null;
 let live = false;      // the camera's frames are being answered, one request at a time
 
+export function accepts(model) { return model.input.kind !== "sound"; }  // sound models: the listen view
+
 export function mount(root, shell) {
   page = shell;
   setupCanvas();
