@@ -25,9 +25,6 @@ class DataConfig:
     image_size: int | None = None  # side of the square images fed to the model; None: dataset's own
     limit: int | None = None  # use only the first N training images (quick runs, tests)
     augment: bool = False  # random shifts/rotations (digits) or crops/flips (photos), on batches
-    ## seeds the validation split (and --limit's subset); None: train.seed. A committee's members
-    ## share their committee's split, so that it can be validated on images none of them saw
-    split_seed: int | None = None
     ## sound sets (fsdd, sounds; docs/sound.md): which clips are the test set: auto | takes | speaker | speaker:NAME
     split: str = "auto"
     ## sound: seconds of sound in one picture (None: 1.5 for fsdd; for sounds, from the clips' lengths)
@@ -37,6 +34,9 @@ class DataConfig:
     ## photos, augmented: train on random crops of this side (validation and test photos stay at
     ## image_size); None: crops at image_size
     crop_size: int | None = None
+    ## seeds the validation split (and --limit's subset); None: train.seed. A committee's members
+    ## share their committee's split, so that it can be validated on images none of them saw
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,12 @@ RANGES = {
     ("data", "val_fraction"): (0.0, 1.0, False),
     ("data", "limit"): (1, None, True),
     ("data", "image_size"): (1, None, True),
-    ("data", "split_seed"): (0, None, True),
-    ("model", "members"): (1, None, True),
     ("data", "clip_seconds"): (0.05, 60.0, True),
     ("data", "sample_rate"): (4000, 96000, True),
     ("data", "synthetic"): (0, 2000, True),
     ("data", "crop_size"): (8, None, True),
+    ("data", "split_seed"): (0, None, True),
+    ("model", "members"): (1, None, True),
 }
 
 

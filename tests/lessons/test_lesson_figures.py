@@ -19,8 +19,8 @@ SIZES = {
     "gradient-descent": (1400, 600),
     "backprop": (1200, 700),
     "conv": (1200, 840),
-    "committee": (1400, 640),
     "sound": (1200, 800),
+    "committee": (1400, 640),
 }
 
 

@@ -62,19 +62,6 @@ def say(args, message: str) -> None:
     print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
 
 
-def add_tta(parser: argparse.ArgumentParser) -> None:
-    """--tta for a checkpoint's predictions: shifts, or none (default: what the checkpoint keeps)."""
-    parser.add_argument(
-        "--tta",
-        choices=["none", "shifts"],
-        help=tr(
-            "average over the image and copies shifted by 1 pixel (shifts), or not (none); "
-            "default: what the checkpoint keeps (`train --tta`)",
-            "对图像及其平移 1 个像素的副本取平均 (shifts), 或不取 (none); 默认: 检查点中保存的设置 (`train --tta`)",
-        ),
-    )
-
-
 def add_precision(parser: argparse.ArgumentParser) -> None:
     """--precision for the commands that run a trained network (predict, submit, serve, teach)."""
     parser.add_argument(
@@ -86,6 +73,19 @@ def add_precision(parser: argparse.ArgumentParser) -> None:
             "otherwise; bf16: bfloat16 anyway (slower without that hardware); fp32: float32",
             "auto (默认): 照片模型在有 bfloat16 硬件的 CPU 或 GPU 上用 bfloat16, 否则用 float32; "
             "bf16: 总是用 bfloat16 (没有该硬件时更慢); fp32: float32",
+        ),
+    )
+
+
+def add_tta(parser: argparse.ArgumentParser) -> None:
+    """--tta for a checkpoint's predictions: shifts, or none (default: what the checkpoint keeps)."""
+    parser.add_argument(
+        "--tta",
+        choices=["none", "shifts"],
+        help=tr(
+            "average over the image and copies shifted by 1 pixel (shifts), or not (none); "
+            "default: what the checkpoint keeps (`train --tta`)",
+            "对图像及其平移 1 个像素的副本取平均 (shifts), 或不取 (none); 默认: 检查点中保存的设置 (`train --tta`)",
         ),
     )
 

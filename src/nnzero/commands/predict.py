@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nnzero.commands._common import add_command, add_dry_run, add_json, add_precision, add_tta, emit_json, say
+from nnzero.commands._common import (
+    add_command,
+    add_dry_run,
+    add_json,
+    add_precision,
+    add_tta,
+    emit_json,
+    say,
+)
 from nnzero.i18n import lang, tr
 
 
@@ -85,8 +93,8 @@ def register(sub) -> None:
         help=tr("save the prepared input of the first image", "保存第一张图像预处理后的输入"),
     )
     p.add_argument("--device", default="auto")
-    add_tta(p)
     add_precision(p)
+    add_tta(p)
     add_json(p)
     add_dry_run(p)
 
@@ -164,7 +172,7 @@ def _predictor(args):
             [args.checkpoint, *args.images],
             True,
         )
-    predictor = load(args.checkpoint, device=args.device, precision=args.precision, say=note, tta=args.tta)
+    predictor = load(args.checkpoint, device=args.device, precision=args.precision, tta=args.tta, say=note)
     return predictor, list(args.images), False
 
 

@@ -148,12 +148,12 @@ def evaluate_checkpoint(
     }
     if len(classes) == 2:
         result["roc_auc"] = metrics.roc_auc(probs[:, 1], labels)
-    if votes is not None:
-        result["committee"] = votes
     if data.kind == "sound" and not max_batches:  # whole clips, speakers, voices heard and not
         from nnzero.evaluation.sound_figures import sound_figures
 
         result["sound"] = sound_figures(ckpt, data, probs, lambda: _seen_set(ckpt, data_dir, device))
+    if votes is not None:
+        result["committee"] = votes
     if ckpt.get("unknown") and data.kind != "sound":  # "none of the classes": coverage (coverage.py)
         result["unknown"] = unknown_result(
             ckpt, data, probs, labels, features, device, max_batches, unknown_dir
@@ -266,14 +266,14 @@ def format_report(result: dict, show_mistakes: int = 20) -> str:
     ]
     if "roc_auc" in result:
         lines.append(f"ROC AUC: {result['roc_auc']:.4f}")
-    if result.get("committee"):
-        from nnzero.evaluation.committee_view import votes_lines
-
-        lines += votes_lines(result["committee"])
     if result.get("sound"):
         from nnzero.evaluation.sound_figures import figure_lines
 
         lines += figure_lines(result["sound"])
+    if result.get("committee"):
+        from nnzero.evaluation.committee_view import votes_lines
+
+        lines += votes_lines(result["committee"])
     lines += ["", f"{tr('class', '类别'):<{width}} precision  recall   f1      support"]
     for c, s in result["per_class"].items():
         lines.append(

@@ -149,16 +149,15 @@ def make_submission(
     say=None,
 ) -> dict:
     """Predict every photo of ``test_dir`` and write the CSV (not on a dry run); returns what was done.
-
+    ``precision``: fp32, bf16 or auto (bf16 where the device has bfloat16 hardware).
     ``tta``: True or "mirror" averages each photo and its mirror image; "shifts" or "none" replace
-    the test-time augmentation the checkpoint keeps (None: keep it). ``precision``: fp32, bf16 or
-    auto (bf16 where the device has bfloat16 hardware)."""
+    the test-time augmentation the checkpoint keeps (None: keep it)."""
     from nnzero.datasets.photos import read_photos
     from nnzero.inference.predictor import Predictor
 
     mirror = tta in (True, "mirror")
-    shifts = tta if tta in ("shifts", "none") else None
-    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say, tta=shifts)
+    keeps = tta if tta in ("shifts", "none") else None
+    predictor = Predictor.from_checkpoint(checkpoint, device, precision, say, keeps)
     if predictor.spec.get("kind") != "photos":
         raise NnzeroError(
             tr(

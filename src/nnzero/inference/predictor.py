@@ -61,7 +61,7 @@ class Predictor(ImageClassifier):
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None, tta: str | None = None
+        cls, path: str | Path, device: str = "auto", precision: str = "auto", say=None, tta=None
     ) -> Predictor:
         return cls(load_checkpoint(path), device, precision, say, tta)
 
@@ -168,6 +168,6 @@ def load(
     checkpoint: str | Path, *, device: str = "auto", precision: str = "auto", say=None, tta: str | None = None
 ) -> Predictor:
     """``nnzero.load``: a checkpoint (``best.pt``) ready to predict; the model and its preprocessing
-    are rebuilt from the file alone. ``precision``: see the module's docstring; ``tta="shifts"`` or
+    are rebuilt from the file alone. ``precision``: see the module's docstring; ``tta="shifts"``/
     ``"none"``: another test-time augmentation than the checkpoint keeps."""
     return Predictor.from_checkpoint(checkpoint, device, precision, say, tta)

@@ -78,16 +78,16 @@ TOPICS = {
             "真实的 MNIST 数字经过边缘卷积核和最大池化",
         ),
         Topic(
-            "committee",
-            "committee",
-            "three networks' mistakes on the same digits: where they disagree, and the average's vote",
-            "三个网络在同一批数字上的错误: 哪里意见不一, 以及取平均后的投票",
-        ),
-        Topic(
             "sound",
             "sound",
             "a sound is a picture too: wave, spectrogram, mel bands, the log-mel picture a network hears",
             "声音也是一张图: 波形、频谱图、梅尔频带、网络听到的对数梅尔图",
+        ),
+        Topic(
+            "committee",
+            "committee",
+            "three networks' mistakes on the same digits: where they disagree, and the average's vote",
+            "三个网络在同一批数字上的错误: 哪里意见不一, 以及取平均后的投票",
         ),
     )
 }
