@@ -183,8 +183,8 @@ def test_a_crashed_training_keeps_every_example_and_the_last_model(trained, monk
     assert answer_after == answer_before  # the last good model still serves
 
 
-def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
-    client, teacher, _, _, _ = trained
+def training_held(client, monkeypatch):
+    """A Train call running in a thread, held before it fits the head until ``release`` is set."""
     from nnzero.transfer import fit
 
     release, real = threading.Event(), fit.fit_head
@@ -200,6 +200,12 @@ def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
     deadline = time.time() + 60
     while not client.get("/api/teach").json()["training"]["running"] and time.time() < deadline:
         time.sleep(0.05)
+    return answers, release, first
+
+
+def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
+    client, teacher, _, _, _ = trained
+    answers, release, first = training_held(client, monkeypatch)
     second = client.post("/api/teach/train", headers=AUTH)
     assert second.status_code == 409 and "already running" in second.json()["error"]
     release.set()
@@ -211,21 +217,7 @@ def test_a_second_training_while_one_runs_is_refused(trained, monkeypatch):
 
 def test_a_class_added_while_it_trains_is_kept_and_the_answer_says_why_it_is_unscored(trained, monkeypatch):
     client, teacher, _, _, _ = trained
-    from nnzero.transfer import fit
-
-    release, real = threading.Event(), fit.fit_head
-
-    def slow_head(*args, **kwargs):
-        release.wait(60)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(fit, "fit_head", slow_head)
-    answers = []
-    first = threading.Thread(target=lambda: answers.append(client.post("/api/teach/train", headers=AUTH)))
-    first.start()
-    deadline = time.time() + 60
-    while not client.get("/api/teach").json()["training"]["running"] and time.time() < deadline:
-        time.sleep(0.05)
+    answers, release, first = training_held(client, monkeypatch)
     upload(client, "tulips", photos("tulips", 0, 3))  # a new class folder, while the run reads the old ones
     release.set()
     first.join(120)
