@@ -116,9 +116,9 @@ def member_views(member: Path, split: str, views: list[int]):
     )
     missing = [v for v in views if str(v) not in kept]
     if missing:
-        from nnzero.committee import view_log_probs
         from nnzero.config import from_dict
         from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint
+        from nnzero.training.committee import view_log_probs
         from nnzero.training.data import prepare_data
         from nnzero.training.loop import TensorData
 

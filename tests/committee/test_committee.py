@@ -130,7 +130,7 @@ def _weights(path: Path) -> dict:
 def test_an_interrupt_between_members_then_resume_gives_the_same_committee(
     committee_run, tmp_path, monkeypatch
 ):
-    import nnzero.committee.fit as fit
+    import nnzero.training.committee.fit as fit
 
     real = fit.train_member
 

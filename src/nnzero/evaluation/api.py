@@ -51,11 +51,11 @@ def train(
     config.json wins; ``epochs`` may extend it). ``callbacks`` are added after the defaults
     (see ``default_callbacks``); ``say`` prints the run's messages (``say=lambda m: None``: quiet).
 
-    ``members=N`` (or a committee model) trains a committee (``nnzero.committee``): N networks from
+    ``members=N`` (or a committee model) trains a committee (``nnzero.training.committee``): N networks from
     their own seeds, ``workers`` of them side by side (None: one per core); its callbacks see the
     committee begin and end, and each member logs its epochs in ``members/<i>/``.
     """
-    from nnzero.committee import fit_committee, is_committee
+    from nnzero.training.committee import fit_committee, is_committee
     from nnzero.training.run import fit, resumed_configs
     from nnzero.training.settings import resolve_settings
     from nnzero.transfer import fit_on_features, uses_features

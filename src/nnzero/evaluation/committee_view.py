@@ -1,6 +1,6 @@
 """A committee seen from outside: each member's score, how they voted, and the images they disagree on.
 
-The numbers come from ``nnzero.committee.vote_breakdown`` (kept in the committee's best.pt, or
+The numbers come from ``nnzero.training.committee.vote_breakdown`` (kept in the committee's best.pt, or
 computed by ``nnzero evaluate``); this module words them, draws them, and makes the report's section.
 """
 

@@ -166,8 +166,8 @@ def evaluate_checkpoint(
 
 def committee_logits(ckpt: dict, data, device: str, max_batches: int | None) -> tuple[torch.Tensor, dict]:
     """A committee's log-probabilities (N, classes) on ``data``, and how its members voted."""
-    from nnzero.committee import member_log_probs, view_log_probs, vote_breakdown
     from nnzero.models.committee import log_mean_prob, networks
+    from nnzero.training.committee import member_log_probs, view_log_probs, vote_breakdown
 
     dev = pick_device(device)
     nets = networks(model_from_checkpoint({**ckpt, "tta": None}, dev))

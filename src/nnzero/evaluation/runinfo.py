@@ -104,8 +104,8 @@ def read_run(run_dir: str | Path) -> RunInfo:
     info = RunInfo(run_dir, rows=read_rows(run_dir / "metrics.csv"), steps=read_steps(run_dir / "steps.csv"))
     info.config = _json(run_dir / "config.json") or {}
     info.eval = _json(run_dir / "eval" / "metrics.json")
-    if (run_dir / "members.csv").exists():  # a committee (nnzero.committee imports torch: only then)
-        from nnzero.committee.record import read_members
+    if (run_dir / "members.csv").exists():  # a committee (nnzero.training.committee imports torch: only then)
+        from nnzero.training.committee.record import read_members
 
         info.members = read_members(run_dir)
     if (run_dir / "best.pt").exists():

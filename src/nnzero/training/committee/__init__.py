@@ -9,11 +9,11 @@ checkpoint holding every member, whose model returns the log of their mean proba
 evaluate, predict, the report, serve and export use it as they use any checkpoint.
 """
 
-from nnzero.committee.assemble import assemble, member_log_probs, view_log_probs
-from nnzero.committee.fit import fit_committee
-from nnzero.committee.member import train_member
-from nnzero.committee.plan import Plan, is_committee, member_seed
-from nnzero.committee.votes import vote_breakdown
+from nnzero.training.committee.assemble import assemble, member_log_probs, view_log_probs
+from nnzero.training.committee.fit import fit_committee
+from nnzero.training.committee.member import train_member
+from nnzero.training.committee.plan import Plan, is_committee, member_seed
+from nnzero.training.committee.votes import vote_breakdown
 
 __all__ = [
     "Plan",

@@ -12,16 +12,16 @@ import time
 from pathlib import Path
 
 from nnzero.callbacks import CallbackList
-from nnzero.committee.assemble import assemble
-from nnzero.committee.member import train_member
-from nnzero.committee.plan import Plan, member_seed
-from nnzero.committee.record import write_members
 from nnzero.config import to_dict
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.run import Run
 from nnzero.rundir import read_json, write_json
 from nnzero.training import distributed
+from nnzero.training.committee.assemble import assemble
+from nnzero.training.committee.member import train_member
+from nnzero.training.committee.plan import Plan, member_seed
+from nnzero.training.committee.record import write_members
 from nnzero.training.run import run_folder
 from nnzero.training.settings import describe
 
@@ -137,7 +137,7 @@ def _config(plan: Plan) -> dict:
 
 
 def _workers(workers: int | None, todo: int, dry_run: bool) -> int:
-    from nnzero.committee.workers import _cores
+    from nnzero.training.committee.workers import _cores
 
     if dry_run or todo < 2:
         return 1
@@ -146,7 +146,7 @@ def _workers(workers: int | None, todo: int, dry_run: bool) -> int:
 
 def _train(plan: Plan, todo: list[int], workers: int, progress: bool, dry_run: bool, say) -> list[dict]:
     if workers > 1:
-        from nnzero.committee.workers import train_in_workers
+        from nnzero.training.committee.workers import train_in_workers
 
         say(tr("{w} worker processes, one thread each", "{w} 个工作进程, 每个一个线程", w=workers))
         return train_in_workers(plan, todo, workers, say)

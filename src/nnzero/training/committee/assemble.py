@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import torch
 
-from nnzero.committee.plan import Plan
-from nnzero.committee.votes import vote_breakdown
 from nnzero.config import to_dict
 from nnzero.models.committee import Committee, log_mean_prob, shift, tta_spec
 from nnzero.training.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from nnzero.training.committee.plan import Plan
+from nnzero.training.committee.votes import vote_breakdown
 from nnzero.training.data import prepare_data
 from nnzero.training.loop import TensorData
 

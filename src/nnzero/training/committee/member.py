@@ -7,10 +7,10 @@ a member that finished wrote member.json and is never trained again.
 from __future__ import annotations
 
 from nnzero.callbacks import CallbackList, EarlyStopping, EpochPrinter, RunLog, read_rows
-from nnzero.committee.plan import Plan
 from nnzero.i18n import tr
 from nnzero.run import Run
 from nnzero.rundir import read_json, write_json
+from nnzero.training.committee.plan import Plan
 
 
 def member_label(plan: Plan, index: int) -> str:

@@ -19,10 +19,10 @@ import queue
 import signal
 import traceback
 
-from nnzero.committee.member import train_member
-from nnzero.committee.plan import Plan
 from nnzero.errors import NnzeroError
 from nnzero.i18n import lang, set_lang, tr
+from nnzero.training.committee.member import train_member
+from nnzero.training.committee.plan import Plan
 
 
 def train_in_workers(plan: Plan, indices: list[int], workers: int, say=print) -> list[dict]:
