@@ -150,16 +150,20 @@ def submit_row(name: str, checkpoint: str, data: Path, tmp: Path) -> dict:
     }
 
 
-def scratch_row(data: Path, epochs: int, cache: Path, runs: Path) -> dict:
-    """`nnzero train catsdogs` (resnet_small from scratch) for ``epochs``, from an empty decode cache."""
+def scratch_row(data: Path, epochs: int, cache: Path, runs: Path, seed: int = 0) -> dict:
+    """`nnzero train catsdogs` (resnet_small from scratch) for ``epochs``, from an empty decode cache;
+    ``seed`` seeds the weights, the batches and the validation split (the test photos stay the same)."""
     cmd = nnzero(
         "train", "catsdogs", "--data-dir", str(data), "--runs-dir", str(runs), "--epochs", str(epochs)
     )
-    result = run_json(cmd + ["--name", f"scratch-{epochs}", "--json"], env={"NNZERO_CACHE_DIR": str(cache)})
+    cmd += ["--seed", str(seed), "--name", f"scratch-{epochs}-{seed}", "--json"]
+    result = run_json(cmd, env={"NNZERO_CACHE_DIR": str(cache)})
     return {
         "data": "catsdogs",
         "model": "resnet_small (from scratch)",
-        "run": f"{epochs} epochs",
+        "run": f"{epochs} epochs" + (f", seed {seed}" if seed else ""),
+        "epochs": epochs,
+        "seed": seed,
         "val acc": result.get("val_accuracy"),
         "best epoch": result.get("epoch"),
         "acc": result.get("test_accuracy"),
@@ -173,12 +177,16 @@ def is_scratch(row: dict) -> bool:
 
 
 def mark_chosen(rows: list[dict]) -> None:
-    """The from-scratch row with the best validation accuracy: the only choice, made without the test photos."""
+    """The from-scratch epoch count with the best mean validation accuracy over its seeds: the only
+    choice, made without the test photos."""
     scratch = [r for r in rows if is_scratch(r)]
     if scratch:
-        best = max(scratch, key=lambda r: r["val acc"] or 0)
+        by_epochs: dict[int, list[float]] = {}
         for r in scratch:
-            r["chosen"] = r is best
+            by_epochs.setdefault(r.get("epochs") or int(r["run"].split()[0]), []).append(r["val acc"] or 0)
+        best = max(by_epochs, key=lambda e: sum(by_epochs[e]) / len(by_epochs[e]))
+        for r in scratch:
+            r["chosen"] = (r.get("epochs") or int(r["run"].split()[0])) == best
 
 
 def lenet_row(data: Path, epochs: int) -> dict:
@@ -221,6 +229,7 @@ def main() -> int:
         metavar="E1,E2",
         help="from-scratch resnet_small rows on cats/dogs, one per epoch count (e.g. 100,200; default none)",
     )
+    ap.add_argument("--scratch-seeds", default="0", metavar="S1,S2", help="seeds of each from-scratch row")
     ap.add_argument(
         "--only-scratch", action="store_true", help="only the from-scratch rows (with --scratch-epochs)"
     )
@@ -251,11 +260,11 @@ def main() -> int:
                     rows.append(train_row(name, data, model, cache, tmp / "runs", "fine-tuned cold", *tuned))
                     print_table(rows[-1:], COLUMNS)
         for epochs in [int(e) for e in args.scratch_epochs.split(",") if e]:
-            data = photos_for("catsdogs", args.quick, tmp / f"quick-scratch-{epochs}")
-            rows.append(
-                scratch_row(data, 1 if args.quick else epochs, tmp / f"cache-scratch-{epochs}", tmp / "runs")
-            )
-            print_table(rows[-1:], SCRATCH_COLUMNS)
+            for seed in [int(s) for s in args.scratch_seeds.split(",")]:
+                data = photos_for("catsdogs", args.quick, tmp / f"quick-scratch-{epochs}-{seed}")
+                cache = tmp / f"cache-scratch-{epochs}-{seed}"
+                rows.append(scratch_row(data, 1 if args.quick else epochs, cache, tmp / "runs", seed))
+                print_table(rows[-1:], SCRATCH_COLUMNS)
         if "catsdogs" in args.sets and not (args.skip_lenet or args.only_scratch):
             data = photos_for("catsdogs", args.quick, tmp / "quick-lenet")
             rows.append(lenet_row(data, 1 if args.quick else 10))

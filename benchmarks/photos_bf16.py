@@ -1,13 +1,16 @@
-"""bfloat16 against float32 on the photo path, side by side: feature speed, and what the head scores.
+"""How the frozen backbone runs (PyTorch, onnxruntime, bfloat16), side by side: feature speed, and what
+the head scores on bfloat16 features against float32 ones.
 
-    python benchmarks/photos_bf16.py --part speed                      # photos/s, fp32 and bf16 alternated
+    python benchmarks/photos_bf16.py --part speed                      # photos/s, the three runners alternated
+    python benchmarks/photos_bf16.py --part speed --runners "torch fp32,onnxruntime fp32"
     python benchmarks/photos_bf16.py --part heads --sets flowers        # the head on bf16 vs fp32 features
     python benchmarks/photos_bf16.py --part heads --sets catsdogs-400 --append
 
 speed: the frozen backbone's forward pass as feature extraction runs it (``embed_batches``: one
-process per core, channels-last, the photo and its mirror), on 32 real flowers decoded at each
-backbone's size, float32 then bfloat16 autocast, alternated (A B B A) so both see the same load;
-images/s counts backbone passes (each view one). The CPU's bfloat16 flags (avx512_bf16, amx_bf16)
+process per core, the photo and its mirror), on 32 real flowers decoded at each backbone's size:
+PyTorch float32 (channels-last), onnxruntime float32 (the graph exported and checked in each call:
+its cost is in the time), PyTorch under bfloat16 autocast, alternated (A B C C B A) so all see the
+same load; images/s counts backbone passes (each view one). The CPU's bfloat16 flags (avx512_bf16, amx_bf16)
 and ``has_fast_bf16`` are recorded: without them bf16 is converted in software and runs slower.
 
 heads: whole ``nnzero train photos --precision P --fine-tune 0 --seed S --json`` commands (the
@@ -31,8 +34,8 @@ from _common import RESULTS, SHARED, machine, nnzero, print_table, run_json, sav
 
 FLOWERS = SHARED / "data" / "flowers"
 CATSDOGS = SHARED / "data" / "catsdogs" / "train"
-BACKBONES = {"efficientnet_lite0": 224, "efficientnet_lite2": 260}
-SPEED_COLUMNS = ["backbone", "precision", "images/s", "ratio to fp32", "max rel diff"]
+BACKBONES = {"efficientnet_lite0": 224, "efficientnet_lite1": 240, "efficientnet_lite2": 260}
+SPEED_COLUMNS = ["backbone", "runner", "images/s", "ratio to torch fp32", "max rel diff"]
 HEAD_COLUMNS = ["data", "precision", "seed", "acc", "logloss", "acc tta", "logloss tta", "wall s", "images/s"]
 
 
@@ -54,10 +57,19 @@ def cpu_flags() -> dict:
     return {f: f in flags for f in wanted} | {"has_fast_bf16": has_fast_bf16(torch.device("cpu"))}
 
 
-def speed_rows(photos: int, repeats: int) -> list[dict]:
+## how the frozen backbone runs: PyTorch float32 (channels-last), onnxruntime float32, PyTorch bfloat16 autocast
+RUNNERS = {
+    "torch fp32": ("torch", "fp32"),
+    "onnxruntime fp32": ("onnxruntime", "fp32"),
+    "torch bf16": ("torch", "bf16"),
+}
+
+
+def speed_rows(photos: int, repeats: int, runners: list[str]) -> list[dict]:
     from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
     from nnzero.models import create_model
     from nnzero.transfer.features import embed_batches
+    from nnzero.transfer.onnx_backbone import ENGINE_VARIABLE
 
     files = sorted(p for d in sorted(FLOWERS.iterdir()) if d.is_dir() for p in sorted(d.iterdir()))
     files = files[:: max(1, len(files) // photos)][:photos]
@@ -65,22 +77,24 @@ def speed_rows(photos: int, repeats: int) -> list[dict]:
     for name, size in BACKBONES.items():
         images = np.stack([decode_photo(str(f), size) for f in files])  # (P, 3, S, S)
         model = create_model(name, 5, 3, size, pretrained=True, freeze_backbone=True).eval()
-        seconds, feats = {"fp32": [], "bf16": []}, {}
-        for order in [("fp32", "bf16"), ("bf16", "fp32")] * repeats:
-            for precision in order:
-                start = time.perf_counter()
-                feats[precision] = embed_batches(
-                    model, images, IMAGENET_MEAN, IMAGENET_STD, precision=precision
-                )
-                seconds[precision].append(time.perf_counter() - start)
-        a, b = feats["fp32"]["photo"], feats["bf16"]["photo"]
-        diff = float((np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1)).max())
-        rate = {p: 2 * photos / float(np.median(s)) for p, s in seconds.items()}
-        for p in ("fp32", "bf16"):
-            rows.append({"backbone": name, "precision": p, "images/s": round(rate[p], 2),
-                         "ratio to fp32": round(rate[p] / rate["fp32"], 3), "seconds": seconds[p],
-                         "max rel diff": round(diff, 4) if p == "bf16" else None})  # fmt: skip
-        print_table(rows[-2:], SPEED_COLUMNS)
+        seconds, feats = {r: [] for r in runners}, {}
+        for order in [runners, runners[::-1]] * repeats:  # A B C, C B A: each sees the same load
+            for runner in order:
+                engine, precision = RUNNERS[runner]
+                os.environ[ENGINE_VARIABLE] = engine
+                start = time.perf_counter()  # includes onnxruntime's export and check of the backbone
+                feats[runner] = embed_batches(model, images, IMAGENET_MEAN, IMAGENET_STD, precision=precision)
+                seconds[runner].append(time.perf_counter() - start)
+        os.environ.pop(ENGINE_VARIABLE)
+        base = runners[0]
+        rate = {r: 2 * photos / float(np.median(s)) for r, s in seconds.items()}
+        for r in runners:
+            a, b = feats[base]["photo"], feats[r]["photo"]
+            diff = float((np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1)).max())
+            rows.append({"backbone": name, "runner": r, "images/s": round(rate[r], 2),
+                         f"ratio to {base}": round(rate[r] / rate[base], 3), "seconds": seconds[r],
+                         "max rel diff": round(diff, 6) if r != base else None})  # fmt: skip
+        print_table(rows[-len(runners) :], SPEED_COLUMNS)
     return rows
 
 
@@ -119,12 +133,13 @@ def main() -> int:
     ap.add_argument("--sets", default="flowers,catsdogs-400")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--photos", type=int, default=32, help="speed: photos per pass")
-    ap.add_argument("--repeats", type=int, default=1, help="speed: A B B A pairs")
+    ap.add_argument("--repeats", type=int, default=1, help="speed: A B C C B A rounds")
+    ap.add_argument("--runners", default=",".join(RUNNERS), help="speed: the first is the one compared to")
     ap.add_argument("--append", action="store_true", help="keep the rows of photos_bf16.json not redone")
     args = ap.parse_args()
     speed, heads = [], []
     if args.part in ("speed", "both"):
-        speed = speed_rows(args.photos, args.repeats)
+        speed = speed_rows(args.photos, args.repeats, args.runners.split(","))
     if args.part in ("heads", "both"):
         with tempfile.TemporaryDirectory(prefix="nnzero-bf16-") as tmp:
             for name in args.sets.split(","):

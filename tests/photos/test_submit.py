@@ -105,3 +105,29 @@ def test_the_probability_written_is_the_dog_class_s():
 def test_the_clip_comes_from_the_checkpoint_and_never_from_a_constant():
     assert checkpoint_clip({"metrics": {"calibration": {"clip": 0.002}}}) == 0.002
     assert checkpoint_clip({"metrics": {}}) == DEFAULT_CLIP  # a checkpoint that chose none
+
+
+@pytest.mark.slow  # the trained fixture trains on 240 photos (about 15 s)
+def test_many_photos_run_as_feature_extraction_does_with_the_same_probabilities(
+    trained, photos_dir, photo_names, monkeypatch
+):
+    from nnzero.datasets.photos import decode_photo
+    from nnzero.inference.predictor import BATCH_PATH_AT_LEAST, Predictor
+    from nnzero.transfer import features
+
+    files = photo_names["cat"][300:335] + photo_names["dog"][300:335]
+    images = np.stack([decode_photo(str(photos_dir / f), 96) for f in files])  # (70, 3, 96, 96)
+    predictor = Predictor.from_checkpoint(trained, precision="fp32")
+    assert len(images) >= BATCH_PATH_AT_LEAST
+    calls = []
+    real = features.embed_batches
+    monkeypatch.setattr(features, "embed_batches", lambda *a, **k: calls.append(k) or real(*a, **k))
+    fast = predictor.view_probabilities(images, ("photo", "mirror"))
+    assert len(calls) == 1  # the backbone ran once, for both views, in the feature extractor's workers
+    for view, flip in (("photo", False), ("mirror", True)):
+        one_by_one = predictor.probabilities(np.ascontiguousarray(images[..., ::-1]) if flip else images)
+        assert fast[view].shape == (70, 2)
+        np.testing.assert_allclose(fast[view], one_by_one, atol=1e-4)
+    assert not np.allclose(fast["photo"], fast["mirror"])
+    few = predictor.view_probabilities(images[:5], ("photo",))  # a handful: PyTorch, batch after batch
+    assert len(calls) == 1 and np.allclose(few["photo"], fast["photo"][:5], atol=1e-4)

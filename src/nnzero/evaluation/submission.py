@@ -50,20 +50,12 @@ def positive_index(classes: list[str], positive: str | None = None) -> int:
     )
 
 
-def probabilities(
-    predictor, images: np.ndarray, index: int, tta: bool = False, batch: int = 64
-) -> np.ndarray:
+def probabilities(predictor, images: np.ndarray, index: int, tta: bool = False) -> np.ndarray:
     """P(class ``index``) for uint8 photos (N, C, H, W); with ``tta`` the mean over each photo and its mirror image."""
-    out = []
-    for start in range(0, len(images), batch):
-        x = np.asarray(images[start : start + batch])  # (B, C, H, W)
-        p = predictor.probabilities(x)[:, index]  # (B,)
-        if tta:
-            ## Test-time augmentation: a cat is a cat in the mirror too; averaging the two
-            ## views cancels part of the model's errors.
-            p = (p + predictor.probabilities(x[..., ::-1])[:, index]) / 2
-        out.append(p)
-    return np.concatenate(out) if out else np.zeros(0)  # (N,)
+    ## Test-time augmentation: a cat is a cat in the mirror too; averaging the two views cancels part
+    ## of the model's errors.
+    views = predictor.view_probabilities(images, ("photo", "mirror") if tta else ("photo",))
+    return np.mean([p[:, index] for p in views.values()], axis=0) if len(images) else np.zeros(0)  # (N,)
 
 
 def clip_probabilities(p: np.ndarray, clip: float) -> np.ndarray:

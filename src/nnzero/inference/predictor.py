@@ -33,6 +33,8 @@ from nnzero.unknown import Unknown, features_and_logits
 
 __all__ = ["UNKNOWN", "Answer", "Predictor", "as_image", "image_from_array", "load"]
 
+BATCH_PATH_AT_LEAST = 64  # photos from which view_probabilities exports the backbone and runs it in workers
+
 
 class Predictor(ImageClassifier):
     """PyTorch: the checkpoint's network on the best device (``prepare``, ``predict``: ImageClassifier).
@@ -128,6 +130,40 @@ class Predictor(ImageClassifier):
         with self._lock, autocast(self.precision, self.device):
             logits = self.model(x)  # (N, classes)
         return torch.softmax(logits.float(), 1).cpu().numpy()
+
+    def view_probabilities(
+        self, images: np.ndarray, views=("photo",), batch: int = 64
+    ) -> dict[str, np.ndarray]:
+        """Class probabilities (N, classes) of many prepared uint8 photos (N, C, H, W) for each view
+        ("photo"; "mirror": left and right swapped), as ``submit`` needs them.
+
+        ## A backbone with one linear head (the transfer models) on a CPU runs as feature extraction
+        ## does (``transfer/features.py``: a process per core and onnxruntime where installed, about 4x
+        ## PyTorch's photos/s for EfficientNet-Lite2), then the head; anything else, or a handful of
+        ## photos (exporting the backbone costs a second or two), batch after batch through ``probabilities``.
+        """
+        if len(images) >= BATCH_PATH_AT_LEAST and self._has_head() and self.device.type == "cpu":
+            from nnzero.transfer.features import embed_batches
+
+            feats = embed_batches(
+                self.model, images, self.spec["mean"], self.spec["std"], views, precision=self.precision
+            )
+            head = self.model.head()
+            with torch.no_grad():
+                return {v: torch.softmax(head(torch.from_numpy(f)), 1).numpy() for v, f in feats.items()}
+        out: dict[str, list[np.ndarray]] = {v: [] for v in views}
+        for start in range(0, len(images), batch):
+            x = np.asarray(images[start : start + batch])  # (B, C, H, W)
+            for v in views:
+                out[v].append(self.probabilities(x[..., ::-1] if v == "mirror" else x))
+        empty = np.zeros((0, len(self.classes)), np.float32)
+        return {v: np.concatenate(rows) if rows else empty for v, rows in out.items()}
+
+    def _has_head(self) -> bool:
+        """The model is ``head()(embed(x))`` in evaluation (a transfer backbone and its classifier)."""
+        from nnzero.models.backbone import Freezable
+
+        return isinstance(self.model, Freezable) and callable(getattr(self.model, "embed", None))
 
     def features(self, batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """(features (N, D) the last linear layer receives, logits (N, classes)) of prepared images."""

@@ -24,6 +24,7 @@ from torch import nn
 from nnzero.datasets.features import FeatureStore, content_keys
 from nnzero.i18n import tr
 from nnzero.training.device import autocast
+from nnzero.transfer.onnx_backbone import backbone_engine
 
 VIEWS = ("photo", "mirror")
 FEATURES = ("the backbone's features", "骨干网络特征")
@@ -42,7 +43,7 @@ class Features:
         return round(self.computed * len(self.views) / self.seconds, 2) if self.computed else None
 
 
-_JOB: tuple | None = None  # (model, images, mean, std, views, precision): what forked workers inherit
+_JOB: tuple | None = None  # (model, images, mean, std, views, precision, onnx): what forked workers inherit
 
 
 def feature_params(model_name: str, weights: str | None, size: int) -> dict:
@@ -88,8 +89,10 @@ def feature_workers() -> int:
 
 @torch.no_grad()
 def _embed_chunk(index: np.ndarray) -> dict[str, np.ndarray]:
-    model, images, mean, std, views, precision = _JOB
+    model, images, mean, std, views, precision, onnx = _JOB
     x = torch.from_numpy(np.array(images[index])).float().div_(255).sub_(mean).div_(std)  # (B, 3, S, S)
+    if onnx is not None:  # onnxruntime runs the exported backbone (transfer/onnx_backbone.py)
+        return {v: onnx(x.flip(-1) if v == "mirror" else x) for v in views}
     x = x.contiguous(memory_format=torch.channels_last)  # ~1.5x faster convolutions on a CPU (measured)
     with autocast(precision):  # bf16: the backbone in bfloat16; the features stored are float32 either way
         return {v: model.embed(x.flip(-1) if v == "mirror" else x).float().numpy() for v in views}  # (B, D)
@@ -114,7 +117,8 @@ def embed_batches(
 ) -> dict[str, np.ndarray]:
     """model.embed of uint8 photos (N, 3, S, S) (those at ``index``: a memory map is read a batch at a
     time), normalised with mean/std, for each view: {view: (len(index), D)} float32; ``precision``
-    bf16 runs the backbone under bfloat16 autocast (``training/device.py``)."""
+    bf16 runs the backbone under bfloat16 autocast (``training/device.py``); float32 runs it in
+    onnxruntime where that is installed (``transfer/onnx_backbone.py``)."""
     global _JOB
     index = np.arange(len(images)) if index is None else np.asarray(index)
     model.eval()
@@ -123,28 +127,41 @@ def embed_batches(
     chunks = [index[i : i + batch] for i in range(0, len(index), batch)]
     workers = min(workers or feature_workers(), len(chunks))
     out: dict[str, list[np.ndarray]] = {v: [] for v in views}
+    threads = 1 if workers > 1 else torch.get_num_threads()  # forked workers: one thread each
+    with backbone_engine(model, images.shape[-1], precision, threads) as onnx:
+        _JOB = (model, images, m, s, views, precision, onnx)
+        try:
+            _run_chunks(chunks, workers, out, progress)
+        finally:
+            _JOB = None
+    return {v: np.concatenate(rows) if rows else np.zeros((0, 0), np.float32) for v, rows in out.items()}
+
+
+def _run_chunks(chunks: list[np.ndarray], workers: int, out: dict, progress: bool) -> None:
+    """Each chunk through ``_embed_chunk`` (in ``workers`` forked processes), its rows appended to ``out``."""
+    views, total, batch = list(out), sum(len(c) for c in chunks), len(chunks[0]) if chunks else 1
     start, shown, done = time.perf_counter(), 0, 0
-    _JOB = (model, images, m, s, views, precision)
+    if workers > 1:
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        results = pool.imap(_in_worker, chunks)
+    else:
+        pool, results = None, map(_embed_chunk, chunks)
     try:
-        if workers > 1:
-            pool = multiprocessing.get_context("fork").Pool(workers)
-            results = pool.imap(_in_worker, chunks)
-        else:
-            pool, results = None, map(_embed_chunk, chunks)
         for chunk, rows in zip(chunks, results):
             for v in views:
                 out[v].append(rows[v])
             done += len(chunk)
-            if progress and (done - shown >= max(batch, len(index) // 10) or done == len(index)):
+            if progress and (done - shown >= max(batch, total // 10) or done == total):
                 shown = done
                 rate = done * len(views) / (time.perf_counter() - start)
-                print(f"  {done:,}/{len(index):,} photos ({rate:.1f} images/s)", file=sys.stderr, flush=True)
+                print(f"  {done:,}/{total:,} photos ({rate:.1f} images/s)", file=sys.stderr, flush=True)
+    except BaseException:
         if pool is not None:
-            pool.close()
-            pool.join()
-    finally:
-        _JOB = None
-    return {v: np.concatenate(rows) if rows else np.zeros((0, 0), np.float32) for v, rows in out.items()}
+            pool.terminate()  # Ctrl-C or a failed chunk: the other workers' chunks are not wanted
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
 
 
 def cached_features(
