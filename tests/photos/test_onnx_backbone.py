@@ -12,7 +12,7 @@ from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
 from nnzero.transfer import onnx_backbone
 from nnzero.transfer.features import embed_batches
 from nnzero.transfer.fine_tune import _Prefix
-from nnzero.transfer.onnx_backbone import ENGINE_VARIABLE, backbone_engine, chosen_engine
+from nnzero.transfer.onnx_backbone import ENGINE_VARIABLE, WORTH_IT_FROM, backbone_engine, chosen_engine
 
 from .test_precision import _lite0
 from .test_transfer import CLASSES, FLOWERS, flower_names  # noqa: F401
@@ -59,6 +59,8 @@ def test_fine_tunings_frozen_blocks_run_in_onnxruntime_too(flower_names, monkeyp
 def test_pytorch_runs_what_onnxruntime_cannot(monkeypatch):
     monkeypatch.delenv(ENGINE_VARIABLE, raising=False)
     assert chosen_engine("bf16") == "torch"  # bfloat16 autocast is PyTorch's
+    assert chosen_engine("fp32", photos=10) == "torch"  # too few photos to pay for the export
+    assert chosen_engine("fp32", photos=WORTH_IT_FROM) == "onnxruntime"
     monkeypatch.setenv(ENGINE_VARIABLE, "torch")
     assert chosen_engine() == "torch"
     monkeypatch.setenv(ENGINE_VARIABLE, "tensorrt")
@@ -70,7 +72,7 @@ def test_pytorch_runs_what_onnxruntime_cannot(monkeypatch):
             return torch.from_numpy(x.numpy().mean(axis=(2, 3)))
 
     monkeypatch.setenv(ENGINE_VARIABLE, "auto")
-    with backbone_engine(Untraceable(), 8) as onnx:
+    with backbone_engine(Untraceable(), 8, photos=WORTH_IT_FROM) as onnx:
         assert onnx is None  # PyTorch computes the same features, only slower
     rows = embed_batches(
         Untraceable(), np.full((3, 3, 8, 8), 128, np.uint8), (0.5,) * 3, (0.25,) * 3, workers=1

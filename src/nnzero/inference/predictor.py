@@ -33,7 +33,7 @@ from nnzero.unknown import Unknown, features_and_logits
 
 __all__ = ["UNKNOWN", "Answer", "Predictor", "as_image", "image_from_array", "load"]
 
-BATCH_PATH_AT_LEAST = 64  # photos from which view_probabilities exports the backbone and runs it in workers
+BATCH_PATH_AT_LEAST = 64  # photos from which view_probabilities runs the backbone as feature extraction does
 
 
 class Predictor(ImageClassifier):

@@ -27,6 +27,9 @@ from torch import nn
 
 ENGINES = ("auto", "onnxruntime", "torch")
 ENGINE_VARIABLE = "NNZERO_FEATURE_ENGINE"  # auto (the default) | onnxruntime | torch
+## exporting and checking the backbone costs 1.5-2 s: auto uses onnxruntime from this many photos (for
+## Lite0, PyTorch needs ~1.4 s for 32 photos and their mirrors, onnxruntime 0.5 s plus the export)
+WORTH_IT_FROM = 64
 
 
 class _Embed(nn.Module):
@@ -65,13 +68,13 @@ class OnnxEmbed:
         return self._session.run(None, {"x": feed})[0]
 
 
-def chosen_engine(precision: str = "fp32") -> str:
-    """``onnxruntime`` where it is installed and the backbone runs in float32, else ``torch``;
-    NNZERO_FEATURE_ENGINE=torch (or onnxruntime) decides instead."""
+def chosen_engine(precision: str = "fp32", photos: int = WORTH_IT_FROM) -> str:
+    """``onnxruntime`` where it is installed, the backbone runs in float32 and there are enough
+    ``photos`` to pay for the export, else ``torch``; NNZERO_FEATURE_ENGINE=torch (or onnxruntime) decides instead."""
     wanted = os.environ.get(ENGINE_VARIABLE, "auto").strip().lower() or "auto"
     if wanted not in ENGINES:
         raise ValueError(f"{ENGINE_VARIABLE}={wanted!r}: expected one of {', '.join(ENGINES)}")
-    if wanted == "torch" or precision != "fp32":
+    if wanted == "torch" or precision != "fp32" or (wanted == "auto" and photos < WORTH_IT_FROM):
         return "torch"
     try:
         import onnxruntime  # noqa: F401
@@ -133,10 +136,12 @@ def agrees(model: nn.Module, embed: OnnxEmbed, size: int, tolerance: float = 1e-
 
 
 @contextlib.contextmanager
-def backbone_engine(model: nn.Module, size: int, precision: str = "fp32", threads: int = 1):
+def backbone_engine(
+    model: nn.Module, size: int, precision: str = "fp32", threads: int = 1, photos: int = WORTH_IT_FROM
+):
     """An :class:`OnnxEmbed` of ``model`` for the ``with`` block, or None where PyTorch should run it
-    (bfloat16, onnxruntime missing, a model the exporter cannot trace or traces wrong)."""
-    if chosen_engine(precision) != "onnxruntime":
+    (bfloat16, onnxruntime missing, too few ``photos``, a model the exporter cannot trace or traces wrong)."""
+    if chosen_engine(precision, photos) != "onnxruntime":
         yield None
         return
     asked = os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "onnxruntime"
