@@ -128,7 +128,8 @@ def embed_batches(
     workers = min(workers or feature_workers(), len(chunks))
     out: dict[str, list[np.ndarray]] = {v: [] for v in views}
     threads = 1 if workers > 1 else torch.get_num_threads()  # forked workers: one thread each
-    with backbone_engine(model, images.shape[-1], precision, threads, len(index)) as onnx:
+    size = getattr(images, "shape", (0,))[-1]  # a lazy decoder without a shape (Teach's) stays in PyTorch
+    with backbone_engine(model, size, precision, threads, len(index) if size else 0) as onnx:
         _JOB = (model, images, m, s, views, precision, onnx)
         try:
             _run_chunks(chunks, workers, out, progress)
