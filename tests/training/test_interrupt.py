@@ -10,6 +10,15 @@ import pytest
 from nnzero.training.interrupt import between_batches
 
 
+@pytest.fixture(autouse=True)
+def _python_s_own_handler():
+    """Python's Ctrl-C handler for each test, whatever the test run inherited (a shell starts background
+    jobs with SIGINT ignored: the tests would see no KeyboardInterrupt there)."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
 def test_ctrl_c_in_a_batch_is_raised_at_its_end_and_the_handler_comes_back():
     done = []
     with pytest.raises(KeyboardInterrupt):
