@@ -119,3 +119,23 @@ def test_a_member_of_three_backbones_stays_in_eval_mode_and_gives_its_features(f
     with backbone_engine(member, 96) as onnx:
         assert onnx is not None and all(m.training for m in member.modules())
     assert torch.equal(member._bn0.running_mean, statistics)
+
+
+def test_photos_decoded_when_indexed_stay_in_pytorch_even_when_onnxruntime_is_asked_for(monkeypatch):
+    class Pooled(nn.Module):
+        def embed(self, x):
+            return x.mean(dim=(2, 3))  # (N, 3)
+
+    class Lazy:  # Teach's photos: decoded when indexed, no shape to size an export by
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, index):
+            return np.full((len(np.atleast_1d(index)), 3, 8, 8), 51, np.uint8)
+
+    monkeypatch.setenv(ENGINE_VARIABLE, "onnxruntime")
+    rows = embed_batches(Pooled(), Lazy(70), (0.0,) * 3, (1.0,) * 3, workers=1)
+    assert rows["photo"].shape == (70, 3) and np.allclose(rows["photo"], 0.2)

@@ -11,6 +11,7 @@ computed (``datasets/features.py`` finds them by each photo's bytes).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -129,7 +130,10 @@ def embed_batches(
     out: dict[str, list[np.ndarray]] = {v: [] for v in views}
     threads = 1 if workers > 1 else torch.get_num_threads()  # forked workers: one thread each
     size = getattr(images, "shape", (0,))[-1]  # a lazy decoder without a shape (Teach's) stays in PyTorch
-    with backbone_engine(model, size, precision, threads, len(index) if size else 0) as onnx:
+    engine = (
+        backbone_engine(model, size, precision, threads, len(index)) if size else contextlib.nullcontext()
+    )
+    with engine as onnx:
         _JOB = (model, images, m, s, views, precision, onnx)
         try:
             _run_chunks(chunks, workers, out, progress)
