@@ -177,16 +177,20 @@ def is_scratch(row: dict) -> bool:
 
 
 def mark_chosen(rows: list[dict]) -> None:
-    """The from-scratch epoch count with the best mean validation accuracy over its seeds: the only
-    choice, made without the test photos."""
+    """The from-scratch epoch count with the best mean validation accuracy over the seeds that every
+    epoch count was run with (each seed draws its own validation photos, so only paired seeds compare):
+    the only choice, made without the test photos."""
     scratch = [r for r in rows if is_scratch(r)]
-    if scratch:
-        by_epochs: dict[int, list[float]] = {}
-        for r in scratch:
-            by_epochs.setdefault(r.get("epochs") or int(r["run"].split()[0]), []).append(r["val acc"] or 0)
-        best = max(by_epochs, key=lambda e: sum(by_epochs[e]) / len(by_epochs[e]))
-        for r in scratch:
-            r["chosen"] = (r.get("epochs") or int(r["run"].split()[0])) == best
+    if not scratch:
+        return
+    epochs_of = {id(r): r.get("epochs") or int(r["run"].split()[0]) for r in scratch}
+    seeds: dict[int, dict[int, float]] = {}
+    for r in scratch:
+        seeds.setdefault(epochs_of[id(r)], {})[r.get("seed", 0)] = r["val acc"] or 0
+    common = set.intersection(*(set(v) for v in seeds.values()))
+    best = max(seeds, key=lambda e: sum(seeds[e][s] for s in common) / max(1, len(common)))
+    for r in scratch:
+        r["chosen"] = epochs_of[id(r)] == best
 
 
 def lenet_row(data: Path, epochs: int) -> dict:
