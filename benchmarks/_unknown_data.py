@@ -77,9 +77,9 @@ def known_photos(predictor, config: dict) -> dict:
     """{split: (photo features, labels)} of the run's train, validation and test photos (feature cache)."""
     from nnzero.config import from_dict
     from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, read_photos
-    from nnzero.transfer.features import by_split, cached_features
-    from nnzero.transfer.fit import _params
-    from nnzero.transfer.split import split_photos
+    from nnzero.training.transfer.features import by_split, cached_features
+    from nnzero.training.transfer.fit import _params
+    from nnzero.training.transfer.split import split_photos
 
     cfg = from_dict(config)
     data, model, train = cfg["data"], cfg["model"], cfg["train"]

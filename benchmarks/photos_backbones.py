@@ -4,7 +4,7 @@
     python benchmarks/photos_backbones.py --folders catsdogs --views 2     # every cat and dog (~10 min cold)
 
 The same folders and the same 5 stratified folds (seed 0) as benchmarks/photos_select.py. For fold k
-the head (``transfer/head.py``: L2 and temperature chosen on a stratified 10% validation share of
+the head (``training/transfer/head.py``: L2 and temperature chosen on a stratified 10% validation share of
 the other folds, then refitted on all of them, as ``nnzero train photos`` does) is fitted on the
 other folds' features and scores fold k's photos: over the 5 folds every photo is scored once by
 a head that never saw it. Features are those of ``nnzero train photos`` (each backbone at 260 px,
@@ -62,7 +62,7 @@ def features(paths: list[str]) -> dict[str, list[np.ndarray]]:
     from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, RESIZE
     from nnzero.models import create_model
     from nnzero.models.pretrained import weights_source
-    from nnzero.transfer.features import cached_features
+    from nnzero.training.transfer.features import cached_features
 
     cache = os.environ.get("NNZERO_CACHE_DIR") or Path.home() / ".cache" / "nnzero"
     out = {}
@@ -86,8 +86,8 @@ def folds_of(y: np.ndarray, k: int = FOLDS) -> np.ndarray:
 
 
 def score(feats: dict, y: np.ndarray, combo: tuple, views: int) -> dict:
-    from nnzero.transfer.head import fit_head, nll
-    from nnzero.transfer.split import stratified_split
+    from nnzero.training.transfer.head import fit_head, nll
+    from nnzero.training.transfer.split import stratified_split
 
     fold, classes = folds_of(y), len(np.unique(y))
     x = [np.concatenate([feats[m][v] for m in combo], 1) for v in (0, 1)]  # [(N, D) photo, mirror]

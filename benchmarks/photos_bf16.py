@@ -68,8 +68,8 @@ RUNNERS = {
 def speed_rows(photos: int, repeats: int, runners: list[str]) -> list[dict]:
     from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
     from nnzero.models import create_model
-    from nnzero.transfer.features import embed_batches
-    from nnzero.transfer.onnx_backbone import ENGINE_VARIABLE
+    from nnzero.training.transfer.features import embed_batches
+    from nnzero.training.transfer.onnx_backbone import ENGINE_VARIABLE
 
     files = sorted(p for d in sorted(FLOWERS.iterdir()) if d.is_dir() for p in sorted(d.iterdir()))
     files = files[:: max(1, len(files) // photos)][:photos]

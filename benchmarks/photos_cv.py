@@ -5,7 +5,7 @@
 
 For each data set and backbone: the photos `nnzero train photos` trains and validates on (every photo
 but the held-out test ones: the same stratified 20%, seed 0) are dealt into 5 stratified folds; the
-head (transfer/head.py: L2 and temperature chosen on the held-out fold, no refit) is fitted on four
+head (training/transfer/head.py: L2 and temperature chosen on the held-out fold, no refit) is fitted on four
 and scores the fifth, photo and mirror averaged. The mean log-loss over the folds picks the backbone;
 no test photo is read. Features come from the feature cache (NNZERO_CACHE_DIR; computed once when
 missing), so a rerun takes seconds. Writes benchmarks/results/photos_cv.json.
@@ -39,9 +39,9 @@ def cv_row(name: str, data_dir, model_name: str) -> dict:
 
     from nnzero.config import DataConfig, ModelConfig
     from nnzero.models import create_model, model_entry
-    from nnzero.transfer.fit import _features, _labelled_photos
-    from nnzero.transfer.head import fit_head
-    from nnzero.transfer.split import split_photos
+    from nnzero.training.transfer.fit import _features, _labelled_photos
+    from nnzero.training.transfer.head import fit_head
+    from nnzero.training.transfer.split import split_photos
 
     start, size = time.perf_counter(), model_entry(model_name).image_size
     load = _labelled_photos(str(data_dir), size, False, None)

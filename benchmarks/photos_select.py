@@ -6,7 +6,7 @@
     python benchmarks/photos_select.py --quick                      # 12 photos a class, 2 folds: checks the script
 
 What it checks: ``nnzero train photos`` left to itself chooses, per folder, between the head alone
-and the head then fine-tuning the last 2 blocks (``transfer/recipe.py``, a rule fixed before this
+and the head then fine-tuning the last 2 blocks (``training/transfer/recipe.py``, a rule fixed before this
 check ran). Is that choice the right one on photos it never saw?
 
 For each folder (flowers, cats and dogs, and subsets of them by class and by size) the photos are
@@ -48,7 +48,7 @@ FOLDERS = {
     "catsdogs-150": (CATSDOGS, None, 150),
 }
 FOLDS = 5
-FINE_TUNE = "8"  # the epochs the default fine-tunes for (transfer/recipe.py FINE_TUNE_EPOCHS)
+FINE_TUNE = "8"  # the epochs the default fine-tunes for (training/transfer/recipe.py FINE_TUNE_EPOCHS)
 COLUMNS = ["folder", "photos", "chose FT", "head", "fine-tune", "default", "best of two", "default tta",
            "head ll", "fine-tune ll", "default ll"]  # fmt: skip
 

@@ -90,7 +90,7 @@ class TrainConfig:
     log_every: int = 0
     ## photos on a frozen backbone: after the head is fitted, train the last blocks for this many
     ## epochs (kept only if validation log-loss improves); 0: the head alone; None: the run chooses
-    ## 0 or 8 for the folder (transfer/recipe.py) and config.json records the choice and why
+    ## 0 or 8 for the folder (training/transfer/recipe.py) and config.json records the choice and why
     fine_tune: int | None = None
     fine_tune_blocks: int = 2  # the backbone's last blocks that learn (with its 1x1 head conv)
     fine_tune_lr: float = 3e-4  # peak learning rate (cosine to zero), AdamW; 1e-3 hurt cats/dogs (measured)

@@ -9,7 +9,7 @@ import numpy as np
 from nnzero.datasets.bursts import burst_groups, burst_of
 from nnzero.datasets.foldertree import find_classes
 from nnzero.datasets.photos import held_out_mask
-from nnzero.transfer.split import split_photos, stratified_split
+from nnzero.training.transfer.split import split_photos, stratified_split
 
 
 def _old_held_out(labels):  # the code before bursts, word for word

@@ -97,7 +97,7 @@ def test_fine_tuned_checkpoint_scores_the_same_test_photos_as_the_frozen_run(
 
 def test_fine_tune_needs_an_efficientnet_lite():
     from nnzero.errors import NnzeroError
-    from nnzero.transfer.fine_tune import check_fine_tunable
+    from nnzero.training.transfer.fine_tune import check_fine_tunable
 
     with pytest.raises(NnzeroError, match="efficientnet_lite"):
         check_fine_tunable(torch.nn.Linear(2, 2), "resnet18")
@@ -129,7 +129,9 @@ def test_the_library_and_the_command_share_the_setting():
 
     _, _, train = resolve_settings("photos", fine_tune=4, sets=["train.fine_tune_blocks=2"])
     assert (train.fine_tune, train.fine_tune_blocks, train.fine_tune_lr) == (4, 2, 3e-4)
-    assert resolve_settings("photos")[2].fine_tune is None  # unset: the run chooses (transfer/recipe.py)
+    assert (
+        resolve_settings("photos")[2].fine_tune is None
+    )  # unset: the run chooses (training/transfer/recipe.py)
     assert resolve_settings("photos", fine_tune=0)[2].fine_tune == 0  # the head alone, as asked
     parse = build_parser().parse_args
     assert parse(["train", "photos", "--fine-tune"]).fine_tune == 8

@@ -1,4 +1,4 @@
-"""The frozen backbone in onnxruntime (transfer/onnx_backbone.py): the same features as PyTorch's on
+"""The frozen backbone in onnxruntime (training/transfer/onnx_backbone.py): the same features as PyTorch's on
 real flower photos, in one process and in forked workers, and PyTorch wherever onnxruntime cannot help."""
 
 from __future__ import annotations
@@ -9,10 +9,15 @@ import torch
 from torch import nn
 
 from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
-from nnzero.transfer import onnx_backbone
-from nnzero.transfer.features import embed_batches
-from nnzero.transfer.fine_tune import _Prefix
-from nnzero.transfer.onnx_backbone import ENGINE_VARIABLE, WORTH_IT_FROM, backbone_engine, chosen_engine
+from nnzero.training.transfer import onnx_backbone
+from nnzero.training.transfer.features import embed_batches
+from nnzero.training.transfer.fine_tune import _Prefix
+from nnzero.training.transfer.onnx_backbone import (
+    ENGINE_VARIABLE,
+    WORTH_IT_FROM,
+    backbone_engine,
+    chosen_engine,
+)
 
 from .test_precision import _lite0
 from .test_transfer import CLASSES, FLOWERS, flower_names  # noqa: F401

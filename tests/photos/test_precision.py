@@ -16,7 +16,7 @@ import torch
 from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
 from nnzero.models import create_model
 from nnzero.training.device import has_fast_bf16, resolve_precision
-from nnzero.transfer.features import embed_batches
+from nnzero.training.transfer.features import embed_batches
 
 from .test_transfer import CLASSES, FLOWERS, _json_of, _train, flower_folder, flower_names  # noqa: F401
 
@@ -109,7 +109,7 @@ def test_the_default_records_its_choice_and_reasons_in_config_and_report(flower_
 
 def test_the_rules_themselves():
     from nnzero.training.settings import TRIO_MAX_PHOTOS, photos_model, resolve_settings
-    from nnzero.transfer.recipe import FINE_TUNE_EPOCHS, MAX_PHOTOS, choose
+    from nnzero.training.transfer.recipe import FINE_TUNE_EPOCHS, MAX_PHOTOS, choose
 
     lite2, trio = "efficientnet_lite2", "efficientnet_lite012"
     assert choose(trio, {"accuracy": 0.90}, 80, False, 1000).fine_tune == 0  # three backbones: the head

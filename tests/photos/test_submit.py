@@ -113,7 +113,7 @@ def test_many_photos_run_as_feature_extraction_does_with_the_same_probabilities(
 ):
     from nnzero.datasets.photos import decode_photo
     from nnzero.inference.predictor import BATCH_PATH_AT_LEAST, Predictor
-    from nnzero.transfer import features
+    from nnzero.training.transfer import features
 
     files = photo_names["cat"][300:335] + photo_names["dog"][300:335]
     images = np.stack([decode_photo(str(photos_dir / f), 96) for f in files])  # (70, 3, 96, 96)

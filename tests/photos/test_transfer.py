@@ -18,7 +18,7 @@ import pytest
 from nnzero.cli import main
 from nnzero.datasets.features import FeatureStore
 from nnzero.training.checkpoint import load_checkpoint
-from nnzero.transfer.split import split_photos
+from nnzero.training.transfer.split import split_photos
 
 from .conftest import REPO, link
 

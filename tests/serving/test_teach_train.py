@@ -171,7 +171,7 @@ def test_a_crashed_training_keeps_every_example_and_the_last_model(trained, monk
     def power_cut(*args, **kwargs):
         raise RuntimeError("the power went out")
 
-    monkeypatch.setattr("nnzero.transfer.fit.fit_head", power_cut)
+    monkeypatch.setattr("nnzero.training.transfer.fit.fit_head", power_cut)
     failed = client.post("/api/teach/train", headers=AUTH)
     assert failed.status_code == 500 and "power went out" in failed.json()["error"]
     assert client.get("/api/teach").json()["training"]["stage"] == "failed"
@@ -185,7 +185,7 @@ def test_a_crashed_training_keeps_every_example_and_the_last_model(trained, monk
 
 def training_held(client, monkeypatch):
     """A Train call running in a thread, held before it fits the head until ``release`` is set."""
-    from nnzero.transfer import fit
+    from nnzero.training.transfer import fit
 
     release, real = threading.Event(), fit.fit_head
 

@@ -11,7 +11,7 @@ weights, the input size, the resize and the view. Rows are found by key, so a re
 photo keeps its row, a changed photo gets a new one, and new photos are computed alone.
 The .npy is checked against the size its .json records (a torn or truncated file is
 computed again). It lives in the photo decode cache's folder (``datasets.cache``).
-This module only stores; computing features needs a model (``transfer/features.py``).
+This module only stores; computing features needs a model (``training/transfer/features.py``).
 """
 
 from __future__ import annotations

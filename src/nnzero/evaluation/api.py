@@ -58,7 +58,7 @@ def train(
     from nnzero.training.committee import fit_committee, is_committee
     from nnzero.training.run import fit, resumed_configs
     from nnzero.training.settings import resolve_settings
-    from nnzero.transfer import fit_on_features, uses_features
+    from nnzero.training.transfer import fit_on_features, uses_features
 
     if resume:
         data, net, train_cfg = resumed_configs(resume, settings.get("epochs"))

@@ -138,12 +138,12 @@ class Predictor(ImageClassifier):
         ("photo"; "mirror": left and right swapped), as ``submit`` needs them.
 
         ## A backbone with one linear head (the transfer models) on a CPU runs as feature extraction
-        ## does (``transfer/features.py``: a process per core and onnxruntime where installed, about 4x
+        ## does (``training/transfer/features.py``: a process per core and onnxruntime where installed, about 4x
         ## PyTorch's photos/s for EfficientNet-Lite2), then the head; anything else, or a handful of
         ## photos (exporting the backbone costs a second or two), batch after batch through ``probabilities``.
         """
         if len(images) >= BATCH_PATH_AT_LEAST and self._has_head() and self.device.type == "cpu":
-            from nnzero.transfer.features import embed_batches
+            from nnzero.training.transfer.features import embed_batches
 
             feats = embed_batches(
                 self.model, images, self.spec["mean"], self.spec["std"], views, precision=self.precision

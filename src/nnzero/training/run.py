@@ -46,7 +46,7 @@ def fit(
 
     ``callbacks`` is the whole list (the caller adds the defaults it wants); ``say`` prints the
     run's messages (rank 0 only). ``on_features``: the frozen-backbone pipeline
-    (``nnzero.transfer.fit_on_features``) when the caller found it applies; it runs in one process
+    (``nnzero.training.transfer.fit_on_features``) when the caller found it applies; it runs in one process
     instead of the epoch loop.
     """
     args = (

@@ -31,7 +31,7 @@ from nnzero.rundir import read_json, write_json
 from nnzero.serving.teach.advice import advice, changed_while_training
 from nnzero.serving.teach.store import Project
 from nnzero.serving.teach.worker import FeatureWorker
-from nnzero.transfer.features import feature_params
+from nnzero.training.transfer.features import feature_params
 
 ## With a handful of examples a class, 10% for validation is one photo: the L2 strength and the
 ## temperature would be chosen on it. A fifth of each class's captures gives the choice a few to go on.

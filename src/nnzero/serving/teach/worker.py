@@ -25,7 +25,7 @@ import numpy as np
 from nnzero.datasets.photos import IMAGENET_MEAN, IMAGENET_STD, decode_photo
 from nnzero.errors import NnzeroError
 from nnzero.models import create_model, model_entry
-from nnzero.transfer.features import cached_features, embed_batches, feature_params
+from nnzero.training.transfer.features import cached_features, embed_batches, feature_params
 
 BATCH = 32  # examples per pass: small enough that a new capture waits little, large enough to batch
 

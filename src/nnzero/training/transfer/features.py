@@ -25,7 +25,7 @@ from torch import nn
 from nnzero.datasets.features import FeatureStore, content_keys
 from nnzero.i18n import tr
 from nnzero.training.device import autocast
-from nnzero.transfer.onnx_backbone import backbone_engine
+from nnzero.training.transfer.onnx_backbone import backbone_engine
 
 VIEWS = ("photo", "mirror")
 FEATURES = ("the backbone's features", "骨干网络特征")
@@ -92,7 +92,7 @@ def feature_workers() -> int:
 def _embed_chunk(index: np.ndarray) -> dict[str, np.ndarray]:
     model, images, mean, std, views, precision, onnx = _JOB
     x = torch.from_numpy(np.array(images[index])).float().div_(255).sub_(mean).div_(std)  # (B, 3, S, S)
-    if onnx is not None:  # onnxruntime runs the exported backbone (transfer/onnx_backbone.py)
+    if onnx is not None:  # onnxruntime runs the exported backbone (training/transfer/onnx_backbone.py)
         return {v: onnx(x.flip(-1) if v == "mirror" else x) for v in views}
     x = x.contiguous(memory_format=torch.channels_last)  # ~1.5x faster convolutions on a CPU (measured)
     with autocast(precision):  # bf16: the backbone in bfloat16; the features stored are float32 either way
@@ -119,7 +119,7 @@ def embed_batches(
     """model.embed of uint8 photos (N, 3, S, S) (those at ``index``: a memory map is read a batch at a
     time), normalised with mean/std, for each view: {view: (len(index), D)} float32; ``precision``
     bf16 runs the backbone under bfloat16 autocast (``training/device.py``); float32 runs it in
-    onnxruntime where that is installed (``transfer/onnx_backbone.py``)."""
+    onnxruntime where that is installed (``training/transfer/onnx_backbone.py``)."""
     global _JOB
     index = np.arange(len(images)) if index is None else np.asarray(index)
     model.eval()

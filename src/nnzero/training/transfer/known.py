@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnzero.models.imagenet import has_imagenet_head, imagenet_head, looks_like
-from nnzero.transfer.fine_tune import features_from
+from nnzero.training.transfer.fine_tune import features_from
 from nnzero.unknown import fit_unknown
 
 

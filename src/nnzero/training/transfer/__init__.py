@@ -2,7 +2,7 @@
 
 The photo pipeline beside ``training/``'s epoch loop (DESIGN.md: one pipeline a package):
 
-    from nnzero.transfer import fit_on_features, uses_features
+    from nnzero.training.transfer import fit_on_features, uses_features
     if uses_features(data_cfg, model_cfg):
         run = fit_on_features(data_cfg, model_cfg, train_cfg, run_dir)
 
@@ -10,6 +10,6 @@ The photo pipeline beside ``training/``'s epoch loop (DESIGN.md: one pipeline a 
 ``head.py`` fits the classifier on them, ``fine_tune.py`` trains the last blocks, ``fit.py`` runs it all.
 """
 
-from nnzero.transfer.fit import fit_on_features, uses_features
+from nnzero.training.transfer.fit import fit_on_features, uses_features
 
 __all__ = ["fit_on_features", "uses_features"]

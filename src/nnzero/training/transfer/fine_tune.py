@@ -36,8 +36,8 @@ from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 from nnzero.schedule import lr_at
 from nnzero.training.device import autocast
-from nnzero.transfer.features import by_split, cached_features
-from nnzero.transfer.head import best_temperature, nll, softmax
+from nnzero.training.transfer.features import by_split, cached_features
+from nnzero.training.transfer.head import best_temperature, nll, softmax
 
 SCORE_BATCH = 200  # activations per forward pass when scoring (no gradients kept)
 

@@ -8,7 +8,7 @@ The steps, for any folder of photos (any layout, any number of classes):
 2. validation: a stratified, seeded share of the rest (``--val-fraction``; ``split.py``);
 3. the backbone's features of every photo and its mirror image, from the cache where it has them;
 4. logistic regression on the training features; L2, temperature and (two classes) the Kaggle
-   clip chosen on validation (``transfer/head.py``);
+   clip chosen on validation (``training/transfer/head.py``);
 5. ``--fine-tune``: the backbone's last blocks trained with the head for a few epochs, on the
    cached output of the blocks before them, kept if validation log-loss improves (``fine_tune.py``);
 6. the weights put into the network: ``best.pt`` is an ordinary nnzero checkpoint
@@ -35,18 +35,18 @@ from nnzero.run import Run
 from nnzero.rundir import write_json
 from nnzero.training.checkpoint import save_checkpoint
 from nnzero.training.device import resolve_precision
-from nnzero.transfer.features import VIEWS, by_split, cached_features, feature_params, side_by_side
-from nnzero.transfer.fine_tune import (
+from nnzero.training.transfer.features import VIEWS, by_split, cached_features, feature_params, side_by_side
+from nnzero.training.transfer.fine_tune import (
     check_fine_tunable,
     features_from,
     fine_tune,
     prefix_activations,
     put_head,
 )
-from nnzero.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
-from nnzero.transfer.known import known_photos
-from nnzero.transfer.recipe import apply_choice, is_auto, may_fine_tune
-from nnzero.transfer.split import labelled_photos, split_note, split_photos
+from nnzero.training.transfer.head import choose_clip, clipped_nll, fit_head, mean_proba, score_logits
+from nnzero.training.transfer.known import known_photos
+from nnzero.training.transfer.recipe import apply_choice, is_auto, may_fine_tune
+from nnzero.training.transfer.split import labelled_photos, split_note, split_photos
 
 CPU = torch.device("cpu")  # features and the head are computed on the CPU (forked workers share the model)
 
@@ -175,7 +175,7 @@ def _activations(model, model_cfg, train_cfg, size, load, split, cache_dir, say,
 
 
 def _fine_tune(model, head, acts, y, train_cfg, callbacks, run, say):
-    """--fine-tune: the last blocks trained on cached activations (``transfer/fine_tune.py``)."""
+    """--fine-tune: the last blocks trained on cached activations (``training/transfer/fine_tune.py``)."""
 
     def on_epoch(row: dict) -> None:
         run.history.append(row)
