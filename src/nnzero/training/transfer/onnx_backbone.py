@@ -68,12 +68,18 @@ class OnnxEmbed:
         return self._session.run(None, {"x": feed})[0]
 
 
-def chosen_engine(precision: str = "fp32", photos: int = WORTH_IT_FROM) -> str:
-    """``onnxruntime`` where it is installed, the backbone runs in float32 and there are enough
-    ``photos`` to pay for the export, else ``torch``; NNZERO_FEATURE_ENGINE=torch (or onnxruntime) decides instead."""
+def wanted_engine() -> str:
+    """What NNZERO_FEATURE_ENGINE asks for: auto (unset or empty), onnxruntime or torch."""
     wanted = os.environ.get(ENGINE_VARIABLE, "auto").strip().lower() or "auto"
     if wanted not in ENGINES:
         raise ValueError(f"{ENGINE_VARIABLE}={wanted!r}: expected one of {', '.join(ENGINES)}")
+    return wanted
+
+
+def chosen_engine(precision: str = "fp32", photos: int = WORTH_IT_FROM) -> str:
+    """``onnxruntime`` where it is installed, the backbone runs in float32 and there are enough
+    ``photos`` to pay for the export, else ``torch``; NNZERO_FEATURE_ENGINE=torch (or onnxruntime) decides instead."""
+    wanted = wanted_engine()
     if wanted == "torch" or precision != "fp32" or (wanted == "auto" and photos < WORTH_IT_FROM):
         return "torch"
     try:
@@ -144,7 +150,7 @@ def backbone_engine(
     if chosen_engine(precision, photos) != "onnxruntime":
         yield None
         return
-    asked = os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "onnxruntime"
+    asked = wanted_engine() == "onnxruntime"
     with tempfile.TemporaryDirectory(prefix="nnzero-embed-") as folder:
         try:
             embed = OnnxEmbed(export_embed(model, size, Path(folder)), threads)
