@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -95,7 +96,54 @@ def register_variant(name: str, options: dict) -> str:
     return variant
 
 
-def run_fold(recipe: str, speaker: str, seed: int) -> dict:
+## which epoch's weights a run keeps, by its validation rows (``history``: metrics.csv's rows, in order)
+SELECTIONS = {
+    "accuracy": lambda h: max(h, key=lambda r: r["val_accuracy"]),  # the first best (best.pt today)
+    "accuracy-then-loss": lambda h: max(h, key=lambda r: (r["val_accuracy"], -r["val_loss"])),
+    "loss": lambda h: min(h, key=lambda r: r["val_loss"]),
+    "last": lambda h: h[-1],
+}
+
+
+class EveryEpoch:
+    """Keeps each epoch's weights (last.pt, written after ``on_epoch_end``) as epochs/<n>.pt."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.run_dir = None
+
+    def on_train_begin(self, run) -> None:
+        self.run_dir = run.dir
+
+    def _keep(self, epoch: int) -> None:
+        last = Path(self.run_dir) / "last.pt"
+        if epoch > 0 and last.exists():
+            shutil.copyfile(last, self.folder / f"{epoch}.pt")
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self._keep(epoch - 1)
+
+    def on_train_end(self, run) -> None:
+        self._keep(len(run.history))
+
+
+def selection_scores(history: list, folder: Path) -> dict:
+    """Each selection rule's epoch and its weights' accuracy on the held-out clips (the fold's test)."""
+    import nnzero
+
+    out, scored = {}, {}
+    for rule, pick in SELECTIONS.items():
+        epoch = int(pick(history)["epoch"])
+        if epoch not in scored:
+            result = nnzero.evaluate(folder / f"{epoch}.pt")
+            scored[epoch] = result["sound"].get("unseen_speaker_accuracy", result["test_accuracy"])
+        out[rule] = {"epoch": epoch, "test": round(scored[epoch], 4)}
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def run_fold(recipe: str, speaker: str, seed: int, selections: bool = False) -> dict:
     import torch
 
     import nnzero
@@ -113,12 +161,13 @@ def run_fold(recipe: str, speaker: str, seed: int) -> dict:
     model = (
         register_variant(recipe, spec["model_options"]) if spec.get("model_options") else spec.get("model")
     )
+    epochs = Path(f"/tmp/nnzero-sound-recipes/epochs-{recipe}-{speaker}-{seed}")
     start = time.perf_counter()
     try:
         run = nnzero.train(
             "fsdd", model=model, data_dir=str(FSDD), split=f"speaker:{speaker}", seed=seed,
             runs_dir="/tmp/nnzero-sound-recipes", progress=False, say=lambda m: None,
-            **spec.get("settings", {}),
+            callbacks=[EveryEpoch(epochs)] if selections else (), **spec.get("settings", {}),
         )  # fmt: skip
     finally:
         augment.SOUND_AUGMENT.clear()
@@ -134,6 +183,7 @@ def run_fold(recipe: str, speaker: str, seed: int) -> dict:
         "val_accuracy": run.metrics.get("val_accuracy"),
         "epochs": len(run.history),
         "seconds": round(time.perf_counter() - start, 1),
+        **({"selections": selection_scores(run.history, epochs)} if selections else {}),
     }
 
 
@@ -157,8 +207,14 @@ def as_recorded(checkpoint, speaker: str, level_db: float) -> float:
     return round(right / len(paths), 4)
 
 
-def table(markdown: bool = False) -> None:
+def valid_rows() -> list[dict]:
+    """The log's rows, less those marked invalid (each says why)."""
     rows = [json.loads(line) for line in LOG.read_text().splitlines()] if LOG.exists() else []
+    return [r for r in rows if not r.get("invalid")]
+
+
+def table(markdown: bool = False) -> None:
+    rows = valid_rows()
     by = {}
     for r in rows:
         by.setdefault(r["recipe"], []).append(r)
@@ -193,6 +249,32 @@ def table(markdown: bool = False) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
+def selection_table() -> None:
+    """Per rule: the mean over runs of the held-out speaker's accuracy, and over folds its mean and worst,
+    on the runs that scored every rule (paired: the same trained networks)."""
+    rows = [r for r in valid_rows() if r.get("selections")]
+    out = []
+    for recipe in dict.fromkeys(r["recipe"] for r in rows):
+        runs = [r for r in rows if r["recipe"] == recipe]
+        for rule in SELECTIONS:
+            folds = {}
+            for r in runs:
+                folds.setdefault(r["speaker"], []).append(r["selections"][rule]["test"])
+            means = {s: sum(v) / len(v) for s, v in folds.items()}
+            out.append(
+                {
+                    "recipe": recipe,
+                    "keeps": rule,
+                    "runs": len(runs),
+                    "mean": round(sum(means.values()) / len(means), 4),
+                    "worst": round(min(means.values()), 4),
+                    **{s[:4]: round(means[s], 3) for s in SPEAKERS if s in means},
+                    "epoch": round(sum(r["selections"][rule]["epoch"] for r in runs) / len(runs), 1),
+                }
+            )
+    print_table(out, ["recipe", "keeps", "runs", "mean", "worst", *[s[:4] for s in SPEAKERS], "epoch"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -206,13 +288,19 @@ def main() -> None:
     parser.add_argument(
         "--jobs", type=int, default=2, help="folds trained at once, one torch thread each (2 cores: 2)"
     )
+    parser.add_argument(
+        "--selections",
+        action="store_true",
+        help="also keep every epoch and score the epoch each rule of SELECTIONS picks (--selection-table)",
+    )
+    parser.add_argument("--selection-table", action="store_true")
     args = parser.parse_args()
+    if args.selection_table:
+        selection_table()
+        return
     if args.table or args.markdown or not args.recipe:
         table(args.markdown)
         return
-    override = Path("/tmp/sound_recipes_override")  # TEMPORARY: lets a queued command run other recipes
-    if override.exists() and not os.environ.get("SOUND_RECIPES_CHILD"):
-        args.recipe = override.read_text().split()
     unknown = [r for r in args.recipe if r not in RECIPES]
     if unknown:
         parser.error(f"unknown recipe(s) {', '.join(unknown)}; known: {', '.join(RECIPES)}")
@@ -220,21 +308,24 @@ def main() -> None:
     folds = SPEAKERS if args.folds == "all" else args.folds.split(",")
     jobs = [(r, s, f) for r in args.recipe for s in (int(x) for x in args.seeds.split(",")) for f in folds]
     if args.jobs > 1:
-        run_parallel(jobs, args.jobs, args.budget)
+        run_parallel(jobs, args.jobs, args.budget, args.selections)
         return
     info, start = machine(), time.perf_counter()
     for recipe, seed, speaker in jobs:
         if time.perf_counter() - start > args.budget:
             print(f"budget spent: stopped before {recipe} {speaker} seed {seed}", flush=True)
             return
-        row = run_fold(recipe, speaker, seed) | {"date": info["date"], "processor": info["processor"]}
+        row = run_fold(recipe, speaker, seed, args.selections) | {
+            "date": info["date"],
+            "processor": info["processor"],
+        }
         print(json.dumps(row), flush=True)
         LOG.parent.mkdir(parents=True, exist_ok=True)
         with LOG.open("a") as f:
             f.write(json.dumps(row) + "\n")
 
 
-def run_parallel(jobs: list, width: int, budget: float) -> None:
+def run_parallel(jobs: list, width: int, budget: float, selections: bool) -> None:
     """Each fold in its own process with one torch thread, ``width`` at a time: small convolutions use two
     cores better as two processes than as two threads of one."""
     import subprocess
@@ -256,6 +347,7 @@ def run_parallel(jobs: list, width: int, budget: float) -> None:
             "OMP_NUM_THREADS": "1",
         }
         command = [sys.executable, __file__, recipe, "--folds", speaker, "--seeds", str(seed), "--jobs", "1"]
+        command += ["--selections"] if selections else []
         running[core] = subprocess.Popen(command, env=env)
     for p in running.values():
         p.wait()

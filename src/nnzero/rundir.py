@@ -5,6 +5,7 @@ Torch-free, so the NumPy engine's runs use the same folders and files.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -19,8 +20,14 @@ def default_run_name(dataset: str, model: str) -> str:
 
 
 def new_run_dir(root: str | Path, name: str | None, dataset: str, model: str) -> Path:
-    """Create and return ``root/name``; an existing run is never overwritten."""
-    run_dir = Path(root) / (name or default_run_name(dataset, model))
+    """Create and return ``root/name``; an existing run is never overwritten.
+
+    Without ``name`` the folder is named by the dataset, model and second; runs started in the same
+    second (a script's parallel runs) each get their own folder (``-2``, ``-3``, ...): the folder is
+    created atomically, so two processes can never both take it."""
+    if name is None:
+        return _new_default_dir(Path(root), default_run_name(dataset, model))
+    run_dir = Path(root) / name
     if run_dir.exists() and any(run_dir.iterdir()):
         raise NnzeroError(
             tr(
@@ -31,6 +38,17 @@ def new_run_dir(root: str | Path, name: str | None, dataset: str, model: str) ->
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
+
+
+def _new_default_dir(root: Path, base: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        run_dir = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            run_dir.mkdir()  # fails if another process made it first: then the next suffix
+        except FileExistsError:
+            continue
+        return run_dir
 
 
 def write_json(path: Path, obj) -> None:
