@@ -79,6 +79,10 @@ class TrainConfig:
     ## validate, keep and test a moving average of the weights with this decay per step (0: off)
     ema: float = 0.0
     patience: int = 0  # early stopping: epochs without a better val accuracy; 0 never stops
+    ## which epoch's weights best.pt keeps (and the run tests): accuracy (the best validation accuracy,
+    ## the first if tied) | loss (the lowest validation loss) | last (the final epoch: on a small
+    ## validation set the best epoch is partly luck; docs/sound.md measured it)
+    keep: str = "accuracy"
     seed: int = 0  # seeds weights, shuffling, augmentation and the validation split
     device: str = "auto"  # auto | cpu | cuda | cuda:1 | mps
     ## fp32 | bf16: the forward pass and loss in bfloat16 (autocast), weights and tests in float32;
@@ -108,6 +112,7 @@ CHOICES = {
     ("train", "optimizer"): ("adam", "adamw", "sgd"),
     ("train", "schedule"): ("onecycle", "cosine", "constant"),
     ("train", "precision"): ("fp32", "bf16", "auto"),
+    ("train", "keep"): ("accuracy", "loss", "last"),
     ("model", "tta"): ("none", "shifts"),
 }
 

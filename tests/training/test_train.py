@@ -214,3 +214,30 @@ def test_epoch_order_shards_are_disjoint_and_cover_the_data():
     shards = [loop.epoch_order(1000, epoch=3, seed=1, rank=r, world=4) for r in range(4)]
     together = torch.cat(shards)
     assert len(together) == 1000 and len(set(together.tolist())) == 1000
+
+
+@pytest.mark.parametrize("keep", ["accuracy", "loss", "last"])
+def test_best_pt_keeps_the_epoch_that_train_keep_names(tmp_path, keep):
+    """best.pt holds (and the run tests) the epoch of the best validation accuracy (the first if tied), of
+    the lowest validation loss, or the last: whichever ``keep`` names, judged on the run's own rows."""
+    import nnzero
+
+    ## 200 images to learn from, 200 to validate on: here validation accuracy peaks at epoch 7 and the
+    ## loss is lowest at 8, the last, so each rule keeps another epoch than some other rule would
+    run = nnzero.train(
+        "mnist", model="mlp64x3", limit=400, val_fraction=0.5, epochs=8, lr=1e-2, optimizer="adam",
+        schedule="constant", keep=keep, runs_dir=tmp_path, name=keep, progress=False, say=lambda m: None,
+    )  # fmt: skip
+    rows = run.history
+    wanted = {
+        "accuracy": max(rows, key=lambda r: r["val_accuracy"]),
+        "loss": min(rows, key=lambda r: r["val_loss"]),
+        "last": rows[-1],
+    }[keep]
+    kept = load_checkpoint(tmp_path / keep / "best.pt")
+    assert kept["metrics"]["epoch"] == wanted["epoch"]
+    assert kept["config"]["train"]["keep"] == keep
+    model = model_from_checkpoint(kept)
+    last = model_from_checkpoint(load_checkpoint(tmp_path / keep / "last.pt"))
+    same = all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), last.state_dict().values()))
+    assert same == (wanted["epoch"] == len(rows))  # the kept weights are that epoch's, not the last's

@@ -37,7 +37,7 @@ FLAGS = (
     "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay", "seed", "patience", "device",
     "label_smoothing", "data_dir", "val_fraction", "limit", "image_size", "augment", "pretrained",
     "weights", "freeze_backbone", "fine_tune", "precision", "log_every", "split", "clip_seconds",
-    "sample_rate", "members", "tta",
+    "sample_rate", "members", "tta", "keep",
 )  # fmt: skip
 
 
@@ -136,6 +136,16 @@ def _training_flags(p) -> None:
         "--patience",
         type=int,
         help=tr("stop after N epochs without better validation accuracy", "验证准确率 N 轮不提高则提前停止"),
+    )
+    p.add_argument(
+        "--keep",
+        choices=CHOICES[("train", "keep")],
+        help=tr(
+            "which epoch's weights best.pt keeps and the test scores: the best validation accuracy "
+            "(default), the lowest validation loss, or the last epoch (the default for sounds)",
+            "best.pt 保存 (并用于测试) 哪一轮的权重: 验证准确率最高的 (默认), 验证损失最低的, "
+            "或最后一轮 (声音模型的默认)",
+        ),
     )
     add_log_every(p)
 

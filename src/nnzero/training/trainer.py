@@ -1,7 +1,7 @@
 """``Trainer``: one training run's state, from data to ``best.pt``, with resume.
 
 The trainer writes config.json, last.pt (everything needed to continue) and best.pt (the weights
-with the best validation accuracy, with their test metrics); everything else a run folder holds
+with the best validation accuracy, or those ``train.keep`` names, with their test metrics); everything else a run folder holds
 (metrics.csv, tensorboard/, curves.png, report.html) and early stopping are callbacks.
 """
 
@@ -105,7 +105,7 @@ class Trainer:
         every = log_every(self.steps_per_epoch * train_cfg.epochs, train_cfg.log_every)
         self.train_cfg = train_cfg = dataclasses.replace(train_cfg, log_every=every)
         self.generator = torch.Generator(device=self.device)  # seeded per batch in train_one_epoch
-        self.epoch, self.step, self.best = 0, 0, -1.0
+        self.epoch, self.step, self.best = 0, 0, float("-inf")
         self.tally = new_tally()  # the current epoch's running sums, saved on Ctrl-C
 
     def _resolve_precision(self, cfg: TrainConfig) -> TrainConfig:
@@ -304,9 +304,19 @@ class Trainer:
             stats["step"],
         )
 
+    def _score(self, row: dict) -> float:
+        """How best.pt judges an epoch (``train.keep``; higher is better): validation accuracy, minus its
+        loss, or the epoch itself (the last wins); training accuracy where nothing is held out."""
+        keep = self.train_cfg.keep
+        if keep == "last":
+            return float(self.epoch)
+        if row["val_accuracy"] is None:
+            return row["train_accuracy"]
+        return -row["val_loss"] if keep == "loss" else row["val_accuracy"]
+
     def _checkpoint(self, row: dict) -> None:
-        """best.pt when validation accuracy improved (train accuracy without validation), then last.pt."""
-        score = row["val_accuracy"] if row["val_accuracy"] is not None else row["train_accuracy"]
+        """best.pt when the epoch's score (``_score``) improved, then last.pt."""
+        score = self._score(row)
         if score > self.best:
             self.best = score
             self.save(
