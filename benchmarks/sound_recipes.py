@@ -73,6 +73,9 @@ RECIPES = {
         "model_options": {"warps": (0.9, 1.1)},
         "settings": {"synthetic": 100, "batch_size": 128, "epochs": 30},
     },
+    ## the default (w15-tta, keeping the last epoch) with 100 espeak-ng voices, 27 epochs for 40's time
+    "synth-e27": {"settings": {"synthetic": 100, "epochs": 27}},
+    "synth-e27-no-tta": {"model_options": {"warps": ()}, "settings": {"synthetic": 100, "epochs": 27}},
     "w15-plain": {"data": W15, "model_options": {"band_norm": "none"}, "settings": {"augment": False}},
 }
 
