@@ -185,6 +185,7 @@ def run_fold(recipe: str, speaker: str, seed: int, selections: bool = False) -> 
         "seen_speakers_new_takes": run.metrics.get("seen_speakers_accuracy"),
         "val_accuracy": run.metrics.get("val_accuracy"),
         "epochs": len(run.history),
+        "keep": run.config["train"]["keep"],  # which epoch "unseen_speaker" scored (train.keep)
         "seconds": round(time.perf_counter() - start, 1),
         **({"selections": selection_scores(run.history, epochs)} if selections else {}),
     }
@@ -230,6 +231,7 @@ def table(markdown: bool = False) -> None:
         out.append(
             {
                 "recipe": recipe,
+                "keeps": "/".join(sorted({r["keep"] for r in rs})),
                 "folds": len(means),
                 "runs": len(rs),
                 "mean": sum(means.values()) / len(means),
@@ -240,7 +242,17 @@ def table(markdown: bool = False) -> None:
                 "s/fold": round(sum(r["seconds"] for r in rs) / len(rs), 1),
             }
         )
-    columns = ["recipe", "folds", "runs", "mean", "worst", *[s[:4] for s in SPEAKERS], "noise-45", "noise-35"]
+    columns = [
+        "recipe",
+        "keeps",
+        "folds",
+        "runs",
+        "mean",
+        "worst",
+        *[s[:4] for s in SPEAKERS],
+        "noise-45",
+        "noise-35",
+    ]
     rows = sorted(out, key=lambda r: -r["mean"])
     if not markdown:
         print_table(rows, [*columns, "s/fold"])
