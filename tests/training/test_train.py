@@ -241,3 +241,11 @@ def test_best_pt_keeps_the_epoch_that_train_keep_names(tmp_path, keep):
     last = model_from_checkpoint(load_checkpoint(tmp_path / keep / "last.pt"))
     same = all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), last.state_dict().values()))
     assert same == (wanted["epoch"] == len(rows))  # the kept weights are that epoch's, not the last's
+    rule = {
+        "accuracy": "the best validation accuracy",
+        "loss": "the lowest validation loss",
+        "last": "the last epoch",
+    }
+    assert (
+        f"epoch {wanted['epoch']}: {rule[keep]}" in (tmp_path / keep / "report.html").read_text()
+    )  # it says so

@@ -30,10 +30,29 @@ def overview(info: RunInfo, lang: str) -> str:
         (text(lang, "data set", "数据集"), info.dataset or "-"),
         (text(lang, "epochs", "轮数"), len(info.rows)),
         (text(lang, "best validation accuracy", "最佳验证准确率"), info.best_val_accuracy),
+        *_kept(info, lang),
         (text(lang, "test accuracy", "测试准确率"), info.test_accuracy),
         (text(lang, "training time (s)", "训练时间 (秒)"), f"{info.seconds:.1f}"),
     ]
     return table([text(lang, "run", "运行"), info.name], [list(f) for f in facts])
+
+
+def _kept(info: RunInfo, lang: str) -> list[tuple[str, str]]:
+    """The row saying which epoch's weights best.pt holds and why (``--keep``), when best.pt says."""
+    epoch, rule = info.kept
+    if epoch is None:
+        return []
+    en, zh = {
+        "accuracy": ("the best validation accuracy", "验证准确率最高"),
+        "loss": ("the lowest validation loss", "验证损失最低"),
+        "last": ("the last epoch", "最后一轮"),
+    }.get(rule, (rule, rule))
+    return [
+        (
+            text(lang, "weights tested (best.pt)", "测试用的权重 (best.pt)"),
+            text(lang, f"epoch {epoch}: {en}", f"第 {epoch} 轮: {zh}"),
+        )
+    ]
 
 
 def config(info: RunInfo, lang: str) -> tuple[str, str, str]:

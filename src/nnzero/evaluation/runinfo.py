@@ -59,6 +59,13 @@ class RunInfo:
         return max(values) if values else None
 
     @property
+    def kept(self) -> tuple[int | None, str]:
+        """(the epoch whose weights best.pt holds, the rule that chose it: ``train.keep``)."""
+        train = self.config.get("train") if isinstance(self.config.get("train"), dict) else {}
+        epoch = ((self.checkpoint or {}).get("metrics") or {}).get("epoch")
+        return (int(epoch) if epoch is not None else None), str(train.get("keep", "accuracy"))
+
+    @property
     def seconds(self) -> float:
         """Time spent in training epochs (the sum of metrics.csv's seconds column; a committee: its members')."""
         if not self.rows and self.members:
