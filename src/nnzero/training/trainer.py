@@ -1,8 +1,9 @@
 """``Trainer``: one training run's state, from data to ``best.pt``, with resume.
 
 The trainer writes config.json, last.pt (everything needed to continue) and best.pt (the weights
-with the best validation accuracy, or those ``train.keep`` names, with their test metrics); everything else a run folder holds
-(metrics.csv, tensorboard/, curves.png, report.html) and early stopping are callbacks.
+with the best validation accuracy, or those ``train.keep`` names, with their test metrics);
+everything else a run folder holds (metrics.csv, tensorboard/, curves.png, report.html) and early
+stopping are callbacks.
 """
 
 from __future__ import annotations
