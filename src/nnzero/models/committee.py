@@ -148,8 +148,7 @@ def _register_committee(name: str, count: int, time: str, time_zh: str):
     return factory
 
 
-## times on a 2-core CPU: the 10 measured (three whole commands on a quiet machine: 454-505 s), the 40 estimated
+## times on a 2-core CPU, measured: the 10 in 454-505 s (three whole commands on a quiet machine),
+## the 40 in 1,631 s (one)
 committee = _register_committee("committee", 10, "~8 min on 2 cores", "2 核 CPU 约 8 分钟")
-committee_max = _register_committee(
-    "committee-max", 40, "~27 min on 2 cores", "2 核 CPU 约 27 分钟"
-)
+committee_max = _register_committee("committee-max", 40, "~27 min on 2 cores", "2 核 CPU 约 27 分钟")
