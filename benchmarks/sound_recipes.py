@@ -76,6 +76,8 @@ RECIPES = {
     ## the default (w15-tta, keeping the last epoch) with 100 espeak-ng voices, 27 epochs for 40's time
     "synth-e27": {"settings": {"synthetic": 100, "epochs": 27}},
     "synth-e27-no-tta": {"model_options": {"warps": ()}, "settings": {"synthetic": 100, "epochs": 27}},
+    ## the default as a committee of two networks (one after the other on the fold's one core)
+    "members-2": {"settings": {"members": 2, "workers": 1}},
     "w15-plain": {"data": W15, "model_options": {"band_norm": "none"}, "settings": {"augment": False}},
 }
 

@@ -129,6 +129,11 @@ def session():
     global _broken
     try:
         yield start()
+        ## Rank 0 tests and reports alone after the last epoch while the others are done. Wait for it, so
+        ## that no rank tears down its half of the group while a peer still holds the other half: a rank
+        ## that left first could abort at exit ("terminate called without an active exception"). A CPU
+        ## tensor's all-reduce is the barrier: it goes through gloo even where CUDA tensors use nccl.
+        dist.all_reduce(torch.zeros(1))
     except (dist.DistError, RuntimeError) as e:
         if not isinstance(e, dist.DistError) and not _is_communication_error(e):
             raise
