@@ -219,6 +219,21 @@ def valid_rows() -> list[dict]:
     return [r for r in rows if not r.get("invalid")]
 
 
+def by_fold(runs: list[dict], score) -> dict:
+    """The runs' ``score`` averaged per held-out speaker: how many folds, their mean and worst, and each
+    fold's (columns named by the speaker's first four letters)."""
+    folds: dict[str, list[float]] = {}
+    for r in runs:
+        folds.setdefault(r["speaker"], []).append(score(r))
+    means = {s: sum(v) / len(v) for s, v in folds.items()}
+    return {
+        "folds": len(means),
+        "mean": sum(means.values()) / len(means),
+        "worst": min(means.values()),
+        **{s[:4]: round(means[s], 3) for s in SPEAKERS if s in means},
+    }
+
+
 def table(markdown: bool = False) -> None:
     rows = valid_rows()
     by = {}
@@ -226,21 +241,15 @@ def table(markdown: bool = False) -> None:
         by.setdefault(r["recipe"], []).append(r)
     out = []
     for recipe, rs in by.items():
-        folds = {}
-        for r in rs:
-            folds.setdefault(r["speaker"], []).append(r["unseen_speaker"])
-        means = {s: sum(v) / len(v) for s, v in folds.items()}
+        folds = by_fold(rs, lambda r: r["unseen_speaker"])
         out.append(
             {
                 "recipe": recipe,
                 "keeps": "/".join(sorted({r["keep"] for r in rs})),
-                "folds": len(means),
                 "runs": len(rs),
-                "mean": sum(means.values()) / len(means),
-                "worst": min(means.values()),
+                **folds,
                 "noise-45": round(sum(r.get("in_noise_45", 0) for r in rs) / len(rs), 3),
                 "noise-35": round(sum(r.get("in_noise_35", 0) for r in rs) / len(rs), 3),
-                **{s[:4]: round(means[s], 3) for s in SPEAKERS if s in means},
                 "s/fold": round(sum(r["seconds"] for r in rs) / len(rs), 1),
             }
         )
@@ -274,18 +283,15 @@ def selection_table() -> None:
     for recipe in dict.fromkeys(r["recipe"] for r in rows):
         runs = [r for r in rows if r["recipe"] == recipe]
         for rule in SELECTIONS:
-            folds = {}
-            for r in runs:
-                folds.setdefault(r["speaker"], []).append(r["selections"][rule]["test"])
-            means = {s: sum(v) / len(v) for s, v in folds.items()}
+            folds = by_fold(runs, lambda r, rule=rule: r["selections"][rule]["test"])
             out.append(
                 {
                     "recipe": recipe,
                     "keeps": rule,
                     "runs": len(runs),
-                    "mean": round(sum(means.values()) / len(means), 4),
-                    "worst": round(min(means.values()), 4),
-                    **{s[:4]: round(means[s], 3) for s in SPEAKERS if s in means},
+                    **folds,
+                    "mean": round(folds["mean"], 4),
+                    "worst": round(folds["worst"], 4),
                     "epoch": round(sum(r["selections"][rule]["epoch"] for r in runs) / len(runs), 1),
                 }
             )

@@ -51,6 +51,7 @@ def register(sub) -> None:
             "nnzero train mnist",
             "nnzero train mnist --model mlp128 --epochs 5 --name keras-mlp",
             "nnzero train mnist --model deepcnn --precision auto",
+            "nnzero train mnist --epochs 10 --keep last   # test the last epoch, not the best validated",
             "nnzero train mnist --model committee   # 10 networks averaged, ~8 min on 2 cores",
             "nnzero train mnist --epochs 10 --members 5 --tta shifts",
             "nnzero train imagefolder --data-dir mnist_images",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nnzero.callbacks.runlog import read_rows
 from nnzero.callbacks.steps import read_steps
+from nnzero.config import TrainConfig
 from nnzero.errors import NnzeroError
 from nnzero.i18n import tr
 
@@ -63,7 +64,7 @@ class RunInfo:
         """(the epoch whose weights best.pt holds, the rule that chose it: ``train.keep``)."""
         train = self.config.get("train") if isinstance(self.config.get("train"), dict) else {}
         epoch = ((self.checkpoint or {}).get("metrics") or {}).get("epoch")
-        return (int(epoch) if epoch is not None else None), str(train.get("keep", "accuracy"))
+        return (int(epoch) if epoch is not None else None), str(train.get("keep", TrainConfig.keep))
 
     @property
     def seconds(self) -> float:

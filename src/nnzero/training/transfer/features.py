@@ -11,7 +11,6 @@ computed (``datasets/features.py`` finds them by each photo's bytes).
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
@@ -129,11 +128,8 @@ def embed_batches(
     workers = min(workers or feature_workers(), len(chunks))
     out: dict[str, list[np.ndarray]] = {v: [] for v in views}
     threads = 1 if workers > 1 else torch.get_num_threads()  # forked workers: one thread each
-    size = getattr(images, "shape", (0,))[-1]  # a lazy decoder without a shape (Teach's) stays in PyTorch
-    engine = (
-        backbone_engine(model, size, precision, threads, len(index)) if size else contextlib.nullcontext()
-    )
-    with engine as onnx:
+    size = getattr(images, "shape", (None,))[-1]  # a lazy decoder (Teach's) has no shape
+    with backbone_engine(model, size, precision, threads, len(index)) as onnx:
         _JOB = (model, images, m, s, views, precision, onnx)
         try:
             _run_chunks(chunks, workers, out, progress)

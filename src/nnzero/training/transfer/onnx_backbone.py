@@ -143,11 +143,12 @@ def agrees(model: nn.Module, embed: OnnxEmbed, size: int, tolerance: float = 1e-
 
 @contextlib.contextmanager
 def backbone_engine(
-    model: nn.Module, size: int, precision: str = "fp32", threads: int = 1, photos: int = WORTH_IT_FROM
+    model: nn.Module, size: int | None, precision: str = "fp32", threads: int = 1, photos: int = WORTH_IT_FROM
 ):
     """An :class:`OnnxEmbed` of ``model`` for the ``with`` block, or None where PyTorch should run it
-    (bfloat16, onnxruntime missing, too few ``photos``, a model the exporter cannot trace or traces wrong)."""
-    if chosen_engine(precision, photos) != "onnxruntime":
+    (bfloat16, onnxruntime missing, too few ``photos``, photos of unknown ``size`` to export for, a model
+    the exporter cannot trace or traces wrong)."""
+    if size is None or chosen_engine(precision, photos) != "onnxruntime":
         yield None
         return
     asked = wanted_engine() == "onnxruntime"
