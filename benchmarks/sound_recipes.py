@@ -76,8 +76,12 @@ RECIPES = {
     ## the default (w15-tta, keeping the last epoch) with 100 espeak-ng voices, 27 epochs for 40's time
     "synth-e27": {"settings": {"synthetic": 100, "epochs": 27}},
     "synth-e27-no-tta": {"model_options": {"warps": ()}, "settings": {"synthetic": 100, "epochs": 27}},
+    "synth-e40": {"settings": {"synthetic": 100}},  # the same voices, all 40 epochs: ~1.4x the time
     ## the default as a committee of two networks (one after the other on the fold's one core)
     "members-2": {"settings": {"members": 2, "workers": 1}},
+    ## mixup (train.mixup: each picture blended with another, the blend's share from Beta(a, a))
+    "mixup-0.2": {"settings": {"mixup": 0.2}},
+    "mixup-1": {"settings": {"mixup": 1.0}},
     "w15-plain": {"data": W15, "model_options": {"band_norm": "none"}, "settings": {"augment": False}},
 }
 

@@ -38,6 +38,7 @@ def test_overridden_lists_only_changes_and_dicts_round_trip():
         ("train", "lr", -1e-3),
         ("train", "fine_tune", -1),
         ("train", "label_smoothing", 1.0),
+        ("train", "mixup", -0.2),
         ("data", "val_fraction", 1.5),
         ("data", "limit", 0),
     ],

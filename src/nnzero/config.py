@@ -76,6 +76,8 @@ class TrainConfig:
     schedule: str = "onecycle"  # onecycle | cosine | constant
     warmup: float = 0.2  # onecycle: share of the steps spent rising to the peak
     label_smoothing: float = 0.0  # 0 is plain cross-entropy
+    ## mixup: train on blends of two pictures, the blend's share drawn from Beta(mixup, mixup); 0: off
+    mixup: float = 0.0
     ## validate, keep and test a moving average of the weights with this decay per step (0: off)
     ema: float = 0.0
     patience: int = 0  # early stopping: epochs without a better val accuracy; 0 never stops
@@ -127,6 +129,7 @@ RANGES = {
     ("train", "weight_decay"): (0.0, None, True),
     ("train", "label_smoothing"): (0.0, 1.0, False),
     ("train", "ema"): (0.0, 1.0, False),
+    ("train", "mixup"): (0.0, None, True),
     ("train", "warmup"): (0.0, 1.0, True),
     ("train", "fine_tune"): (0, None, True),
     ("train", "fine_tune_blocks"): (1, None, True),

@@ -37,7 +37,7 @@ FLAGS = (
     "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay", "seed", "patience", "device",
     "label_smoothing", "data_dir", "val_fraction", "limit", "image_size", "augment", "pretrained",
     "weights", "freeze_backbone", "fine_tune", "precision", "log_every", "split", "clip_seconds",
-    "sample_rate", "members", "tta", "keep",
+    "sample_rate", "members", "tta", "keep", "mixup",
 )  # fmt: skip
 
 
@@ -132,6 +132,17 @@ def _training_flags(p) -> None:
     p.add_argument("--schedule", choices=CHOICES[("train", "schedule")])
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--label-smoothing", type=float)
+    p.add_argument(
+        "--mixup",
+        type=float,
+        metavar="ALPHA",
+        help=tr(
+            "train on blends of two pictures and of their labels, the blend's share drawn from "
+            "Beta(ALPHA, ALPHA), e.g. 0.2; 0: off (the default)",
+            "mixup: 用两张图片的混合及其标签的同样混合来训练, 混合比例取自 Beta(ALPHA, ALPHA), 例如 0.2; "
+            "0: 关闭 (默认)",
+        ),
+    )
     p.add_argument("--seed", type=int, help=tr("random seed (weights, shuffling, split)", "随机种子"))
     p.add_argument(
         "--patience",

@@ -22,6 +22,7 @@ from nnzero.datasets.base import ImageSet
 from nnzero.progress import Progress
 from nnzero.schedule import lr_at
 from nnzero.training.interrupt import between_batches
+from nnzero.training.mixup import mix_batch, mixed_loss
 
 
 @dataclass
@@ -188,9 +189,14 @@ def train_one_epoch(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y = data.batch(order[first : first + local_batch], augment, generator)
+            if cfg.mixup > 0:  # train.mixup: each picture blended with another (training/mixup.py)
+                x, partners, lam = mix_batch(x, y, cfg.mixup, batch_seed)
             with autocast:  # train.precision=bf16: convolutions and matrix products in bfloat16
                 logits = model(x)  # 1. forward: (B, classes)
-                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)  # 2. loss
+                if cfg.mixup > 0:  # 2. loss: the same blend of the two answers
+                    loss = mixed_loss(logits, y, partners, lam, cfg.label_smoothing)
+                else:  # 2. loss
+                    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
             loss.backward()  # 3. backward: d loss / d every weight
             optimizer.step()  # 4. step: w -= lr * (the optimizer's version of) the gradient
             optimizer.zero_grad(set_to_none=True)  # 5. zero_grad: gradients would otherwise add up
