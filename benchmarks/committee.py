@@ -5,6 +5,7 @@ and test, by its size and test-time shifts (Deotte's way: many committees, their
     flock /tmp/nnzero-cpu.lock python benchmarks/committee.py run --name committee --seed 0 --members 40 --stop-after 840
         # grow that committee to 40 members: Ctrl-C after 14 minutes; the same line resumes it
     flock /tmp/nnzero-cpu.lock python benchmarks/committee.py analyse --save-as committee
+    python benchmarks/committee.py combine --name mixed --sources committee deskew   # kinds in turn
 
 ``run`` runs `nnzero train mnist ARGS --seed S` as a user would (a new process, its run folder in
 benchmarks/work/committees/NAME-sS); with ``--stop-after`` it sends Ctrl-C after that many seconds,
@@ -183,6 +184,25 @@ def score(folder: Folder, split: str, n: int, tta, rule: str = "mean") -> tuple[
     return accuracy, float(torch.nn.functional.nll_loss(committee, labels))
 
 
+def combine(args) -> None:
+    """Committees of members taken in turn from other committees of the same seeds: NAME-sS/members/k
+    links to the members of each source folder in turn (member 0 of the first, member 0 of the second,
+    member 1 of the first, ...), so its first n members mix the kinds evenly. Nothing is trained: the
+    members' own folders (and their cached outputs) are used, with their own training seconds."""
+    for seed in args.seeds:
+        sources = [WORK / f"{name}-s{seed}" for name in args.sources]
+        members = [
+            sorted((f / "members").glob("*/member.json"), key=lambda p: int(p.parent.name)) for f in sources
+        ]
+        folder = WORK / f"{args.name}-s{seed}" / "members"
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, member in enumerate(m.parent for group in zip(*members) for m in group):
+            link = folder / str(k)
+            if not link.exists():
+                link.symlink_to(member.resolve(), target_is_directory=True)
+        print(f"{folder.parent.name}: {k + 1} members from {', '.join(f.name for f in sources)}")
+
+
 def groups() -> dict[str, list[Folder]]:
     """Every committee folder with finished members, by its name without the seed."""
     found: dict[str, list[Folder]] = {}
@@ -298,6 +318,13 @@ def main() -> None:
     p.add_argument("--members", type=int, help="on resuming: grow the committee to this many members")
     p.add_argument("train", nargs=argparse.REMAINDER, help="-- then `nnzero train mnist` arguments")
     p.set_defaults(go=run)
+    c = sub.add_parser(
+        "combine", help="a committee of members taken in turn from committees of the same seeds"
+    )
+    c.add_argument("--name", required=True)
+    c.add_argument("--sources", nargs="+", required=True, help="committee names (folders NAME-sS)")
+    c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    c.set_defaults(go=combine)
     a = sub.add_parser("analyse", help="score every committee folder; table and JSON")
     a.add_argument(
         "--sizes", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 60]

@@ -6,6 +6,8 @@ logits (N, num_classes); softmax lives in the loss, not in the model.
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nnzero.models._registry import register_model
@@ -179,6 +181,53 @@ def fastcnn(num_classes=10, in_channels=1, image_size=28):
         nn.ReLU(inplace=True),
         nn.Linear(256, num_classes),
     )
+
+
+class Deskew(nn.Module):
+    """Each digit straightened and centred: sheared so its strokes stand upright, its ink's centre moved
+    to the middle (the classic deskewing by image moments; LeCun et al. 1998 and Ciresan et al. 2012 fed
+    some of their networks deskewed or width-normalised digits).
+
+    ## Why in the model, not in the data: a committee member that sees digits straightened makes
+    ## mistakes of its own, and a checkpoint that straightens its input itself needs nothing new from
+    ## evaluate, predict, serve or export. The shear comes from the ink's moments: the covariance of
+    ## row and column over the variance of the row, the slope of the digit's main axis.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) normalised -> the same, deskewed
+        n, _, h, w = x.shape
+        ink = x.mean(1) - x.mean(1).amin((1, 2), keepdim=True)  # (N, H, W) >= 0: the paper is 0
+        mass = ink.sum((1, 2)).clamp_min(1e-6)  # (N,)
+        rows = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1) - (h - 1) / 2
+        cols = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w) - (w - 1) / 2
+        mr = (ink * rows).sum((1, 2)) / mass  # (N,) the ink's centre, from the picture's middle
+        mc = (ink * cols).sum((1, 2)) / mass
+        var_r = (ink * (rows - mr.view(n, 1, 1)) ** 2).sum((1, 2)) / mass
+        cov = (ink * (rows - mr.view(n, 1, 1)) * (cols - mc.view(n, 1, 1))).sum((1, 2)) / mass
+        slope = (cov / var_r.clamp_min(1e-6)).clamp(-1, 1)  # (N,) columns per row: a blank picture gets 0
+        ## affine_grid maps each output point to where it reads in the input ([-1, 1] on both axes):
+        ## column c + slope * (row - centre row) + the centre's offset, row + the centre's offset
+        zeros, ones = torch.zeros_like(slope), torch.ones_like(slope)
+        theta = torch.stack(
+            [
+                torch.stack([ones, slope * h / w, 2 * mc / w], 1),
+                torch.stack([zeros, ones, 2 * mr / h], 1),
+            ],
+            1,
+        )  # (N, 2, 3)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+@register_model(
+    description="fastcnn on deskewed digits: each digit sheared upright and centred first (a different "
+    "committee member at ~1.1x fastcnn's cost)",
+    description_zh="先把数字摆正 (按图像矩剪切并居中) 的 fastcnn: 以约 1.1 倍 fastcnn 的代价得到一个不同的委员会成员",
+    train_defaults=FASTCNN_DEFAULTS,
+    long_defaults=FASTCNN_LONG,
+)
+def fastcnn_deskew(num_classes=10, in_channels=1, image_size=28):
+    return nn.Sequential(Deskew(), fastcnn(num_classes, in_channels, image_size))
 
 
 ## deepcnn's recipe (docs/mnist-speed.md, third round): Adam at 5e-3 on a one-cycle schedule (20%
