@@ -9,6 +9,7 @@ see the same machine. Three parts, each short enough for one turn of the CPU loc
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py loso --folds lucas,nicolas,yweweler
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py scratch
     flock /tmp/nnzero-cpu.lock python benchmarks/sound.py loso-peer   # the peer alone, all folds
+    flock /tmp/nnzero-cpu.lock python benchmarks/sound.py voices --seeds 0,1,2,3,4
     python benchmarks/sound.py table            # the tables of everything measured so far
 
 - convention: FSDD's own split, takes 0-4 of every speaker tested: `nnzero train fsdd` (its defaults)
@@ -16,6 +17,8 @@ see the same machine. Three parts, each short enough for one turn of the CPU loc
 - loso: leave one speaker out: `nnzero train fsdd --split speaker:NAME` (trained on the other four
   speakers' takes 5-49) and the peer on the same split;
 - scratch: `nnzero scratch train fsdd --model lenet` (the NumPy engine), convention split;
+- voices: the convention's `nnzero train fsdd` with and without the option for unseen voices
+  (`--set data.synthetic=100`: the digits said by 100 espeak-ng voices added to training), alternated;
 - loso-peer: the peer alone on every fold, in one process (its features computed once; ``seconds``
   is each fold's training and testing): its accuracy where nnzero's folds were measured apart
   (benchmarks/sound_recipes.py), for want of CPU time to rerun both.
@@ -54,6 +57,16 @@ def ours(split: str, seed: int) -> dict:
     return {"program": "nnzero train fsdd", "split": split, "seed": seed, **_keep(got)}
 
 
+def voices(split: str, seed: int) -> dict:
+    got = run_json(fsdd_command("train", "fsdd", "--split", split, "--set", "data.synthetic=100", seed=seed))
+    return {
+        "program": "nnzero train fsdd --set data.synthetic=100",
+        "split": split,
+        "seed": seed,
+        **_keep(got),
+    }
+
+
 def peer(split: str, seed: int) -> dict:
     got = run_json([*PEER, "--split", split, "--seed", str(seed)])
     return {"program": "peer: adhishthite/sound-mnist", "split": split, "seed": seed, **_keep(got)}
@@ -78,10 +91,10 @@ def _keep(got: dict) -> dict:
     return {k: got[k] for k in keys if k in got}
 
 
-def pairs(split: str, seeds: list[int], flip: int = 0) -> list[dict]:
+def pairs(split: str, seeds: list[int], flip: int = 0, other=peer) -> list[dict]:
     rows = []
     for i, seed in enumerate(seeds, flip):
-        first, second = (ours, peer) if i % 2 == 0 else (peer, ours)  # A B, then B A
+        first, second = (ours, other) if i % 2 == 0 else (other, ours)  # A B, then B A
         for program in (first, second):
             rows.append(program(split, seed))
             print(json.dumps(rows[-1]), flush=True)
@@ -117,7 +130,7 @@ def table() -> None:
     saved = json.loads(OUT.read_text())
     rows = saved["rows"]
     summary = []
-    for part in ("convention", "scratch"):
+    for part in ("convention", "voices", "scratch"):
         for program in sorted({r["program"] for r in rows if r["part"] == part}):
             got = [r for r in rows if r["part"] == part and r["program"] == program]
             accuracy = [r["test_accuracy"] for r in got]
@@ -154,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("part", choices=("convention", "loso", "loso-peer", "scratch", "table"))
+    parser.add_argument("part", choices=("convention", "voices", "loso", "loso-peer", "scratch", "table"))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", default=",".join(SPEAKERS))
     args = parser.parse_args()
@@ -164,6 +177,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.part == "convention":
         save("convention", pairs("takes", seeds), {"takes"})
+    elif args.part == "voices":
+        save("voices", pairs("takes", seeds, other=voices), {"takes"})
     elif args.part == "loso":
         rows, splits = [], set()
         for i, speaker in enumerate(args.folds.split(",")):
