@@ -349,7 +349,7 @@ class Trainer:
             logits = None if test["logits"] is None else test["logits"].cpu()
             if best_pt and best_pt.exists():
                 unknown = None
-                ## a sound's answer averages its windows (and soundcnn's warps): no bank says "unknown"
+                ## a sound's answer averages its windows (and soundcnn's warps, where set): no bank says "unknown"
                 if self.data.train.kind != "sound":
                     args = (self.model, self.tensors, self.train_cfg, seen, logits, max_batches)
                     unknown, record = known_pictures(*args)
