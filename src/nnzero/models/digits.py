@@ -185,8 +185,8 @@ def fastcnn(num_classes=10, in_channels=1, image_size=28):
 
 class Deskew(nn.Module):
     """Each digit straightened and centred: sheared so its strokes stand upright, its ink's centre moved
-    to the middle (the classic deskewing by image moments; LeCun et al. 1998 and Ciresan et al. 2012 fed
-    some of their networks deskewed or width-normalised digits).
+    to the middle (the classic deskewing by image moments: LeCun et al. 1998 compared classifiers on
+    deskewed digits; Ciresan et al. 2012 made their columns differ by normalising the digits' width).
 
     ## Why in the model, not in the data: a committee member that sees digits straightened makes
     ## mistakes of its own, and a checkpoint that straightens its input itself needs nothing new from
