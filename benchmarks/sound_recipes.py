@@ -202,20 +202,45 @@ def run_fold(recipe: str, speaker: str, seed: int, selections: bool = False) -> 
 def as_recorded(checkpoint, speaker: str, level_db: float) -> float:
     """Accuracy on the held-out speaker's clips as a microphone would give them: 0.6 s of room noise before,
     1.2 s after, the noise ``level_db`` under the clip's peak (the Listen view records 1.5 s and trims)."""
+    import nnzero
+
+    predictor = nnzero.load(checkpoint)
+    return accuracy(predictor, *clip_batches(test_clips(speaker), predictor.spec["audio"], level_db))
+
+
+def test_clips(split: str) -> list[Path]:
+    """The clips a run of ``split`` is tested on: one held-out speaker's, or takes 0-4 of everyone's."""
+    from nnzero.datasets.sound_split import TEST_TAKES, parse_name
+
+    names = {p: parse_name(p.name) for p in sorted((FSDD / "recordings").glob("*.wav"))}
+    if split == "takes":
+        return [p for p, n in names.items() if n["take"] < TEST_TAKES]
+    return [p for p, n in names.items() if n["speaker"] == split]
+
+
+def clip_batches(paths: list[Path], spec: dict, level_db: float | None = None) -> tuple[list, object]:
+    """Each clip's pictures, as `nnzero predict` makes them, and the labels (N,); with ``level_db``, every
+    clip as recorded in a room (``in_a_room``, the noise drawn from one generator seeded 0)."""
     import numpy as np
     import soundfile as sf
 
-    import nnzero
     from nnzero.datasets.sound_pictures import clip_pictures
+    from nnzero.datasets.sound_split import parse_name
 
-    predictor = nnzero.load(checkpoint)
-    rng, right, paths = np.random.default_rng(0), 0, sorted((FSDD / "recordings").glob(f"*_{speaker}_*.wav"))
+    rng, batches = np.random.default_rng(0), []
     for path in paths:
         x, rate = sf.read(path, dtype="float32")
-        x = in_a_room(x, rate, level_db, rng)
-        probs = predictor.probabilities(clip_pictures(x, rate, predictor.spec["audio"])).mean(axis=0)
-        right += int(probs.argmax()) == int(path.name[0])
-    return round(right / len(paths), 4)
+        x = x if level_db is None else in_a_room(x, rate, level_db, rng)
+        batches.append(clip_pictures(x, rate, spec))
+    return batches, np.array([int(parse_name(p.name)["label"]) for p in paths])
+
+
+def accuracy(predictor, batches: list, labels) -> float:
+    """The share of clips whose windows' averaged probabilities name the right label."""
+    import numpy as np
+
+    guesses = np.array([predictor.probabilities(b).mean(axis=0).argmax() for b in batches])
+    return round(float((guesses == labels).mean()), 4)
 
 
 def in_a_room(x, rate: int, level_db: float, rng):

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import machine, print_table, save  # noqa: E402
-from sound_recipes import FSDD, in_a_room  # noqa: E402
+from sound_recipes import accuracy, clip_batches, test_clips  # noqa: E402
 
 ## name -> the warps averaged with the picture itself; "(default)" is the default these were measured
 ## against (0.9 and 1.1, until 2026-12-05, 21:40: since then, chosen by this table, soundcnn has none)
@@ -61,39 +61,19 @@ def default_runs(runs_dir: Path, convention: bool = False) -> dict[tuple[str, in
     return found
 
 
-def test_clips(split: str) -> list[Path]:
-    """The clips a run of ``split`` is tested on: one held-out speaker's, or takes 0-4 of everyone's."""
-    recordings = sorted((FSDD / "recordings").glob("*.wav"))
-    if split == "takes":
-        return [p for p in recordings if int(p.stem.rsplit("_", 1)[1]) <= 4]
-    return [p for p in recordings if p.stem.split("_")[1] == split]
-
-
 def score(folder: Path, split: str, pictures: dict, noise_db: float | None = None) -> dict:
     """The test clips' accuracy with each warp set, the run's last epoch (last.pt); with ``noise_db``,
-    the clips as the Listen view records them in a room (sound_recipes.in_a_room, the same noise)."""
-    import numpy as np
-    import soundfile as sf
-
+    the clips as the Listen view records them in a room (sound_recipes.in_a_room, the same noise).
+    ``pictures`` keeps each split's pictures for the next run of it."""
     import nnzero
-    from nnzero.datasets.sound_pictures import clip_pictures
 
     predictor = nnzero.load(folder / "last.pt")
     if (split, noise_db) not in pictures:
-        paths, rng = test_clips(split), np.random.default_rng(0)
-        clips = [sf.read(p, dtype="float32") for p in paths]
-        if noise_db is not None:
-            clips = [(in_a_room(x, rate, noise_db, rng), rate) for x, rate in clips]
-        pictures[(split, noise_db)] = (
-            [clip_pictures(x, rate, predictor.spec["audio"]) for x, rate in clips],
-            np.array([int(p.name[0]) for p in paths]),
-        )
-    batches, labels = pictures[(split, noise_db)]
+        pictures[(split, noise_db)] = clip_batches(test_clips(split), predictor.spec["audio"], noise_db)
     out = {}
     for name, warps in WARP_SETS.items():
         predictor.model.warps = warps
-        guesses = np.array([predictor.probabilities(b).mean(axis=0).argmax() for b in batches])
-        out[name] = round(float((guesses == labels).mean()), 4)
+        out[name] = accuracy(predictor, *pictures[(split, noise_db)])
     return out
 
 

@@ -196,14 +196,16 @@ class Deskew(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) normalised -> the same, deskewed
         n, _, h, w = x.shape
-        ink = x.mean(1) - x.mean(1).amin((1, 2), keepdim=True)  # (N, H, W) >= 0: the paper is 0
+        grey = x.mean(1)  # (N, H, W)
+        ink = grey - grey.amin((1, 2), keepdim=True)  # (N, H, W) >= 0: the paper is 0
         mass = ink.sum((1, 2)).clamp_min(1e-6)  # (N,)
         rows = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1) - (h - 1) / 2
         cols = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w) - (w - 1) / 2
         mr = (ink * rows).sum((1, 2)) / mass  # (N,) the ink's centre, from the picture's middle
         mc = (ink * cols).sum((1, 2)) / mass
-        var_r = (ink * (rows - mr.view(n, 1, 1)) ** 2).sum((1, 2)) / mass
-        cov = (ink * (rows - mr.view(n, 1, 1)) * (cols - mc.view(n, 1, 1))).sum((1, 2)) / mass
+        dr = rows - mr.view(n, 1, 1)  # (N, H, 1): each row's distance from the ink's centre
+        var_r = (ink * dr**2).sum((1, 2)) / mass
+        cov = (ink * dr * (cols - mc.view(n, 1, 1))).sum((1, 2)) / mass
         slope = (cov / var_r.clamp_min(1e-6)).clamp(-1, 1)  # (N,) columns per row: a blank picture gets 0
         ## affine_grid maps each output point to where it reads in the input ([-1, 1] on both axes):
         ## column c + slope * (row - centre row) + the centre's offset, row + the centre's offset
