@@ -23,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnzero.datasets.audio import MAX_SECONDS, check_audible, read_audio, resample, trim_silence
-from nnzero.datasets.spectrogram import log_mel
+from nnzero.datasets.spectrogram import log_mel, mel_power, to_db
 
 FITS = ("stretch", "window")
+COLUMNS = ("sampled", "pooled")
 
 
 def sound_spec(
@@ -35,10 +36,19 @@ def sound_spec(
     fit: str = "stretch",
     trim_db: float | None = 40.0,
     top_db: float = 80.0,
+    columns: str = "pooled",
 ) -> dict:
-    """The preparation a sound checkpoint carries (plain types only, as checkpoints require)."""
+    """The preparation a sound checkpoint carries (plain types only, as checkpoints require).
+
+    ``columns``: what one column of the picture is. "pooled" (since 2026-12-05): the average power of
+    8 ms-spaced frames over the column's whole span, so no moment is left out; "sampled" (checkpoints
+    without the key): one 32 ms frame at the column's moment, blind to what falls between two columns'
+    frames when they are further apart than that (docs/sound.md measured both on unseen speakers).
+    """
     if fit not in FITS:
         raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+    if columns not in COLUMNS:
+        raise ValueError(f"columns must be one of {COLUMNS}, got {columns!r}")
     ## a frame of about 32 ms (256 samples at 8 kHz, 512 at 16 kHz): long enough to resolve the
     ## harmonics of a voice, short enough for the sound to be steady within it
     n_fft = 1 << max(6, int(np.ceil(np.log2(0.032 * rate))))
@@ -50,6 +60,7 @@ def sound_spec(
         "trim_db": None if trim_db is None else float(trim_db),
         "top_db": float(top_db),
         "n_fft": n_fft,
+        "columns": columns,
     }
 
 
@@ -57,8 +68,31 @@ def _picture(samples: np.ndarray, spec: dict) -> np.ndarray:
     """One (size, size) uint8 picture of ``samples``, already at spec["rate"]; its width covers all of them."""
     size = spec["size"]
     hop = max(1, len(samples) // (size - 1))  # so that 1 + len // hop >= size frames
-    db = log_mel(samples, spec["rate"], spec["n_fft"], hop, size, spec["top_db"])[::-1, :size]  # (size, size)
+    if spec.get("columns", "sampled") == "pooled":
+        db = to_db(_pooled_power(samples, spec, hop), spec["top_db"])[::-1]  # (size, size)
+    else:
+        db = log_mel(samples, spec["rate"], spec["n_fft"], hop, size, spec["top_db"])[
+            ::-1, :size
+        ]  # (size, size)
     return np.rint((db + spec["top_db"]) * (255.0 / spec["top_db"])).astype(np.uint8)  # (size, size)
+
+
+def _pooled_power(samples: np.ndarray, spec: dict, hop: int) -> np.ndarray:
+    """(size bands, size columns) mel power, column c the average of the frames centred within hop / 2 of c * hop.
+
+    ## A 1.5 s picture 32 columns wide puts its columns 47 ms apart, and one 32 ms frame per column
+    ## would never look at a third of the sound (a "t" can fall between two frames). Frames every
+    ## 8 ms, averaged in power over each column's span, see all of it, with the same 32 ms of
+    ## frequency detail.
+    """
+    size = spec["size"]
+    fine = max(1, min(hop, spec["n_fft"] // 4))
+    power = mel_power(samples, spec["rate"], spec["n_fft"], fine, size)  # (size, F)
+    column = (np.arange(power.shape[1]) * fine + hop // 2) // hop  # (F,) the column each frame falls in
+    inside = column < size
+    sums = np.zeros((size, size))
+    np.add.at(sums.T, column[inside], power[:, inside].T)
+    return sums / np.maximum(np.bincount(column[inside], minlength=size), 1)  # (size, size)
 
 
 def windows(samples: np.ndarray, length: int) -> list[np.ndarray]:

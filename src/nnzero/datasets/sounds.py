@@ -40,6 +40,7 @@ def sound_recipe(data, root: Path | None = None, prints=None) -> dict:
         seconds=seconds,
         fit=base["fit"],
         trim_db=base.get("trim_db", 40.0),
+        columns=base.get("columns", "pooled"),
     )
 
 

@@ -67,7 +67,8 @@ def compute(file: str | Path | None = None) -> SoundResult:
     mel = filters @ power  # (N_MELS, F)
     from nnzero.datasets.sound_pictures import clip_pictures, sound_spec
 
-    picture = clip_pictures(samples, RATE, sound_spec(RATE, N_MELS, seconds=1.5, trim_db=40.0))[0, 0]
+    ## the picture exactly as `nnzero train fsdd` makes it (datasets.sounds.DEFAULTS["fsdd"])
+    picture = clip_pictures(samples, RATE, sound_spec(RATE, N_MELS, seconds=1.5, fit="window"))[0, 0]
     return SoundResult(
         source, samples, power, mel, sg.to_db(mel), filters, picture, int(power.sum(0).argmax())
     )
@@ -129,9 +130,12 @@ def explain(r: SoundResult) -> list[str]:
             lo=float(r.db.min()),
         ),
         tr(
-            "the network hears a {s}x{s} grey picture: the sound trimmed, stretched to {s} moments, 0 = -80 dB, 255 = 0 dB",
-            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 拉伸到 {s} 个时刻, 0 = -80 dB, 255 = 0 dB",
+            "the network hears a {s}x{s} grey picture: the sound trimmed and centred in 1.5 s, each of its {s} "
+            "moments the average of the frames in its {ms:.0f} ms, 0 = -80 dB, 255 = 0 dB",
+            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 放在 1.5 秒的中间, {s} 个时刻各是其 {ms:.0f} 毫秒内"
+            "各帧的平均, 0 = -80 dB, 255 = 0 dB",
             s=N_MELS,
+            ms=1500 / (N_MELS - 1),
         ),
     ]
 
