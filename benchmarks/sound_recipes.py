@@ -82,11 +82,10 @@ RECIPES = {
     ## the default as a committee of two networks (one after the other on the fold's one core)
     "members-2": {"settings": {"members": 2, "workers": 1}},
     ## what a picture's column is (sound_spec columns): the whole of its span, or one frame at its moment
-    "pooled": {
-        "data": {"columns": "pooled"}
-    },  # each column the whole of its span (the default since 2026-12-05)
+    "pooled": {"data": {"columns": "pooled"}},  # each column the whole of its span (the default since 12-05)
     "sampled": {"data": {"columns": "sampled"}},  # each column one frame at its moment (the default before)
     "pooled-synth": {"data": {"columns": "pooled"}, "settings": {"synthetic": 100}},  # and the 100 voices
+    "pooled-w10": {"data": {"columns": "pooled", "seconds": 1.0}},  # and a 1 s window: 32 ms a column
     ## mixup (train.mixup: each picture blended with another, the blend's share from Beta(a, a))
     "mixup-0.2": {"settings": {"mixup": 0.2}},
     "mixup-1": {"settings": {"mixup": 1.0}},
