@@ -82,6 +82,7 @@ def test_the_library_hears_arrays_too(sound_run, fsdd_data):
     import nnzero
 
     predictor = nnzero.load(sound_run.checkpoint)
+    assert predictor.spec["audio"]["columns"] == "pooled"  # the checkpoint says how its pictures were made
     samples, rate = sf.read(fsdd_data / "recordings" / "3_nicolas_4.wav", dtype="float32")
     from_array = predictor.predict((samples, rate), top=2)[0]
     from_file = predictor.predict(str(fsdd_data / "recordings" / "3_nicolas_4.wav"), top=2)[0]
