@@ -71,16 +71,15 @@ def _picture(samples: np.ndarray, spec: dict) -> np.ndarray:
     if spec.get("columns", "sampled") == "pooled":
         db = to_db(_pooled_power(samples, spec, hop), spec["top_db"])[::-1]  # (size, size)
     else:
-        db = log_mel(samples, spec["rate"], spec["n_fft"], hop, size, spec["top_db"])[
-            ::-1, :size
-        ]  # (size, size)
+        db = log_mel(samples, spec["rate"], spec["n_fft"], hop, size, spec["top_db"])  # (size, >= size)
+        db = db[::-1, :size]  # (size, size)
     return np.rint((db + spec["top_db"]) * (255.0 / spec["top_db"])).astype(np.uint8)  # (size, size)
 
 
 def _pooled_power(samples: np.ndarray, spec: dict, hop: int) -> np.ndarray:
     """(size bands, size columns) mel power, column c the average of the frames centred within hop / 2 of c * hop.
 
-    ## A 1.5 s picture 32 columns wide puts its columns 47 ms apart, and one 32 ms frame per column
+    ## A 1.5 s picture 32 columns wide puts its columns 48 ms apart, and one 32 ms frame per column
     ## would never look at a third of the sound (a "t" can fall between two frames). Frames every
     ## 8 ms, averaged in power over each column's span, see all of it, with the same 32 ms of
     ## frequency detail.

@@ -130,9 +130,9 @@ def explain(r: SoundResult) -> list[str]:
             lo=float(r.db.min()),
         ),
         tr(
-            "the network hears a {s}x{s} grey picture: the sound trimmed and centred in 1.5 s, each of its {s} "
+            "the network hears a {s}x{s} grey picture: the sound trimmed, in a 1.5 s window, each of its {s} "
             "moments the average of the frames in its {ms:.0f} ms, 0 = -80 dB, 255 = 0 dB",
-            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 放在 1.5 秒的中间, {s} 个时刻各是其 {ms:.0f} 毫秒内"
+            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 放进 1.5 秒的窗口, {s} 个时刻各是其 {ms:.0f} 毫秒内"
             "各帧的平均, 0 = -80 dB, 255 = 0 dB",
             s=N_MELS,
             ms=1500 / (N_MELS - 1),
