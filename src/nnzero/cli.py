@@ -77,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exit_if_distributed_run_broke(code: int) -> None:
+def _leave_if_torchrun_worker(code: int) -> int:
     dist = sys.modules.get("nnzero.training.distributed")  # only loaded by training: --help stays fast
     if dist is not None:
-        dist.exit_if_broken(code)
+        dist.leave(code)  # a torchrun worker leaves here, without the interpreter's teardown
+    return code
 
 
 def _tolerant_streams() -> None:
@@ -98,11 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     set_lang(_lang_from_argv(argv))
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return _leave_if_torchrun_worker(int(args.run(args) or 0))
     except NnzeroError as e:
         print(tr("error: {msg}", "错误: {msg}", msg=e), file=sys.stderr)
-        _exit_if_distributed_run_broke(2)
-        return 2
+        return _leave_if_torchrun_worker(2)
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
         return 130

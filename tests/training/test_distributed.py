@@ -8,6 +8,7 @@ the other with an error.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -80,6 +81,10 @@ def _rank_main(rank: int, port: int, out: str) -> None:
         trainer.tensors["train"].batch = recording_batch
         trainer.fit()
         torch.save({"seen": seen, "state": trainer.model.state_dict()}, f"{out}/rank{rank}.pt")
+        ## the DDP model holds the group: free it while the interpreter is whole, before the group is
+        ## destroyed, not in the spawned process's teardown, where gloo's threads can abort
+        del trainer, recording_batch
+        gc.collect()
 
 
 @pytest.fixture(scope="module")
