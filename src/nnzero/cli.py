@@ -77,10 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _leave_if_torchrun_worker(code: int) -> int:
+def _exit_if_distributed_run_broke(code: int) -> None:
     dist = sys.modules.get("nnzero.training.distributed")  # only loaded by training: --help stays fast
     if dist is not None:
-        dist.leave(code)  # a torchrun worker leaves here, without the interpreter's teardown
+        dist.exit_if_broken(code)
+
+
+def leave_if_torchrun_worker(code: int) -> int:
+    """``code``, or, in a process torchrun started, the end of it with ``code`` (``python -m nnzero``)."""
+    dist = sys.modules.get("nnzero.training.distributed")
+    if dist is not None and dist.requested():
+        dist.leave(code)  # without the interpreter's teardown, which can abort under gloo
     return code
 
 
@@ -99,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     set_lang(_lang_from_argv(argv))
     args = build_parser().parse_args(argv)
     try:
-        return _leave_if_torchrun_worker(int(args.run(args) or 0))
+        return int(args.run(args) or 0)
     except NnzeroError as e:
         print(tr("error: {msg}", "错误: {msg}", msg=e), file=sys.stderr)
-        return _leave_if_torchrun_worker(2)
+        _exit_if_distributed_run_broke(2)
+        return 2
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
         return 130

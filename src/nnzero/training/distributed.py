@@ -106,19 +106,26 @@ def start(environ=os.environ) -> Place:
 _broken = False  # a peer was lost: the group's C++ threads cannot be shut down cleanly
 
 
-def leave(code: int) -> None:
-    """A torchrun worker's last step on the command line: flush and leave at once with ``code``.
+def exit_if_broken(code: int) -> None:
+    """After a lost peer, leave at once with ``code``: letting the interpreter tear down a broken
+    gloo group can abort ("terminate called without an active exception") and turn a clear
+    error into a crash signal, so skip the C++ destructors (our files are already closed)."""
+    if _broken:
+        leave(code)
 
-    ## Letting the interpreter tear down a gloo group can abort ("terminate called without an active
-    ## exception") and turn a finished run or a clear error into a crash signal: after a lost peer,
-    ## and after a good run too (seen once in a full test run, 2026-12-06: rank 0 aborted after its
-    ## report, as the DDP model, which holds the group, was destroyed at exit). Every file is written
-    ## and closed by now, so skip the C++ destructors. A process torchrun did not start is untouched.
+
+def leave(code: int) -> None:
+    """Flush and end this process at once with ``code``, skipping the interpreter's teardown.
+
+    ## A torchrun worker's last step (``python -m nnzero``): tearing down a gloo group at exit can
+    ## abort ("terminate called without an active exception") and turn a finished run into a crash
+    ## signal, after a good run too (seen once in a full test run, 2026-12-06: rank 0 aborted after
+    ## its report, as the DDP model, which holds the group, was destroyed at exit). Every file is
+    ## written and closed by then.
     """
-    if _broken or requested():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def stop() -> None:
