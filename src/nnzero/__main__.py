@@ -1,6 +1,6 @@
 """`python -m nnzero ...` is the same as the `nnzero` command (torchrun uses this form)."""
 
-from nnzero.cli import leave_if_torchrun_worker, main
+from nnzero.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(leave_if_torchrun_worker(main()))
+    run()

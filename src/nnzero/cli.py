@@ -19,6 +19,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from nnzero import __version__
 from nnzero.errors import NnzeroError
@@ -77,18 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exit_if_distributed_run_broke(code: int) -> None:
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The `nnzero` command and `python -m nnzero`: ``main``, then the end of the process with its code.
+    A process torchrun started ends without the interpreter's teardown (``distributed.leave``)."""
+    code = main(argv)
     dist = sys.modules.get("nnzero.training.distributed")  # only loaded by training: --help stays fast
-    if dist is not None:
-        dist.exit_if_broken(code)
-
-
-def leave_if_torchrun_worker(code: int) -> int:
-    """``code``, or, in a process torchrun started, the end of it with ``code`` (``python -m nnzero``)."""
-    dist = sys.modules.get("nnzero.training.distributed")
     if dist is not None and dist.requested():
-        dist.leave(code)  # without the interpreter's teardown, which can abort under gloo
-    return code
+        dist.leave(code)
+    raise SystemExit(code)
 
 
 def _tolerant_streams() -> None:
@@ -109,7 +106,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except NnzeroError as e:
         print(tr("error: {msg}", "错误: {msg}", msg=e), file=sys.stderr)
-        _exit_if_distributed_run_broke(2)
         return 2
     except KeyboardInterrupt:
         print(tr("interrupted", "已中断"), file=sys.stderr)
@@ -125,4 +121,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    raise SystemExit(main())
+    run()

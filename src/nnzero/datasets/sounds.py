@@ -39,8 +39,7 @@ def sound_recipe(data, root: Path | None = None, prints=None) -> dict:
         size=data.image_size or base["size"],
         seconds=seconds,
         fit=base["fit"],
-        trim_db=base.get("trim_db", 40.0),
-        columns=base.get("columns", "pooled"),
+        **{k: base[k] for k in ("trim_db", "columns") if k in base},  # else sound_spec's defaults
     )
 
 

@@ -65,17 +65,24 @@ def compute(file: str | Path | None = None) -> SoundResult:
     power = sg.power_spectrum(framed * sg.hann(N_FFT)).T  # (K, F)
     filters = sg.mel_filters(RATE, N_FFT, N_MELS)  # (N_MELS, K)
     mel = filters @ power  # (N_MELS, F)
-    from nnzero.datasets.sound_pictures import clip_pictures, sound_spec
+    from nnzero.datasets.sound_pictures import clip_pictures
 
-    ## the picture exactly as `nnzero train fsdd` makes it (datasets.sounds.DEFAULTS["fsdd"])
-    picture = clip_pictures(samples, RATE, sound_spec(RATE, N_MELS, seconds=1.5, fit="window"))[0, 0]
+    picture = clip_pictures(samples, RATE, _fsdd_spec())[0, 0]
     return SoundResult(
         source, samples, power, mel, sg.to_db(mel), filters, picture, int(power.sum(0).argmax())
     )
 
 
+def _fsdd_spec() -> dict:
+    """The picture recipe of `nnzero train fsdd`, so the lesson shows exactly what that network hears."""
+    from nnzero.datasets.sound_pictures import sound_spec
+    from nnzero.datasets.sounds import DEFAULTS
+
+    return sound_spec(**DEFAULTS["fsdd"])
+
+
 def explain(r: SoundResult) -> list[str]:
-    n, frames = len(r.samples), r.power.shape[1]
+    n, frames, spec = len(r.samples), r.power.shape[1], _fsdd_spec()
     column = r.power[:, r.frame]  # (K,)
     peak_bin = int(column.argmax())
     band = int(r.mel[:, r.frame].argmax())
@@ -130,12 +137,13 @@ def explain(r: SoundResult) -> list[str]:
             lo=float(r.db.min()),
         ),
         tr(
-            "the network hears a {s}x{s} grey picture: the sound trimmed, in a 1.5 s window, each of its {s} "
+            "the network hears a {s}x{s} grey picture: the sound trimmed, in a {sec} s window, each of its {s} "
             "moments the average of the frames in its {ms:.0f} ms, 0 = -80 dB, 255 = 0 dB",
-            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 放进 1.5 秒的窗口, {s} 个时刻各是其 {ms:.0f} 毫秒内"
+            "网络听到的是一张 {s}x{s} 的灰度图: 去掉首尾静音, 放进 {sec} 秒的窗口, {s} 个时刻各是其 {ms:.0f} 毫秒内"
             "各帧的平均, 0 = -80 dB, 255 = 0 dB",
-            s=N_MELS,
-            ms=1500 / (N_MELS - 1),
+            s=spec["size"],
+            sec=spec["seconds"],
+            ms=1000 * spec["seconds"] / (spec["size"] - 1),
         ),
     ]
 

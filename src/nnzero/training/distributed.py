@@ -103,25 +103,14 @@ def start(environ=os.environ) -> Place:
     return _place
 
 
-_broken = False  # a peer was lost: the group's C++ threads cannot be shut down cleanly
-
-
-def exit_if_broken(code: int) -> None:
-    """After a lost peer, leave at once with ``code``: letting the interpreter tear down a broken
-    gloo group can abort ("terminate called without an active exception") and turn a clear
-    error into a crash signal, so skip the C++ destructors (our files are already closed)."""
-    if _broken:
-        leave(code)
-
-
 def leave(code: int) -> None:
     """Flush and end this process at once with ``code``, skipping the interpreter's teardown.
 
-    ## A torchrun worker's last step (``python -m nnzero``): tearing down a gloo group at exit can
-    ## abort ("terminate called without an active exception") and turn a finished run into a crash
-    ## signal, after a good run too (seen once in a full test run, 2026-12-06: rank 0 aborted after
-    ## its report, as the DDP model, which holds the group, was destroyed at exit). Every file is
-    ## written and closed by then.
+    ## A torchrun worker's last step (``cli.run``): tearing down a gloo group at exit can abort
+    ## ("terminate called without an active exception") and turn a clear error into a crash signal:
+    ## after a lost peer, and after a good run too (seen once in a full test run, 2026-12-06: rank 0
+    ## aborted after its report, as the DDP model, which holds the group, was destroyed at exit).
+    ## Every file is written and closed by then.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -138,7 +127,6 @@ def stop() -> None:
 @contextmanager
 def session():
     """Join the group for the duration of a run; a lost peer (even at the start) becomes a clear NnzeroError."""
-    global _broken
     try:
         yield start()
         ## Rank 0 tests and reports alone after the last epoch while the others are done. Wait for it, so
@@ -149,7 +137,6 @@ def session():
     except (dist.DistError, RuntimeError) as e:
         if not isinstance(e, dist.DistError) and not _is_communication_error(e):
             raise
-        _broken = requested()
         raise lost_contact(e) from e
     finally:
         stop()
