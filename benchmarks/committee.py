@@ -21,8 +21,8 @@ scores committees of the first N members of each folder:
     and sd over the seeds of test accuracy and log-loss;
   - time: the whole commands' wall time where a folder was trained as that size, else the members'
     seconds (each measured in its worker) divided by the workers, plus the measured overhead.
-Writes benchmarks/results/<save-as>.json and docs/images/committee-errors.png (the test images every
-member of the largest committees gets wrong).
+Writes benchmarks/results/<save-as>.json and, with ``--errors NAME``, docs/images/NAME-errors.png (the
+test images every member of NAME's largest committees gets wrong).
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ def wall_for(pieces: list[dict], n: int) -> float | None:
 
 
 def draw_errors(group: list[Folder], n: int) -> None:
-    """docs/images/committee-errors.png: the test images that every one of the first n members gets wrong."""
+    """docs/images/NAME-errors.png: the test images that every one of the first n members gets wrong."""
     import numpy as np
 
     from nnzero.config import DataConfig
@@ -295,7 +295,7 @@ def draw_errors(group: list[Folder], n: int) -> None:
             counts[i] = counts.get(i, 0) + 1
     shown = sorted(counts, key=lambda i: (-counts[i], i))[:48]
     captions = [f"#{i} {test.labels[i]} ({counts[i]}/{len(group)})" for i in shown]
-    out = REPO / "docs" / "images" / "committee-errors.png"
+    out = REPO / "docs" / "images" / f"{group[0].path.name.rsplit('-s', 1)[0]}-errors.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     title = (
         f"test digits every one of {n} members gets wrong (#index, true label, in how many of {len(group)} committees)"
