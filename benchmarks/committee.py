@@ -233,7 +233,7 @@ def analyse(args) -> None:
             for tta in [t for t in TTA if t[0] in wanted]:
                 rows.append(_row(name, group, n, tta))
         if name == args.errors:
-            draw_errors(group, largest)
+            draw_errors(name, group, largest)
     print_table(rows, ["committee", "members", "tta", "seeds", "val acc", "test acc mean", "min", "sd",
                        "test logloss", "member s", "wall s"])  # fmt: skip
     path = save(args.save_as, {"machine": machine(), "views": VIEWS, "tta_choices": choices, "rows": rows})
@@ -278,7 +278,7 @@ def wall_for(pieces: list[dict], n: int) -> float | None:
     return None
 
 
-def draw_errors(group: list[Folder], n: int) -> None:
+def draw_errors(name: str, group: list[Folder], n: int) -> None:
     """docs/images/NAME-errors.png: the test images that every one of the first n members gets wrong."""
     import numpy as np
 
@@ -295,7 +295,7 @@ def draw_errors(group: list[Folder], n: int) -> None:
             counts[i] = counts.get(i, 0) + 1
     shown = sorted(counts, key=lambda i: (-counts[i], i))[:48]
     captions = [f"#{i} {test.labels[i]} ({counts[i]}/{len(group)})" for i in shown]
-    out = REPO / "docs" / "images" / f"{group[0].path.name.rsplit('-s', 1)[0]}-errors.png"
+    out = REPO / "docs" / "images" / f"{name}-errors.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     title = (
         f"test digits every one of {n} members gets wrong (#index, true label, in how many of {len(group)} committees)"
