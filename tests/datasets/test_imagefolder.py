@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from nnzero.datasets.export import export_idx
+from nnzero.datasets.foldertree import is_image_file, list_images
 from nnzero.datasets.imagefolder import has_split, load_imagefolder, read_imagefolder
 from nnzero.datasets.mnist import load_arrays
 from nnzero.errors import DataError
@@ -188,6 +189,29 @@ def test_clear_errors(tmp_path, tree):
         load_imagefolder(tree, "test")
     with pytest.raises(DataError, match=r"has no val/ folder \(found: train, test\)"):
         load_imagefolder(tree, "val")
+
+
+def test_files_and_folders_deleted_while_listing_are_left_out(tree):
+    """Another program (or another request of the Teach server) deletes while a listing runs: what is gone
+    by the time it is read is simply not there, never an error. ``accept`` runs between the folder's
+    listing and the files' stat, so deleting from it is that race, made certain."""
+    train = tree / "train"
+    (train / "1" / "sub").mkdir()
+    shutil.copy(next((train / "1").glob("*.png")), train / "1" / "sub" / "x.png")
+    every, _ = list_images(train, ["0", "1"])
+    doomed = {f"0/{p.name}" for p in sorted((train / "0").glob("*.png"))[:3]}
+
+    def delete_while_listing(name: str) -> bool:
+        if (train / "0" / name).exists() and f"0/{name}" in doomed:
+            (train / "0" / name).unlink()
+        if (train / "1" / "sub").exists():
+            shutil.rmtree(train / "1" / "sub")  # listed in 1/, gone before it is walked
+        return is_image_file(name)
+
+    prints, labels = list_images(train, ["0", "1"], accept=delete_while_listing)
+    left = [rel for rel, *_ in every if rel not in doomed and rel != "1/sub/x.png"]
+    assert [rel for rel, *_ in prints] == left and len(left) == len(every) - 4
+    assert labels == [int(rel[0]) for rel in left]
 
 
 def test_unwritable_cache_still_loads(tree, tmp_path, capsys):

@@ -61,12 +61,15 @@ def _walk(folder: str, accept=is_image_file) -> list[tuple[str, list[os.DirEntry
     """(directory, its entries ``accept`` takes: images) for ``folder`` and every folder below, like
     os.walk, links followed."""
     out, dirs, files = [], [], []
-    with os.scandir(folder) as it:
-        for entry in it:
-            if entry.is_dir():
-                dirs.append(entry.path)
-            elif accept(entry.name):
-                files.append(entry)
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.is_dir():
+                    dirs.append(entry.path)
+                elif accept(entry.name):
+                    files.append(entry)
+    except FileNotFoundError:  # deleted since its parent was listed (a delete racing this walk): empty now
+        return []
     out.append((folder, sorted(files, key=lambda e: e.name)))
     for d in dirs:
         out.extend(_walk(d, accept))
@@ -86,7 +89,10 @@ def list_images(
         for dirpath, entries in sorted(_walk(class_dir, accept), key=lambda t: t[0]):
             rel = prefix + name + dirpath[len(class_dir) :].replace(os.sep, "/") + "/"
             for e in entries:
-                st = e.stat()  # follows links, like reading the file would
+                try:
+                    st = e.stat()  # follows links, like reading the file would
+                except FileNotFoundError:  # deleted since it was listed, or a dangling link: not an image
+                    continue
                 prints.append((rel + e.name, st.st_size, st.st_mtime_ns))
                 labels.append(index)
     return prints, labels
