@@ -300,7 +300,7 @@ def test_a_wrong_method_is_told_every_method_the_path_has(teach, daisies):
 def test_reading_while_another_browser_deletes_never_fails(tmp_path, daisies):
     """A delete racing a listing (CI's fuzzer, two tabs) once answered 500: a file the listing had seen was
     gone when it was stat'ed. Every answer must be 200 or 404, and the counts must add up at the end.
-    Threads make this a stress test (before the fix it failed 2 runs in 7); tests/datasets'
+    Threads make this a stress test (before the fix it failed 2 runs in 8); tests/datasets'
     test_files_and_folders_deleted_while_listing_are_left_out makes the same race certain."""
     app, teacher = app_for(tmp_path)
     with live_server(app) as url:
